@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: installs the system tools the tests use (as root,
+# with apt-get, when they are missing), downloads the pinned third-party wheels and Pyodide
+# releases (testdata/fetch.sh), checks formatting, lints, rebuilds the fixtures to check they
+# match what is committed, and runs every test. Nothing is skipped: WASMWHEEL_REQUIRE_CACHE
+# turns a missing download or tool into a failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v emcc >/dev/null || need+=(emscripten)
+command -v wasm-objdump >/dev/null || need+=(wabt)
+command -v unzip >/dev/null || need+=(unzip)
+command -v node >/dev/null || need+=(nodejs npm)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "test.sh: installing ${need[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  else
+    echo "test.sh: please install: ${need[*]}" >&2
+    exit 1
+  fi
+fi
+
+testdata/fetch.sh
+export WASMWHEEL_REQUIRE_CACHE=1
+
+echo "test.sh: rebuilding fixtures"
+testdata/build.sh >/dev/null 2>&1
+if ! git diff --quiet -- testdata/wheels testdata/libs; then
+  git status --short -- testdata/wheels testdata/libs
+  echo "test.sh: testdata/build.sh does not reproduce the committed fixtures" >&2
+  exit 1
+fi
+
+cargo fmt --all -- --check
+cargo clippy --all-targets --quiet -- -D warnings
+cargo test --quiet
+echo "test.sh: all passed"

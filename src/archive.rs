@@ -1,0 +1,211 @@
+//! Reading a zip archive in one pass over its central directory, every member decompressed
+//! into memory once, nothing written to disk.
+//!
+//! Entries that share a name are all kept (an installer would pick one; a checker must see
+//! both), local headers must agree with the central directory, and decompression is bounded
+//! by [`Limits`] whatever sizes the headers claim.
+
+use std::io::{Cursor, Read};
+
+use zip::read::Config;
+use zip::unstable::read::ZipIterable;
+use zip::{CompressionMethod, ZipReadOptions};
+
+/// Bounds on what one archive may make wasmwheel hold in memory.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Most entries in the central directory.
+    pub max_members: usize,
+    /// Most bytes one member may decompress to.
+    pub max_member_size: u64,
+    /// Most bytes all members together may decompress to.
+    pub max_total_size: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_members: 100_000, max_member_size: 1 << 30, max_total_size: 2 << 30 }
+    }
+}
+
+/// What an entry is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EntryKind {
+    /// A regular file.
+    File,
+    /// A directory entry (name ends in `/`).
+    Directory,
+    /// A symbolic link (Unix mode); its data is the link target.
+    Symlink,
+}
+
+/// How an entry is compressed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Compression {
+    /// Method 0.
+    Stored,
+    /// Method 8.
+    Deflated,
+    /// Any other method, or an encrypted entry: its data is not read.
+    Unsupported(String),
+}
+
+/// One entry of the archive.
+#[derive(Clone, Debug)]
+pub struct Member {
+    /// The entry name as stored (lossy UTF-8 where it is not UTF-8).
+    pub name: String,
+    /// The decompressed bytes (empty when [`Compression::Unsupported`]).
+    pub data: Vec<u8>,
+    /// The compression method.
+    pub compression: Compression,
+    /// Bytes stored in the archive.
+    pub compressed_size: u64,
+    /// Bytes after decompression.
+    pub size: u64,
+    /// File, directory or symlink.
+    pub kind: EntryKind,
+}
+
+/// A whole archive, read.
+#[derive(Clone, Debug)]
+pub struct Archive {
+    /// Every entry, in central-directory order.
+    pub members: Vec<Member>,
+    /// Size of the archive file in bytes.
+    pub file_size: u64,
+}
+
+impl Archive {
+    /// Reads every member of the zip archive in `bytes`.
+    ///
+    /// Fails, with a one-line reason, on anything that is not a readable zip archive: no central
+    /// directory, a truncated or corrupt member (CRC), a local header that disagrees with the
+    /// central directory, or sizes past `limits`.
+    pub fn read(bytes: &[u8], limits: &Limits) -> Result<Archive, String> {
+        let mut iterable = ZipIterable::try_new(Cursor::new(bytes), Config::default())
+            .map_err(|e| format!("not a zip archive ({e})"))?
+            .enforce_header_consistency(true);
+        if iterable.len() > limits.max_members {
+            return Err(format!("{} entries, more than the limit of {}", iterable.len(), limits.max_members));
+        }
+        let mut body = Cursor::new(bytes);
+        let mut members = Vec::new();
+        let mut total: u64 = 0;
+        for entry in iterable.files().map_err(|e| format!("unreadable central directory ({e})"))? {
+            let entry = entry.map_err(|e| format!("bad central directory entry ({e})"))?;
+            let name = match entry.name() {
+                Ok(name) => name.into_owned(),
+                Err(_) => String::from_utf8_lossy(entry.name_raw()).into_owned(),
+            };
+            let kind = if entry.is_symlink() {
+                EntryKind::Symlink
+            } else if entry.is_dir() {
+                EntryKind::Directory
+            } else {
+                EntryKind::File
+            };
+            let compression = match entry.compression() {
+                _ if entry.encrypted() => Compression::Unsupported("encrypted".to_string()),
+                CompressionMethod::Stored => Compression::Stored,
+                CompressionMethod::Deflated => Compression::Deflated,
+                other => Compression::Unsupported(format!("{other:?}")),
+            };
+            let (compressed_size, size) = (entry.compressed_size(), entry.size());
+            if size > limits.max_member_size {
+                return Err(format!(
+                    "member {name} expands to {size} bytes, more than the limit of {}",
+                    limits.max_member_size
+                ));
+            }
+            let mut data = Vec::new();
+            if !matches!(compression, Compression::Unsupported(_)) {
+                let file =
+                    entry.with_reader(&mut body, ZipReadOptions::new()).map_err(|e| format!("member {name}: {e}"))?;
+                // Read one byte past the declared size so a header that under-states it shows.
+                let mut limited = file.take(size.saturating_add(1));
+                data.reserve(size.min(64 << 20) as usize);
+                limited.read_to_end(&mut data).map_err(|e| format!("member {name} is damaged ({e})"))?;
+                if data.len() as u64 != size {
+                    return Err(format!("member {name} holds {} bytes but its header says {size}", data.len()));
+                }
+                total += size;
+                if total > limits.max_total_size {
+                    return Err(format!("members expand to more than the limit of {} bytes", limits.max_total_size));
+                }
+            }
+            members.push(Member { name, data, compression, compressed_size, size, kind });
+        }
+        Ok(Archive { members, file_size: bytes.len() as u64 })
+    }
+
+    /// The first member called `name`.
+    pub fn get(&self, name: &str) -> Option<&Member> {
+        self.members.iter().find(|m| m.name == name)
+    }
+}
+
+/// Why a member name is unsafe to install, if it is: absolute, `..`, backslash, control
+/// characters.
+pub fn unsafe_name_reason(name: &str) -> Option<&'static str> {
+    if name.starts_with('/') || name.as_bytes().get(1) == Some(&b':') {
+        Some("is an absolute path")
+    } else if name.contains('\\') {
+        Some("contains a backslash")
+    } else if name.chars().any(char::is_control) {
+        Some("contains a control character")
+    } else if name.split('/').any(|part| part == "..") {
+        Some("climbs out of the wheel with `..`")
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use zip::write::SimpleFileOptions;
+
+    fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for (name, data) in entries {
+            w.start_file(*name, SimpleFileOptions::default()).unwrap();
+            w.write_all(data).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn reads_every_member() {
+        let bytes = zip_of(&[("a.txt", b"alpha"), ("d/b.bin", b"\0asm")]);
+        let archive = Archive::read(&bytes, &Limits::default()).unwrap();
+        let names: Vec<&str> = archive.members.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["a.txt", "d/b.bin"]);
+        assert_eq!(archive.get("a.txt").unwrap().data, b"alpha");
+    }
+
+    #[test]
+    fn rejects_non_zip_and_truncated() {
+        assert!(Archive::read(b"not a zip at all", &Limits::default()).unwrap_err().starts_with("not a zip archive"));
+        let bytes = zip_of(&[("a.txt", &[7u8; 1000])]);
+        assert!(Archive::read(&bytes[..bytes.len() - 30], &Limits::default()).is_err());
+    }
+
+    #[test]
+    fn enforces_limits() {
+        let bytes = zip_of(&[("big", &[0u8; 5000])]);
+        let limits = Limits { max_member_size: 4096, ..Limits::default() };
+        assert!(Archive::read(&bytes, &limits).unwrap_err().contains("more than the limit"));
+    }
+
+    #[test]
+    fn flags_unsafe_names() {
+        assert_eq!(unsafe_name_reason("pkg/../../etc/x"), Some("climbs out of the wheel with `..`"));
+        assert_eq!(unsafe_name_reason("/etc/x"), Some("is an absolute path"));
+        assert_eq!(unsafe_name_reason("pkg\\x"), Some("contains a backslash"));
+        assert_eq!(unsafe_name_reason("pkg/x\0y"), Some("contains a control character"));
+        assert_eq!(unsafe_name_reason("pkg/..data/x"), None);
+    }
+}

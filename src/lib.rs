@@ -1,0 +1,17 @@
+//! wasmwheel: audit, tag and repair Python wheels built for WebAssembly.
+//!
+//! The command-line tool is a thin layer over this library:
+//! - [`wheel::Wheel`] reads a wheel in one pass: filename, dist-info files, every member, and
+//!   every binary found by its magic bytes ([`wasm::inspect`], [`binary::native`]);
+//! - [`show`] turns wheels and bare binaries into [`report::WheelReport`]s.
+
+pub mod archive;
+pub mod binary;
+pub mod error;
+pub mod platform;
+pub mod report;
+pub mod show;
+pub mod wasm;
+pub mod wheel;
+
+pub use error::{Error, Result};

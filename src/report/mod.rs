@@ -1,0 +1,136 @@
+//! The data every command reports, and its renderings: human text and versioned JSON
+//! (`spec/report.schema.json`).
+
+pub mod json;
+pub mod text;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::binary::NativeBinary;
+use crate::wasm::{Export, Import, Markers, WasmInfo};
+use crate::wheel::{Binary, BinaryKind, Wheel};
+
+/// The version of the JSON report schema (`spec/report.schema.json`).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// How to render a report.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Readable text.
+    #[default]
+    Text,
+    /// JSON per `spec/report.schema.json`.
+    Json,
+}
+
+/// What wasmwheel says of one input file.
+#[derive(Clone, Debug, Serialize)]
+pub struct WheelReport {
+    /// The file as given on the command line.
+    pub path: String,
+    /// Its file name.
+    pub filename: String,
+    /// The distribution name (METADATA's, else the filename's); `null` for a bare binary.
+    pub name: Option<String>,
+    /// The version (METADATA's, else the filename's); `null` for a bare binary.
+    pub version: Option<String>,
+    /// Every `python-abi-platform` tag of the filename.
+    pub tags: Vec<String>,
+    /// Every binary member.
+    pub binaries: Vec<BinaryReport>,
+}
+
+/// What wasmwheel says of one binary.
+#[derive(Clone, Debug, Serialize)]
+pub struct BinaryReport {
+    /// The member path.
+    pub path: String,
+    /// `emscripten-side-module`, `wasi-shared-object`, `wasi-module`, `wasm-component`,
+    /// `wasm-module` or `native`.
+    pub kind: String,
+    /// For native binaries: format and architecture.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub native: Option<NativeBinary>,
+    /// NEEDED libraries.
+    pub needed: Vec<String>,
+    /// RUNTIME_PATH entries.
+    pub runtime_paths: Vec<String>,
+    /// Whether the dynamic-linking section is the old `dylink`.
+    pub legacy_dylink: bool,
+    /// Imports.
+    pub imports: Vec<Import>,
+    /// Exports.
+    pub exports: Vec<Export>,
+    /// Build markers.
+    pub markers: Markers,
+    /// Imports no platform provides, by canonical platform tag (audit only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unresolved: Option<BTreeMap<String, Vec<String>>>,
+}
+
+impl BinaryReport {
+    /// The report of one binary, without audit results.
+    pub fn new(binary: &Binary) -> BinaryReport {
+        match &binary.kind {
+            BinaryKind::Wasm(info) => BinaryReport::wasm(&binary.path, info),
+            BinaryKind::Native(native) => BinaryReport {
+                path: binary.path.clone(),
+                kind: "native".into(),
+                native: Some(native.clone()),
+                needed: Vec::new(),
+                runtime_paths: Vec::new(),
+                legacy_dylink: false,
+                imports: Vec::new(),
+                exports: Vec::new(),
+                markers: Markers::default(),
+                unresolved: None,
+            },
+        }
+    }
+
+    fn wasm(path: &str, info: &WasmInfo) -> BinaryReport {
+        let kind =
+            serde_json::to_value(info.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        BinaryReport {
+            path: path.to_string(),
+            kind,
+            native: None,
+            needed: info.dylink.as_ref().map(|d| d.needed.clone()).unwrap_or_default(),
+            runtime_paths: info.dylink.as_ref().map(|d| d.runtime_paths.clone()).unwrap_or_default(),
+            legacy_dylink: info.dylink.as_ref().is_some_and(|d| d.legacy),
+            imports: info.imports.clone(),
+            exports: info.exports.clone(),
+            markers: info.markers.clone(),
+            unresolved: None,
+        }
+    }
+}
+
+impl WheelReport {
+    /// The report of a wheel's contents, without audit results.
+    pub fn new(wheel: &Wheel) -> WheelReport {
+        let metadata = wheel.metadata.as_ref().and_then(|m| m.as_ref().ok());
+        WheelReport {
+            path: wheel.path.clone(),
+            filename: wheel.filename.to_string(),
+            name: Some(metadata.and_then(|m| m.name()).unwrap_or(&wheel.filename.name).to_string()),
+            version: Some(metadata.and_then(|m| m.version()).unwrap_or(&wheel.filename.version).to_string()),
+            tags: wheel.tags().iter().map(ToString::to_string).collect(),
+            binaries: wheel.binaries.iter().map(BinaryReport::new).collect(),
+        }
+    }
+
+    /// The report of a bare binary file.
+    pub fn bare(path: &str, binary: &Binary) -> WheelReport {
+        WheelReport {
+            path: path.to_string(),
+            filename: binary.path.clone(),
+            name: None,
+            version: None,
+            tags: Vec::new(),
+            binaries: vec![BinaryReport::new(binary)],
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! The human-readable rendering.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use super::{BinaryReport, WheelReport};
+use crate::wasm::Markers;
+
+/// Names the build markers that are set, for one line of text.
+pub fn markers_line(m: &Markers) -> String {
+    let flags = [
+        (m.js_exceptions, "JS exceptions"),
+        (m.wasm_exceptions, "wasm exceptions"),
+        (m.js_setjmp, "JS setjmp"),
+        (m.wasm_setjmp, "wasm setjmp"),
+        (m.i64_legalized, "i64 legalized (no bigint)"),
+        (m.shared_memory, "shared memory"),
+        (m.memory64, "memory64"),
+        (m.wasi_preview1, "WASI preview 1"),
+        (m.wasi_preview2, "WASI preview 2"),
+    ];
+    let set: Vec<&str> = flags.iter().filter(|(on, _)| *on).map(|(_, name)| *name).collect();
+    if set.is_empty() { "none".into() } else { set.join(", ") }
+}
+
+fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() { "(none)".into() } else { items.join(", ") }
+}
+
+/// Renders one binary; with `verbose`, every import and export.
+pub fn binary(out: &mut String, b: &BinaryReport, verbose: bool) {
+    if let Some(native) = &b.native {
+        let _ = writeln!(out, "  {}: native {} binary ({})", b.path, native.format, native.arch);
+        return;
+    }
+    let _ = writeln!(out, "  {}: {}", b.path, b.kind);
+    let _ = writeln!(out, "    needed: {}", list_or_none(&b.needed));
+    if !b.runtime_paths.is_empty() {
+        let _ = writeln!(out, "    runtime path: {}", b.runtime_paths.join(", "));
+    }
+    if b.legacy_dylink {
+        let _ = writeln!(out, "    dynamic linking: old `dylink` section");
+    }
+    if !b.markers.python_entry_points.is_empty() {
+        let _ = writeln!(out, "    entry points: {}", b.markers.python_entry_points.join(", "));
+    }
+    let _ = writeln!(out, "    markers: {}", markers_line(&b.markers));
+    let mut by_module: BTreeMap<&str, usize> = BTreeMap::new();
+    for import in &b.imports {
+        *by_module.entry(import.module.as_str()).or_default() += 1;
+    }
+    let summary: Vec<String> = by_module
+        .iter()
+        .map(|(module, n)| if module.is_empty() { format!("{n} component") } else { format!("{module} {n}") })
+        .collect();
+    let _ = writeln!(out, "    imports: {} ({})", b.imports.len(), summary.join(", "));
+    let _ = writeln!(out, "    exports: {}", b.exports.len());
+    if verbose {
+        for i in &b.imports {
+            let module = if i.module.is_empty() { String::new() } else { format!("{}.", i.module) };
+            let _ = writeln!(out, "      import {:<6} {module}{}", format!("{:?}", i.kind).to_lowercase(), i.name);
+        }
+        for e in &b.exports {
+            let _ = writeln!(out, "      export {:<6} {}", format!("{:?}", e.kind).to_lowercase(), e.name);
+        }
+    }
+}
+
+/// Renders what `show` says of one file.
+pub fn show(report: &WheelReport, verbose: bool) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", report.filename);
+    if let (Some(name), Some(version)) = (&report.name, &report.version) {
+        let _ = writeln!(out, "  distribution: {name} {version}");
+        let _ = writeln!(out, "  tags: {}", list_or_none(&report.tags));
+    }
+    if report.binaries.is_empty() {
+        let _ = writeln!(out, "  no binaries (a pure wheel)");
+    }
+    for b in &report.binaries {
+        binary(&mut out, b, verbose);
+    }
+    out
+}

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Build the fixture side modules and wheels from testdata/src.
+#
+# Needs Debian's emscripten (apt-get install emscripten: emcc 3.1.6) and gcc. The outputs are
+# committed: testdata/libs/ (side-module libraries that wheels NEED but do not ship) and
+# testdata/wheels/ (the fixture wheels). Running it again gives the same bytes; CI checks that.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+cd "$here"
+EMCC=${EMCC:-emcc}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+side() { # side OUT SRC... [flags]: an Emscripten side module
+  local out=$1
+  shift
+  "$EMCC" -O2 -sSIDE_MODULE=1 "$@" -o "$out"
+}
+
+mkdir -p libs/foo-a libs/foo-b wheels
+rm -f wheels/*.whl
+
+# Libraries: libb NEEDs liba; two incompatible builds of libfoo.
+side libs/liba.so -sWASM_BIGINT src/liba.c
+side libs/libb.so -sWASM_BIGINT src/libb.c libs/liba.so
+side libs/foo-a/libfoo.so -sWASM_BIGINT src/foo_a.c
+side libs/foo-b/libfoo.so -sWASM_BIGINT src/foo_b.c
+
+# Extensions.
+side "$tmp/ext.so" -sWASM_BIGINT src/ext.c libs/libb.so
+side "$tmp/clean.so" -sWASM_BIGINT src/clean.c
+side "$tmp/usefoo.so" -sWASM_BIGINT src/usefoo.c libs/foo-a/libfoo.so
+side "$tmp/cppjs.so" -sWASM_BIGINT -fexceptions src/cppext.cpp
+side "$tmp/cppwasm.so" -sWASM_BIGINT -fwasm-exceptions src/cppext.cpp
+side "$tmp/wide.so" src/wide.c
+side "$tmp/threads.so" -sWASM_BIGINT -pthread src/threads.c
+python3 legacy_dylink.py "$tmp/clean.so" "$tmp/oldlink.so"
+printf 'int native_value(void) { return 1; }\n' >"$tmp/native.c"
+gcc -shared -fPIC -O2 -Wl,--build-id=none -o "$tmp/native.so" "$tmp/native.c"
+
+wheel() { python3 make_wheel.py wheels "$@" >/dev/null; }
+init() { echo "$1/__init__.py:=from .$2 import value"$'\n'; }
+
+# The extension NEEDs libb.so -> liba.so, which the wheels do not ship: one wheel per ABI.
+for abi in 2024_0:312 2025_0:313 2026_0:314; do
+  py=${abi#*:}
+  wheel fxpkg 1.0 "cp$py-cp$py-pyemscripten_${abi%:*}_wasm32" "$(init fxpkg _ext)" \
+    "fxpkg/_ext.cpython-$py-wasm32-emscripten.so=$tmp/ext.so"
+done
+# Self-contained limited-API extension: loads on every ABI.
+wheel fxclean 1.0 cp312-abi3-pyemscripten_2024_0_wasm32 "$(init fxclean _clean)" "fxclean/_clean.abi3.so=$tmp/clean.so"
+# The same, under the legacy tag spelling PyPI rejects.
+wheel fxlegacy 1.0 cp312-abi3-pyodide_2024_0_wasm32 "$(init fxlegacy _clean)" "fxlegacy/_clean.abi3.so=$tmp/clean.so"
+# Two packages that NEED libfoo.so, to be repaired against different builds of it.
+for pkg in fxfooa fxfoob; do
+  wheel $pkg 1.0 cp312-abi3-pyemscripten_2024_0_wasm32 "$(init $pkg _ext)" "$pkg/_ext.abi3.so=$tmp/usefoo.so"
+done
+# C++ exceptions: JavaScript style (2024_0) and wasm style (2025_0 and later).
+wheel fxcppjs 1.0 cp312-abi3-pyemscripten_2024_0_wasm32 "$(init fxcppjs _cpp)" "fxcppjs/_cpp.abi3.so=$tmp/cppjs.so"
+wheel fxcppwasm 1.0 cp313-abi3-pyemscripten_2025_0_wasm32 "$(init fxcppwasm _cpp)" "fxcppwasm/_cpp.abi3.so=$tmp/cppwasm.so"
+# Built wrong: no bigint, pthreads, the old dylink section, a native ELF library.
+wheel fxwide 1.0 cp312-abi3-pyemscripten_2024_0_wasm32 "$(init fxwide _wide)" "fxwide/_wide.abi3.so=$tmp/wide.so"
+wheel fxthreads 1.0 cp312-abi3-pyemscripten_2024_0_wasm32 "$(init fxthreads _threads)" "fxthreads/_threads.abi3.so=$tmp/threads.so"
+wheel fxoldlink 1.0 cp312-abi3-pyemscripten_2026_0_wasm32 "$(init fxoldlink _clean)" "fxoldlink/_clean.abi3.so=$tmp/oldlink.so"
+wheel fxnative 1.0 cp312-abi3-pyemscripten_2024_0_wasm32 "fxnative/__init__.py:=" "fxnative/helper.so=$tmp/native.so"
+# A pure wheel.
+wheel fxpure 1.0 py3-none-any --purelib "fxpure/__init__.py:=value = 1"$'\n'
+
+ls wheels libs libs/foo-a libs/foo-b

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Download the real third-party inputs the tests use into a cache (default testdata/cache,
+# or $WASMWHEEL_CACHE): wheels from PyPI, and Pyodide releases from npm, both as tarballs
+# (for `wasmwheel policy import`) and installed for Node (for the import tests).
+#
+# Every file is pinned by version and sha256 (testdata/external.lock); a mismatch fails.
+# Already-cached files are checked and kept. Needs pip and npm.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+cache=${WASMWHEEL_CACHE:-$here/cache}
+mkdir -p "$cache/pypi" "$cache/npm"
+
+check() { # check FILE SHA256
+  echo "$2  $1" | sha256sum --check --status || { echo "fetch.sh: $1 does not match its pinned sha256" >&2; exit 1; }
+}
+
+while read -r kind spec platform pyver file sha; do
+  case "$kind" in
+  pypi)
+    dest="$cache/pypi/$file"
+    if [ ! -f "$dest" ]; then
+      args=(--no-deps --only-binary=:all: --dest "$cache/pypi" "$spec")
+      if [ "$platform" != "-" ]; then
+        args+=(--platform "$platform" --python-version "$pyver" --implementation cp)
+      fi
+      python3 -m pip download --quiet --disable-pip-version-check "${args[@]}"
+    fi
+    check "$dest" "$sha"
+    ;;
+  npm)
+    dest="$cache/npm/$file"
+    if [ ! -f "$dest" ]; then
+      (cd "$cache/npm" && npm pack --silent "$spec" >/dev/null)
+    fi
+    check "$dest" "$sha"
+    ;;
+  esac
+done < <(grep -v '^#' "$here/external.lock" | grep .)
+
+# Pyodide for Node: each release unpacked under node/<abi>/, with its one dependency (ws).
+node_dir="$cache/node"
+if [ ! -f "$node_dir/.complete" ]; then
+  rm -rf "$node_dir"
+  mkdir -p "$node_dir"
+  (cd "$node_dir" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund ws@8 >/dev/null)
+  while read -r abi tarball; do
+    mkdir -p "$node_dir/$abi"
+    tar -xzf "$cache/npm/$tarball" -C "$node_dir/$abi" --strip-components=1
+  done <<EOF
+2024_0 pyodide-0.27.7.tgz
+2025_0 pyodide-0.29.3.tgz
+2026_0 pyodide-314.0.7.tgz
+EOF
+  touch "$node_dir/.complete"
+fi
+echo "fetch.sh: cache ready in $cache"

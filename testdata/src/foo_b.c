@@ -1,0 +1,2 @@
+/* Another, incompatible build of libfoo.so. */
+__attribute__((visibility("default"))) int foo_value(void) { return 2; }

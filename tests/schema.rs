@@ -1,0 +1,37 @@
+//! Every JSON report validates against `spec/report.schema.json`.
+
+mod common;
+
+use common::*;
+
+fn validator() -> jsonschema::Validator {
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(testdata("../spec/report.schema.json")).unwrap()).unwrap();
+    jsonschema::validator_for(&schema).expect("the schema is a valid JSON Schema")
+}
+
+/// Every fixture wheel, every cached PyPI wheel, a bare binary and a file that is not a wheel.
+fn inputs() -> Vec<String> {
+    let mut files: Vec<String> =
+        std::fs::read_dir(testdata("wheels")).unwrap().map(|e| e.unwrap().path().display().to_string()).collect();
+    if let Ok(dir) = std::fs::read_dir(cache_dir().join("pypi")) {
+        files.extend(dir.map(|e| e.unwrap().path().display().to_string()));
+    }
+    files.push(testdata("libs/libb.so").display().to_string());
+    files.push(testdata("make_wheel.py").display().to_string());
+    files.sort();
+    files
+}
+
+#[test]
+fn show_reports_match_the_schema() {
+    let validator = validator();
+    let mut args = vec!["show".to_string(), "--format".into(), "json".into()];
+    args.extend(inputs());
+    let (code, report) = wasmwheel_json(&args);
+    assert_eq!(code, 2, "the non-wheel input is an input error");
+    assert!(!report["errors"].as_array().unwrap().is_empty());
+    let errors: Vec<String> =
+        validator.iter_errors(&report).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
