@@ -8,8 +8,13 @@ use clap::{Parser, Subcommand};
 use rayon::prelude::*;
 
 use wasmwheel::Error;
+use wasmwheel::audit::AuditOptions;
+use wasmwheel::platform::PlatformTag;
+use wasmwheel::policy::{self, PolicySet};
 use wasmwheel::report::json::InputError;
 use wasmwheel::report::{self, Format, WheelReport};
+use wasmwheel::rules::Rule;
+use wasmwheel::wheel::Wheel;
 
 /// Audit, tag and repair Python wheels built for WebAssembly (Emscripten/Pyodide and WASI).
 ///
@@ -35,6 +40,71 @@ enum Command {
         /// In text output, list every import and export.
         #[arg(short, long)]
         verbose: bool,
+    },
+    /// Audit wheels: on which platforms can every binary load, and why not on the others?
+    /// Exit 1 when any error is found.
+    Audit {
+        /// Wheels to audit (in parallel).
+        #[arg(required = true)]
+        wheels: Vec<PathBuf>,
+        #[command(flatten)]
+        audit: AuditArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Platform policies: list them, show one, or generate one from a Pyodide release.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+}
+
+/// Flags shared by the commands that audit.
+#[derive(Debug, clap::Args)]
+struct AuditArgs {
+    /// Verify against this platform tag instead of the wheel's own platform tags.
+    #[arg(long = "plat", value_name = "TAG")]
+    platform: Option<PlatformTag>,
+    /// Ignore a rule (by id, see spec/rules.md); repeatable.
+    #[arg(long = "ignore", value_name = "RULE")]
+    ignore: Vec<Rule>,
+    /// Also load this policy file (a custom Pyodide build, another runtime); repeatable.
+    #[arg(long = "policy", value_name = "FILE")]
+    policies: Vec<PathBuf>,
+}
+
+impl AuditArgs {
+    fn options(&self) -> AuditOptions {
+        AuditOptions { platform: self.platform.clone(), ignore: self.ignore.iter().copied().collect() }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum PolicyCommand {
+    /// List the known platforms.
+    List {
+        /// Also load these policy files (JSON, optionally gzip-compressed).
+        #[arg(long = "policy", value_name = "FILE")]
+        policies: Vec<PathBuf>,
+    },
+    /// Print one policy as JSON.
+    Show {
+        /// A policy name (`pyemscripten_2026_0`) or platform tag.
+        name: String,
+        /// Also load these policy files.
+        #[arg(long = "policy", value_name = "FILE")]
+        policies: Vec<PathBuf>,
+    },
+    /// Generate policies from Pyodide releases: distribution folders or npm tarballs
+    /// (`npm pack pyodide@314.0.7`).
+    Import {
+        /// Pyodide distribution folders or `pyodide-<version>.tgz` files.
+        #[arg(required = true)]
+        releases: Vec<PathBuf>,
+        /// Folder to write `<name>.json.gz` policy files to.
+        #[arg(short = 'o', long, default_value = ".")]
+        out_dir: PathBuf,
     },
 }
 
@@ -73,22 +143,90 @@ fn partition<T>(results: Vec<Result<T, Error>>) -> (Vec<T>, Vec<InputError>) {
 fn show(files: &[PathBuf], format: Format, verbose: bool) -> u8 {
     let results: Vec<Result<WheelReport, Error>> = files.par_iter().map(|f| wasmwheel::show::show(f)).collect();
     let (reports, errors) = partition(results);
+    let text = if verbose { report::text::show_verbose } else { report::text::show_brief };
+    finish(&reports, &errors, format, text)
+}
+
+/// Exit status for "findings".
+const FINDINGS: u8 = 1;
+
+/// Prints reports in `format` and returns the exit status: 2 if any input failed, else 1 if
+/// any report has an error finding, else 0.
+fn finish(reports: &[WheelReport], errors: &[InputError], format: Format, text: fn(&WheelReport) -> String) -> u8 {
     match format {
-        Format::Json => print!("{}", report::json::render(&reports, &errors)),
+        Format::Json => print!("{}", report::json::render(reports, errors)),
         Format::Text => {
-            for r in &reports {
-                print!("{}", report::text::show(r, verbose));
+            for r in reports {
+                print!("{}", text(r));
             }
         }
     }
-    report_errors(&errors);
-    if errors.is_empty() { CLEAN } else { INPUT_ERROR }
+    report_errors(errors);
+    if !errors.is_empty() {
+        INPUT_ERROR
+    } else if reports.iter().any(WheelReport::has_errors) {
+        FINDINGS
+    } else {
+        CLEAN
+    }
+}
+
+fn audit(wheels: &[PathBuf], args: &AuditArgs, format: Format) -> Result<u8, Error> {
+    let policies = PolicySet::load(&args.policies)?;
+    let options = args.options();
+    let results: Vec<Result<WheelReport, Error>> = wheels
+        .par_iter()
+        .map(|path| {
+            let wheel = Wheel::open(path)?;
+            let audit = wasmwheel::audit::audit(&wheel, &policies, &options);
+            Ok(WheelReport::audited(&wheel, audit))
+        })
+        .collect();
+    let (reports, errors) = partition(results);
+    Ok(finish(&reports, &errors, format, report::text::audit))
+}
+
+fn policy(command: PolicyCommand) -> Result<u8, Error> {
+    match command {
+        PolicyCommand::List { policies } => {
+            let set = PolicySet::load(&policies)?;
+            print!("{}", report::text::policies(set.all()));
+        }
+        PolicyCommand::Show { name, policies } => {
+            let set = PolicySet::load(&policies)?;
+            let found = set.by_name(&name).ok_or_else(|| Error::Usage(format!("no policy called `{name}`")))?;
+            println!("{}", serde_json::to_string_pretty(&found.policy).expect("policies serialize"));
+        }
+        PolicyCommand::Import { releases, out_dir } => {
+            let imported: Vec<Result<_, Error>> = releases.par_iter().map(|r| policy::import::import(r)).collect();
+            // Write nothing unless every release imported.
+            let imported = imported.into_iter().collect::<Result<Vec<_>, Error>>()?;
+            for p in &imported {
+                let path = policy::import::write(p, &out_dir)?;
+                println!(
+                    "{}: {} (Pyodide {}, Python {}, {} symbols)",
+                    path.display(),
+                    p.platform_tags.join(", "),
+                    p.source.version,
+                    p.python,
+                    p.symbols.len()
+                );
+            }
+        }
+    }
+    Ok(CLEAN)
 }
 
 /// Runs the parsed command line and returns the exit status.
 pub fn run(cli: Cli) -> ExitCode {
     let status = match cli.command {
-        Command::Show { files, format, verbose } => show(&files, format, verbose),
-    };
+        Command::Show { files, format, verbose } => Ok(show(&files, format, verbose)),
+        Command::Audit { wheels, audit: args, format } => audit(&wheels, &args, format),
+        Command::Policy { command } => policy(command),
+    }
+    .unwrap_or_else(|e| {
+        eprintln!("wasmwheel: error: {e}");
+        INPUT_ERROR
+    });
     ExitCode::from(status)
 }

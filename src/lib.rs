@@ -3,13 +3,18 @@
 //! The command-line tool is a thin layer over this library:
 //! - [`wheel::Wheel`] reads a wheel in one pass: filename, dist-info files, every member, and
 //!   every binary found by its magic bytes ([`wasm::inspect`], [`binary::native`]);
-//! - [`show`] turns wheels and bare binaries into [`report::WheelReport`]s.
+//! - [`show`] turns wheels and bare binaries into [`report::WheelReport`]s;
+//! - [`audit::audit`] decides, with reasons, on which platforms ([`policy`]) a wheel loads.
 
 pub mod archive;
+pub mod audit;
 pub mod binary;
 pub mod error;
+pub mod output;
 pub mod platform;
+pub mod policy;
 pub mod report;
+pub mod rules;
 pub mod show;
 pub mod wasm;
 pub mod wheel;

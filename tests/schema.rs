@@ -23,15 +23,25 @@ fn inputs() -> Vec<String> {
     files
 }
 
-#[test]
-fn show_reports_match_the_schema() {
+fn assert_valid(command: &str) {
     let validator = validator();
-    let mut args = vec!["show".to_string(), "--format".into(), "json".into()];
+    let mut args = vec![command.to_string(), "--format".into(), "json".into()];
     args.extend(inputs());
     let (code, report) = wasmwheel_json(&args);
     assert_eq!(code, 2, "the non-wheel input is an input error");
     assert!(!report["errors"].as_array().unwrap().is_empty());
+    assert!(report["wheels"].as_array().unwrap().len() > 10);
     let errors: Vec<String> =
         validator.iter_errors(&report).map(|e| format!("{} at {}", e, e.instance_path())).collect();
-    assert!(errors.is_empty(), "{errors:#?}");
+    assert!(errors.is_empty(), "{command}: {errors:#?}");
+}
+
+#[test]
+fn show_reports_match_the_schema() {
+    assert_valid("show");
+}
+
+#[test]
+fn audit_reports_match_the_schema() {
+    assert_valid("audit");
 }

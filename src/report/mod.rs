@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::audit::{Audit, PlatformVerdict};
 use crate::binary::NativeBinary;
+use crate::rules::Finding;
 use crate::wasm::{Export, Import, Markers, WasmInfo};
 use crate::wheel::{Binary, BinaryKind, Wheel};
 
@@ -40,6 +42,18 @@ pub struct WheelReport {
     pub tags: Vec<String>,
     /// Every binary member.
     pub binaries: Vec<BinaryReport>,
+    /// The platform family of the wheel's tags: emscripten, wasi, pure or native (audit only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub family: Option<crate::platform::Family>,
+    /// Canonical tags of every platform the wheel loads on, oldest first (audit only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compatible_platforms: Option<Vec<String>>,
+    /// Every known platform of the wheel's family, with why it is not compatible (audit only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platforms: Option<Vec<PlatformVerdict>>,
+    /// Findings (audit and check only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub findings: Option<Vec<Finding>>,
 }
 
 /// What wasmwheel says of one binary.
@@ -119,7 +133,30 @@ impl WheelReport {
             version: Some(metadata.and_then(|m| m.version()).unwrap_or(&wheel.filename.version).to_string()),
             tags: wheel.tags().iter().map(ToString::to_string).collect(),
             binaries: wheel.binaries.iter().map(BinaryReport::new).collect(),
+            family: None,
+            compatible_platforms: None,
+            platforms: None,
+            findings: None,
         }
+    }
+
+    /// The report of a wheel with its audit.
+    pub fn audited(wheel: &Wheel, audit: Audit) -> WheelReport {
+        let mut report = WheelReport::new(wheel);
+        let mut unresolved = audit.unresolved;
+        for binary in &mut report.binaries {
+            binary.unresolved = unresolved.remove(&binary.path);
+        }
+        report.family = Some(audit.family);
+        report.compatible_platforms = Some(audit.compatible_platforms);
+        report.platforms = Some(audit.platforms);
+        report.findings = Some(audit.findings);
+        report
+    }
+
+    /// Whether any finding is an error.
+    pub fn has_errors(&self) -> bool {
+        self.findings.iter().flatten().any(|f| f.severity == crate::rules::Severity::Error)
     }
 
     /// The report of a bare binary file.
@@ -131,6 +168,10 @@ impl WheelReport {
             version: None,
             tags: Vec::new(),
             binaries: vec![BinaryReport::new(binary)],
+            family: None,
+            compatible_platforms: None,
+            platforms: None,
+            findings: None,
         }
     }
 }

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::{BinaryReport, WheelReport};
+use crate::policy::LoadedPolicy;
 use crate::wasm::Markers;
 
 /// Names the build markers that are set, for one line of text.
@@ -66,8 +67,17 @@ pub fn binary(out: &mut String, b: &BinaryReport, verbose: bool) {
     }
 }
 
-/// Renders what `show` says of one file.
-pub fn show(report: &WheelReport, verbose: bool) -> String {
+/// Renders what `show` says of one file, imports and exports counted.
+pub fn show_brief(report: &WheelReport) -> String {
+    show(report, false)
+}
+
+/// Renders what `show -v` says of one file, every import and export listed.
+pub fn show_verbose(report: &WheelReport) -> String {
+    show(report, true)
+}
+
+fn show(report: &WheelReport, verbose: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", report.filename);
     if let (Some(name), Some(version)) = (&report.name, &report.version) {
@@ -80,5 +90,76 @@ pub fn show(report: &WheelReport, verbose: bool) -> String {
     for b in &report.binaries {
         binary(&mut out, b, verbose);
     }
+    out
+}
+
+/// Renders the table of `policy list`.
+pub fn policies(policies: &[LoadedPolicy]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<22} {:<9} {:<7} {:<11} {:<10} {:<8} {:>8}  tags",
+        "policy", "runtime", "python", "emscripten", "exceptions", "rpath", "symbols"
+    );
+    for p in policies {
+        let p = &p.policy;
+        let _ = writeln!(
+            out,
+            "{:<22} {:<9} {:<7} {:<11} {:<10} {:<8} {:>8}  {}",
+            p.name,
+            p.source.version,
+            p.python,
+            p.emscripten.as_deref().unwrap_or("-"),
+            format!("{:?}", p.exceptions).to_lowercase(),
+            if p.loader.runtime_path { "honoured" } else { "ignored" },
+            p.symbols.len(),
+            p.platform_tags.join(", ")
+        );
+    }
+    out
+}
+
+/// `n thing(s)` with the right plural.
+fn count(n: usize, thing: &str) -> String {
+    if n == 1 { format!("1 {thing}") } else { format!("{n} {thing}s") }
+}
+
+/// Renders findings, one per line: `error[rule] path [platform]: message`.
+pub fn findings(out: &mut String, findings: &[crate::rules::Finding]) {
+    for f in findings {
+        let path = f.path.as_deref().map(|p| format!(" {p}")).unwrap_or_default();
+        let platform = f.platform.as_deref().map(|p| format!(" [{p}]")).unwrap_or_default();
+        let _ = writeln!(out, "  {}[{}]{path}{platform}: {}", f.severity, f.rule, f.message);
+    }
+}
+
+/// Renders what `audit` (and `check`) say of one wheel.
+pub fn audit(report: &WheelReport) -> String {
+    let mut out = String::new();
+    let all = report.findings.as_deref().unwrap_or_default();
+    let errors = all.iter().filter(|f| f.severity == crate::rules::Severity::Error).count();
+    let warnings = all.iter().filter(|f| f.severity == crate::rules::Severity::Warning).count();
+    let verdict = match (errors, warnings) {
+        (0, 0) => "OK".to_string(),
+        (0, w) => format!("OK, {}", count(w, "warning")),
+        (e, 0) => count(e, "error"),
+        (e, w) => format!("{}, {}", count(e, "error"), count(w, "warning")),
+    };
+    let _ = writeln!(out, "{}: {verdict}", report.filename);
+    if let Some(platforms) = report.platforms.as_ref().filter(|p| !p.is_empty()) {
+        let compatible = report.compatible_platforms.as_deref().unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  compatible: {}",
+            if compatible.is_empty() { "none".into() } else { compatible.join(", ") }
+        );
+        for verdict in platforms.iter().filter(|v| !v.compatible) {
+            let mut rules: Vec<&str> = verdict.reasons.iter().map(|r| r.rule.id()).collect();
+            rules.sort();
+            rules.dedup();
+            let _ = writeln!(out, "  not {}: {}", verdict.platform, rules.join(", "));
+        }
+    }
+    findings(&mut out, all);
     out
 }

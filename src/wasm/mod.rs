@@ -6,7 +6,8 @@ pub mod rewrite;
 
 use serde::Serialize;
 use wasmparser::{
-    ComponentExternalKind, ComponentTypeRef, Encoding, ExternalKind, Parser, Payload, TypeRef, ValType, WasmFeatures,
+    ComponentExternalKind, ComponentTypeRef, CompositeInnerType, Encoding, ExternalKind, FuncType, Parser, Payload,
+    TypeRef, ValType, WasmFeatures,
 };
 
 pub use dylink::Dylink;
@@ -94,6 +95,9 @@ pub struct Import {
     /// For memories: whether 64-bit.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub memory64: Option<bool>,
+    /// For functions: the type, `(i64) -> (i32)`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
 }
 
 /// One export.
@@ -103,6 +107,9 @@ pub struct Export {
     pub name: String,
     /// What it is.
     pub kind: ItemKind,
+    /// For functions: the type, `(i64) -> (i32)`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
 }
 
 /// How a module was built, as its imports and exports show.
@@ -161,6 +168,12 @@ fn value_type(ty: ValType) -> String {
     }
 }
 
+/// A function type as wasmwheel prints it: `(i32, i64) -> (i32)`.
+pub fn signature(ty: &FuncType) -> String {
+    let list = |types: &[ValType]| types.iter().map(|t| value_type(*t)).collect::<Vec<_>>().join(", ");
+    format!("({}) -> ({})", list(ty.params()), list(ty.results()))
+}
+
 fn core_kind(kind: ExternalKind) -> ItemKind {
     match kind {
         ExternalKind::Func | ExternalKind::FuncExact => ItemKind::Func,
@@ -193,7 +206,7 @@ fn component_ref_kind(ty: ComponentTypeRef) -> ItemKind {
     }
 }
 
-fn import_of(module: &str, name: &str, ty: TypeRef) -> Import {
+fn import_of(module: &str, name: &str, ty: TypeRef, types: &[Option<String>]) -> Import {
     let mut import = Import {
         module: module.to_string(),
         name: name.to_string(),
@@ -202,9 +215,12 @@ fn import_of(module: &str, name: &str, ty: TypeRef) -> Import {
         mutable: None,
         shared: None,
         memory64: None,
+        signature: None,
     };
     match ty {
-        TypeRef::Func(_) | TypeRef::FuncExact(_) => {}
+        TypeRef::Func(index) | TypeRef::FuncExact(index) => {
+            import.signature = types.get(index as usize).cloned().flatten();
+        }
         TypeRef::Table(_) => import.kind = ItemKind::Table,
         TypeRef::Memory(m) => {
             import.kind = ItemKind::Memory;
@@ -242,6 +258,9 @@ pub fn inspect(bytes: &[u8]) -> Result<WasmInfo, WasmError> {
     let mut custom_sections = Vec::new();
     let mut markers = Markers::default();
     let mut local_tags = 0usize;
+    // Function types by type index (`None` for GC types), and by function index.
+    let mut types: Vec<Option<String>> = Vec::new();
+    let mut functions: Vec<Option<String>> = Vec::new();
 
     for payload in parser.parse_all(bytes) {
         let payload = payload?;
@@ -264,16 +283,41 @@ pub fn inspect(bytes: &[u8]) -> Result<WasmInfo, WasmError> {
             section_index += 1;
         }
         match payload {
+            Payload::TypeSection(reader) => {
+                for group in reader {
+                    for sub in group?.into_types() {
+                        types.push(match &sub.composite_type.inner {
+                            CompositeInnerType::Func(f) => Some(signature(f)),
+                            _ => None,
+                        });
+                    }
+                }
+            }
             Payload::ImportSection(reader) => {
                 for import in reader.into_imports() {
                     let import = import?;
-                    imports.push(import_of(import.module, import.name, import.ty));
+                    let entry = import_of(import.module, import.name, import.ty, &types);
+                    if entry.kind == ItemKind::Func {
+                        functions.push(entry.signature.clone());
+                    }
+                    imports.push(entry);
+                }
+            }
+            Payload::FunctionSection(reader) => {
+                for ty in reader {
+                    functions.push(types.get(ty? as usize).cloned().flatten());
                 }
             }
             Payload::ExportSection(reader) => {
                 for export in reader {
                     let export = export?;
-                    exports.push(Export { name: export.name.to_string(), kind: core_kind(export.kind) });
+                    let kind = core_kind(export.kind);
+                    let signature = if kind == ItemKind::Func {
+                        functions.get(export.index as usize).cloned().flatten()
+                    } else {
+                        None
+                    };
+                    exports.push(Export { name: export.name.to_string(), kind, signature });
                 }
             }
             Payload::MemorySection(reader) => {
@@ -292,7 +336,7 @@ pub fn inspect(bytes: &[u8]) -> Result<WasmInfo, WasmError> {
             Payload::ComponentImportSection(reader) => {
                 for import in reader {
                     let import = import?;
-                    let mut entry = import_of("", import.name.name, TypeRef::Func(0));
+                    let mut entry = import_of("", import.name.name, TypeRef::Func(0), &[]);
                     entry.kind = component_ref_kind(import.ty);
                     imports.push(entry);
                 }
@@ -300,7 +344,11 @@ pub fn inspect(bytes: &[u8]) -> Result<WasmInfo, WasmError> {
             Payload::ComponentExportSection(reader) => {
                 for export in reader {
                     let export = export?;
-                    exports.push(Export { name: export.name.name.to_string(), kind: component_kind(export.kind) });
+                    exports.push(Export {
+                        name: export.name.name.to_string(),
+                        kind: component_kind(export.kind),
+                        signature: None,
+                    });
                 }
             }
             Payload::CustomSection(reader) => {

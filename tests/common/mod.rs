@@ -82,3 +82,61 @@ where
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
+
+/// Copies wheel `src` to `dir/name`, passing every member through `edit` (which may rename it,
+/// change its bytes, or drop it by returning `None`). Used to derive test wheels from real ones.
+pub fn derive_wheel(
+    src: &Path,
+    dir: &Path,
+    name: &str,
+    mut edit: impl FnMut(&str, Vec<u8>) -> Option<(String, Vec<u8>)>,
+) -> PathBuf {
+    use std::io::{Read, Write};
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(src).unwrap()).unwrap();
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for i in 0..archive.len() {
+        let mut member = archive.by_index(i).unwrap();
+        let mut data = Vec::new();
+        member.read_to_end(&mut data).unwrap();
+        if let Some((new_name, new_data)) = edit(&member.name().unwrap(), data) {
+            out.start_file(new_name, zip::write::SimpleFileOptions::default()).unwrap();
+            out.write_all(&new_data).unwrap();
+        }
+    }
+    let path = dir.join(name);
+    std::fs::write(&path, out.finish().unwrap().into_inner()).unwrap();
+    path
+}
+
+/// The findings of the first wheel of a JSON report with rule `rule`.
+pub fn findings<'a>(report: &'a serde_json::Value, rule: &str) -> Vec<&'a serde_json::Value> {
+    report["wheels"][0]["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == rule).collect()
+}
+
+/// The canonical tags of the compatible platforms of the first wheel of a JSON report.
+pub fn compatible(report: &serde_json::Value) -> Vec<String> {
+    report["wheels"][0]["compatible_platforms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The Pyodide ABIs the tests load wheels into, with their npm release.
+pub const ABIS: [(&str, &str); 3] = [("2024_0", "0.27.7"), ("2025_0", "0.29.3"), ("2026_0", "314.0.7")];
+
+/// Installs `wheels` into the real Pyodide of `abi` under Node and evaluates `code`: the repr
+/// of its value, or the error. `None` when Node or the Pyodide cache is missing.
+pub fn pyodide_run(abi: &str, wheels: &[&Path], code: &str) -> Option<Result<String, String>> {
+    let node = tool("node")?;
+    let dir = cached(&format!("node/{abi}"))?;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pyodide/import.js");
+    let out = Command::new(node).arg(script).arg(dir).arg(code).args(wheels).output().expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if out.status.success() {
+        Some(Ok(stdout.lines().last().unwrap_or_default().to_string()))
+    } else {
+        Some(Err(format!("{}{}", stdout, stderr(&out)).trim().to_string()))
+    }
+}
