@@ -66,6 +66,8 @@ pub struct Member {
     pub size: u64,
     /// File, directory or symlink.
     pub kind: EntryKind,
+    /// Unix permission bits, when the archive records them.
+    pub unix_mode: Option<u32>,
 }
 
 /// A whole archive, read.
@@ -112,7 +114,7 @@ impl Archive {
                 CompressionMethod::Deflated => Compression::Deflated,
                 other => Compression::Unsupported(format!("{other:?}")),
             };
-            let (compressed_size, size) = (entry.compressed_size(), entry.size());
+            let (compressed_size, size, unix_mode) = (entry.compressed_size(), entry.size(), entry.unix_mode());
             if size > limits.max_member_size {
                 return Err(format!(
                     "member {name} expands to {size} bytes, more than the limit of {}",
@@ -135,7 +137,7 @@ impl Archive {
                     return Err(format!("members expand to more than the limit of {} bytes", limits.max_total_size));
                 }
             }
-            members.push(Member { name, data, compression, compressed_size, size, kind });
+            members.push(Member { name, data, compression, compressed_size, size, kind, unix_mode });
         }
         Ok(Archive { members, file_size: bytes.len() as u64 })
     }

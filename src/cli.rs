@@ -11,9 +11,11 @@ use wasmwheel::Error;
 use wasmwheel::audit::AuditOptions;
 use wasmwheel::platform::PlatformTag;
 use wasmwheel::policy::{self, PolicySet};
+use wasmwheel::repair::{Repair, RepairOptions};
 use wasmwheel::report::json::InputError;
 use wasmwheel::report::{self, Format, WheelReport};
 use wasmwheel::rules::Rule;
+use wasmwheel::tags::{Outcome, TagChange};
 use wasmwheel::wheel::Wheel;
 
 /// Audit, tag and repair Python wheels built for WebAssembly (Emscripten/Pyodide and WASI).
@@ -53,11 +55,84 @@ enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Repair wheels: vendor the side modules they NEED into `<dist>.libs/` under hash-mangled
+    /// names, rewrite NEEDED and RUNTIME_PATH, retag canonically, and write the result to
+    /// `-w DIR` only if it passes the audit. For cibuildwheel:
+    /// `repair-wheel-command = "wasmwheel repair -w {dest_dir} {wheel}"`.
+    Repair(RepairArgs),
+    /// Write a copy of a wheel with its tags changed (filename, WHEEL and RECORD), like
+    /// `wheel tags`. Each value is `T.U` (replace), `+T.U` (add); `--platform-tag canonical`
+    /// rewrites `pyodide_*` as `pyemscripten_*`.
+    Tags {
+        /// The wheel.
+        wheel: PathBuf,
+        /// New python tags.
+        #[arg(long, value_name = "TAGS", allow_hyphen_values = true)]
+        python_tag: Option<String>,
+        /// New ABI tags.
+        #[arg(long, value_name = "TAGS", allow_hyphen_values = true)]
+        abi_tag: Option<String>,
+        /// New platform tags, or `canonical`.
+        #[arg(long, value_name = "TAGS", allow_hyphen_values = true)]
+        platform_tag: Option<String>,
+        /// Delete the input wheel once the new one is written.
+        #[arg(long)]
+        remove: bool,
+        /// Folder for the new wheel (default: beside the input).
+        #[arg(short = 'w', long = "wheel-dir", value_name = "DIR")]
+        wheel_dir: Option<PathBuf>,
+    },
     /// Platform policies: list them, show one, or generate one from a Pyodide release.
     Policy {
         #[command(subcommand)]
         command: PolicyCommand,
     },
+}
+
+/// Flags of `repair`.
+#[derive(Debug, clap::Args)]
+struct RepairArgs {
+    /// Wheels to repair (in parallel).
+    #[arg(required = true)]
+    wheels: Vec<PathBuf>,
+    /// Folder to write repaired wheels to.
+    #[arg(short = 'w', long = "wheel-dir", value_name = "DIR", default_value = "wheelhouse")]
+    wheel_dir: PathBuf,
+    /// Folder to find NEEDED libraries in; repeatable, searched in order, then
+    /// WASMWHEEL_LIBRARY_PATH (`:`-separated).
+    #[arg(short = 'L', long = "lib-dir", value_name = "DIR")]
+    lib_dirs: Vec<PathBuf>,
+    /// Tag for this platform instead of the wheel's own (an error if the binaries cannot
+    /// satisfy it).
+    #[arg(long = "plat", value_name = "TAG")]
+    platform: Option<PlatformTag>,
+    /// Leave NEEDED libraries matching this glob alone; repeatable.
+    #[arg(long = "exclude", value_name = "GLOB")]
+    exclude: Vec<String>,
+    /// Drop debug information and name sections from every wasm module.
+    #[arg(long)]
+    strip: bool,
+    /// Also load this policy file; repeatable.
+    #[arg(long = "policy", value_name = "FILE")]
+    policies: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+impl RepairArgs {
+    fn options(&self) -> Result<RepairOptions, Error> {
+        let mut lib_dirs = self.lib_dirs.clone();
+        if let Some(paths) = std::env::var_os("WASMWHEEL_LIBRARY_PATH") {
+            lib_dirs.extend(std::env::split_paths(&paths).filter(|p| !p.as_os_str().is_empty()));
+        }
+        let mut globs = globset::GlobSetBuilder::new();
+        for pattern in &self.exclude {
+            globs.add(globset::Glob::new(pattern).map_err(|e| Error::Usage(format!("--exclude {pattern}: {e}")))?);
+        }
+        let exclude = globs.build().map_err(|e| Error::Usage(e.to_string()))?;
+        Ok(RepairOptions { lib_dirs, platform: self.platform.clone(), exclude, strip: self.strip })
+    }
 }
 
 /// Flags shared by the commands that audit.
@@ -154,7 +229,7 @@ const FINDINGS: u8 = 1;
 /// any report has an error finding, else 0.
 fn finish(reports: &[WheelReport], errors: &[InputError], format: Format, text: fn(&WheelReport) -> String) -> u8 {
     match format {
-        Format::Json => print!("{}", report::json::render(reports, errors)),
+        Format::Json => print!("{}", report::json::render("wheels", reports, errors)),
         Format::Text => {
             for r in reports {
                 print!("{}", text(r));
@@ -184,6 +259,26 @@ fn audit(wheels: &[PathBuf], args: &AuditArgs, format: Format) -> Result<u8, Err
         .collect();
     let (reports, errors) = partition(results);
     Ok(finish(&reports, &errors, format, report::text::audit))
+}
+
+fn repair(args: &RepairArgs) -> Result<u8, Error> {
+    let policies = PolicySet::load(&args.policies)?;
+    let options = args.options()?;
+    let results: Vec<Result<Repair, Error>> =
+        args.wheels.par_iter().map(|w| wasmwheel::repair::repair(w, &args.wheel_dir, &policies, &options)).collect();
+    let (repairs, errors) = partition(results);
+    match args.format {
+        Format::Json => print!("{}", report::json::render("repairs", &repairs, &errors)),
+        Format::Text => repairs.iter().for_each(|r| print!("{}", report::text::repair(r))),
+    }
+    report_errors(&errors);
+    Ok(if !errors.is_empty() {
+        INPUT_ERROR
+    } else if repairs.iter().any(Repair::failed) {
+        FINDINGS
+    } else {
+        CLEAN
+    })
 }
 
 fn policy(command: PolicyCommand) -> Result<u8, Error> {
@@ -222,6 +317,17 @@ pub fn run(cli: Cli) -> ExitCode {
     let status = match cli.command {
         Command::Show { files, format, verbose } => Ok(show(&files, format, verbose)),
         Command::Audit { wheels, audit: args, format } => audit(&wheels, &args, format),
+        Command::Repair(args) => repair(&args),
+        Command::Tags { wheel, python_tag, abi_tag, platform_tag, remove, wheel_dir } => {
+            let change = TagChange { python: python_tag, abi: abi_tag, platform: platform_tag };
+            wasmwheel::tags::tags(&wheel, &change, wheel_dir.as_deref(), remove).map(|outcome| {
+                match outcome {
+                    Outcome::Unchanged => println!("{}: tags unchanged, nothing written", wheel.display()),
+                    Outcome::Written(path) => println!("{}", path.display()),
+                }
+                CLEAN
+            })
+        }
         Command::Policy { command } => policy(command),
     }
     .unwrap_or_else(|e| {

@@ -34,6 +34,7 @@ side "$tmp/cppjs.so" -sWASM_BIGINT -fexceptions src/cppext.cpp
 side "$tmp/cppwasm.so" -sWASM_BIGINT -fwasm-exceptions src/cppext.cpp
 side "$tmp/wide.so" src/wide.c
 side "$tmp/threads.so" -sWASM_BIGINT -pthread src/threads.c
+side "$tmp/debug.so" -sWASM_BIGINT -g "-fdebug-prefix-map=$here=." src/clean.c
 python3 legacy_dylink.py "$tmp/clean.so" "$tmp/oldlink.so"
 printf 'int native_value(void) { return 1; }\n' >"$tmp/native.c"
 gcc -shared -fPIC -O2 -Wl,--build-id=none -o "$tmp/native.so" "$tmp/native.c"
@@ -63,6 +64,8 @@ wheel fxwide 1.0 cp312-abi3-pyemscripten_2024_0_wasm32 "$(init fxwide _wide)" "f
 wheel fxthreads 1.0 cp312-abi3-pyemscripten_2024_0_wasm32 "$(init fxthreads _threads)" "fxthreads/_threads.abi3.so=$tmp/threads.so"
 wheel fxoldlink 1.0 cp312-abi3-pyemscripten_2026_0_wasm32 "$(init fxoldlink _clean)" "fxoldlink/_clean.abi3.so=$tmp/oldlink.so"
 wheel fxnative 1.0 cp312-abi3-pyemscripten_2024_0_wasm32 "fxnative/__init__.py:=" "fxnative/helper.so=$tmp/native.so"
+# With DWARF and a name section, for `repair --strip`.
+wheel fxdebug 1.0 cp312-abi3-pyemscripten_2024_0_wasm32 "$(init fxdebug _clean)" "fxdebug/_clean.abi3.so=$tmp/debug.so"
 # A pure wheel.
 wheel fxpure 1.0 py3-none-any --purelib "fxpure/__init__.py:=value = 1"$'\n'
 

@@ -45,3 +45,20 @@ fn show_reports_match_the_schema() {
 fn audit_reports_match_the_schema() {
     assert_valid("audit");
 }
+
+#[test]
+fn repair_reports_match_the_schema() {
+    let validator = validator();
+    let out = tempfile::tempdir().unwrap();
+    let mut args = vec!["repair".to_string(), "--format".into(), "json".into(), "-w".into()];
+    args.push(out.path().display().to_string());
+    args.extend(["-L".to_string(), testdata("libs").display().to_string()]);
+    args.extend(inputs());
+    let (code, report) = wasmwheel_json(&args);
+    assert_eq!(code, 2);
+    let repairs = report["repairs"].as_array().unwrap();
+    assert!(repairs.iter().any(|r| r["output"].is_null()) && repairs.iter().any(|r| r["output"].is_string()));
+    let errors: Vec<String> =
+        validator.iter_errors(&report).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    assert!(errors.is_empty(), "repair: {errors:#?}");
+}

@@ -1,4 +1,4 @@
-//! The JSON rendering: `{"schema_version": 1, "wheels": [...], "errors": [...]}`.
+//! The JSON rendering, per `spec/report.schema.json`.
 
 use serde::Serialize;
 
@@ -13,16 +13,13 @@ pub struct InputError {
     pub message: String,
 }
 
-#[derive(Serialize)]
-struct Document<'a, T: Serialize> {
-    schema_version: u32,
-    wheels: &'a [T],
-    errors: &'a [InputError],
-}
-
-/// Renders reports and input errors as one pretty-printed JSON document.
-pub fn render<T: Serialize>(wheels: &[T], errors: &[InputError]) -> String {
-    let doc = Document { schema_version: SCHEMA_VERSION, wheels, errors };
+/// Renders one JSON document: `{"schema_version": 1, <key>: [items], "errors": [...]}`, where
+/// `key` is `wheels` for show, audit and check, and `repairs` for repair.
+pub fn render<T: Serialize>(key: &str, items: &[T], errors: &[InputError]) -> String {
+    let mut doc = serde_json::Map::new();
+    doc.insert("schema_version".into(), SCHEMA_VERSION.into());
+    doc.insert(key.into(), serde_json::to_value(items).expect("reports serialize"));
+    doc.insert("errors".into(), serde_json::to_value(errors).expect("errors serialize"));
     let mut out = serde_json::to_string_pretty(&doc).expect("reports serialize");
     out.push('\n');
     out

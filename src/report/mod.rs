@@ -79,6 +79,8 @@ pub struct BinaryReport {
     pub exports: Vec<Export>,
     /// Build markers.
     pub markers: Markers,
+    /// Names of the custom sections, in order.
+    pub custom_sections: Vec<String>,
     /// Imports no platform provides, by canonical platform tag (audit only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unresolved: Option<BTreeMap<String, Vec<String>>>,
@@ -99,6 +101,7 @@ impl BinaryReport {
                 imports: Vec::new(),
                 exports: Vec::new(),
                 markers: Markers::default(),
+                custom_sections: Vec::new(),
                 unresolved: None,
             },
         }
@@ -117,6 +120,7 @@ impl BinaryReport {
             imports: info.imports.clone(),
             exports: info.exports.clone(),
             markers: info.markers.clone(),
+            custom_sections: info.custom_sections.clone(),
             unresolved: None,
         }
     }

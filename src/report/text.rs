@@ -163,3 +163,41 @@ pub fn audit(report: &WheelReport) -> String {
     findings(&mut out, all);
     out
 }
+
+/// Renders what `repair` did to one wheel.
+pub fn repair(r: &crate::repair::Repair) -> String {
+    let mut out = String::new();
+    match &r.output {
+        Some(output) => {
+            let _ = writeln!(out, "{} -> {output}", r.input);
+        }
+        None => {
+            let errors = r.findings.iter().filter(|f| f.severity == crate::rules::Severity::Error).count();
+            let _ = writeln!(out, "{}: not repaired, the result would still have {}", r.input, count(errors, "error"));
+        }
+    }
+    for v in &r.vendored {
+        let _ = writeln!(out, "  vendored {} from {} as {}", v.library, v.source, v.path);
+    }
+    for w in &r.rewritten {
+        let mut what = vec![format!("NEEDED {}", list_or_none(&w.needed))];
+        if !w.runtime_paths.is_empty() {
+            what.push(format!("RUNTIME_PATH {}", w.runtime_paths.join(":")));
+        }
+        if w.converted_legacy_dylink {
+            what.push("dylink converted to dylink.0".into());
+        }
+        if w.stripped {
+            what.push("stripped".into());
+        }
+        let _ = writeln!(out, "  rewrote {}: {}", w.path, what.join("; "));
+    }
+    if r.tags_before != r.tags_after {
+        let _ = writeln!(out, "  retagged {} -> {}", r.tags_before.join(", "), r.tags_after.join(", "));
+    }
+    let compatible = &r.compatible_platforms;
+    let _ =
+        writeln!(out, "  compatible: {}", if compatible.is_empty() { "none".into() } else { compatible.join(", ") });
+    findings(&mut out, &r.findings);
+    out
+}

@@ -1,6 +1,7 @@
 //! A wheel, read once: its filename, every member, the dist-info files, and every binary
 //! found by its magic bytes and inspected from memory.
 
+pub mod edit;
 pub mod filename;
 pub mod headers;
 pub mod metadata;
@@ -104,7 +105,13 @@ impl Wheel {
         let parsed: WheelFilename =
             filename.parse().map_err(|e| Error::input(shown, format!("not a wheel filename: {e}")))?;
         let archive = Archive::read(bytes, &Limits::default()).map_err(|e| Error::input(shown, e))?;
-        let dist_info = find_dist_info(&archive, &parsed.dist_info());
+        Wheel::from_archive(shown, parsed, archive)
+    }
+
+    /// A wheel from members already in memory: parses the dist-info files and inspects every
+    /// binary.
+    pub fn from_archive(shown: &str, filename: WheelFilename, archive: Archive) -> Result<Wheel> {
+        let dist_info = find_dist_info(&archive, &filename.dist_info());
         let read = |file: &str| -> Option<&[u8]> {
             let dir = dist_info.as_ref()?;
             archive.get(&format!("{dir}/{file}")).map(|m| m.data.as_slice())
@@ -121,16 +128,7 @@ impl Wheel {
             .into_iter()
             .flatten()
             .collect();
-        Ok(Wheel {
-            path: shown.to_string(),
-            filename: parsed,
-            archive,
-            dist_info,
-            wheel_file,
-            metadata,
-            record,
-            binaries,
-        })
+        Ok(Wheel { path: shown.to_string(), filename, archive, dist_info, wheel_file, metadata, record, binaries })
     }
 
     /// Every `python-abi-platform` triple of the filename.

@@ -1,0 +1,278 @@
+//! Editing a wheel in memory and writing it back deterministically: members sorted with the
+//! dist-info folder last and RECORD at the very end, a fixed timestamp (or
+//! `SOURCE_DATE_EPOCH`), fixed permissions, a fresh RECORD. The same edits of the same input
+//! give the same bytes.
+
+use std::collections::BTreeMap;
+use std::io::{Cursor, Write};
+use std::path::{Path, PathBuf};
+
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, DateTime};
+
+use super::record::{Record, RecordEntry};
+use super::{Tag, Wheel, WheelFile, WheelFilename};
+use crate::archive::{self, Archive, Compression, EntryKind, Member};
+use crate::error::{Error, Result};
+
+/// One file of the wheel being written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct File {
+    data: Vec<u8>,
+    executable: bool,
+}
+
+/// A wheel being edited.
+#[derive(Clone, Debug)]
+pub struct WheelEdit {
+    /// The filename the output gets.
+    pub filename: WheelFilename,
+    dist_info: String,
+    files: BTreeMap<String, File>,
+}
+
+/// Files a rewrite drops: RECORD is regenerated, and its signatures no longer hold.
+fn is_regenerated(dist_info: &str, name: &str) -> bool {
+    name.strip_prefix(dist_info)
+        .and_then(|rest| rest.strip_prefix('/'))
+        .is_some_and(|file| matches!(file, "RECORD" | "RECORD.jws" | "RECORD.p7s"))
+}
+
+impl WheelEdit {
+    /// Starts from `wheel`. Refuses what cannot be rewritten faithfully: unsafe or duplicate
+    /// member names, members it could not read, symbolic links, a missing dist-info or WHEEL.
+    pub fn new(wheel: &Wheel) -> Result<WheelEdit> {
+        let refuse = |message: String| Err(Error::input(&wheel.path, message));
+        let Some(dist_info) = wheel.dist_info.clone() else {
+            return refuse("no .dist-info folder".into());
+        };
+        if !matches!(wheel.wheel_file, Some(Ok(_))) {
+            return refuse(format!("no readable {dist_info}/WHEEL"));
+        }
+        let mut files = BTreeMap::new();
+        for member in &wheel.archive.members {
+            if let Some(reason) = archive::unsafe_name_reason(&member.name) {
+                return refuse(format!("member {:?} {reason}; refusing to rewrite it", member.name));
+            }
+            match (&member.kind, &member.compression) {
+                (EntryKind::Directory, _) => continue,
+                (EntryKind::Symlink, _) => {
+                    return refuse(format!("member {} is a symbolic link; refusing to rewrite it", member.name));
+                }
+                (_, Compression::Unsupported(method)) => {
+                    return refuse(format!(
+                        "member {} is compressed with {method}, which wasmwheel cannot read",
+                        member.name
+                    ));
+                }
+                _ => {}
+            }
+            if is_regenerated(&dist_info, &member.name) {
+                continue;
+            }
+            let file = File { data: member.data.clone(), executable: member.unix_mode.is_some_and(|m| m & 0o111 != 0) };
+            if files.insert(member.name.clone(), file).is_some() {
+                return refuse(format!("member {} appears twice; refusing to pick one", member.name));
+            }
+        }
+        Ok(WheelEdit { filename: wheel.filename.clone(), dist_info, files })
+    }
+
+    /// The bytes of member `name`.
+    pub fn get(&self, name: &str) -> Option<&[u8]> {
+        self.files.get(name).map(|f| f.data.as_slice())
+    }
+
+    /// Every member name, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.files.keys().map(String::as_str)
+    }
+
+    /// Sets the bytes of member `name`, adding it if new.
+    pub fn put(&mut self, name: &str, data: Vec<u8>) {
+        let executable = self.files.get(name).is_some_and(|f| f.executable);
+        self.files.insert(name.to_string(), File { data, executable });
+    }
+
+    /// The dist-info folder.
+    pub fn dist_info(&self) -> &str {
+        &self.dist_info
+    }
+
+    /// Changes the wheel's tags: the filename's compressed tag sets and WHEEL's `Tag:` lines.
+    pub fn set_tags(&mut self, filename: WheelFilename) -> Result<()> {
+        let wheel_path = format!("{}/WHEEL", self.dist_info);
+        let wheel_file = WheelFile::parse(self.get(&wheel_path).unwrap_or_default())
+            .map_err(|e| Error::input(self.filename.to_string(), e))?;
+        let tags: Vec<Tag> = filename.tags();
+        self.put(&wheel_path, wheel_file.with_tags(&tags).into_bytes());
+        self.filename = filename;
+        Ok(())
+    }
+
+    /// The members in output order: sorted, the dist-info folder last.
+    fn ordered(&self) -> Vec<(&String, &File)> {
+        let mut files: Vec<(&String, &File)> = self.files.iter().collect();
+        let prefix = format!("{}/", self.dist_info);
+        files.sort_by_key(|(name, _)| (name.starts_with(&prefix), name.as_str()));
+        files
+    }
+
+    /// The RECORD of the current members.
+    fn record(&self) -> (String, Vec<u8>) {
+        let path = format!("{}/RECORD", self.dist_info);
+        let mut record =
+            Record { entries: self.ordered().iter().map(|(n, f)| RecordEntry::for_data(n, &f.data)).collect() };
+        record.entries.push(RecordEntry { path: path.clone(), hash: String::new(), size: String::new() });
+        (path, record.render())
+    }
+
+    /// The wheel as it would be written, in memory, for auditing before writing.
+    pub fn to_wheel(&self) -> Result<Wheel> {
+        let (record_path, record) = self.record();
+        let mut members: Vec<Member> =
+            self.ordered().into_iter().map(|(name, file)| member(name, file.data.clone())).collect();
+        members.push(member(&record_path, record));
+        let file_size = members.iter().map(|m| m.size).sum();
+        Wheel::from_archive(&self.filename.to_string(), self.filename.clone(), Archive { members, file_size })
+    }
+
+    /// The zip archive of the wheel.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let stamp = timestamp();
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options = |executable: bool| {
+            SimpleFileOptions::default()
+                .compression_method(CompressionMethod::Deflated)
+                .compression_level(Some(6))
+                .last_modified_time(stamp)
+                .unix_permissions(if executable { 0o755 } else { 0o644 })
+        };
+        let (record_path, record) = self.record();
+        let writes = self
+            .ordered()
+            .into_iter()
+            .map(|(name, file)| (name.as_str(), file.data.as_slice(), file.executable))
+            .chain(std::iter::once((record_path.as_str(), record.as_slice(), false)));
+        for (name, data, executable) in writes {
+            // Writing to memory cannot fail.
+            zip.start_file(name, options(executable)).expect("zip entry in memory");
+            zip.write_all(data).expect("zip data in memory");
+        }
+        zip.finish().expect("zip in memory").into_inner()
+    }
+
+    /// Writes the wheel into `dir` under its filename, atomically; refuses to replace `input`.
+    pub fn write(&self, dir: &Path, input: &Path) -> Result<PathBuf> {
+        let out = dir.join(self.filename.to_string());
+        if same_file(&out, input) {
+            return Err(Error::input(
+                out.display(),
+                "the output would replace the input wheel; write to another folder (-w)",
+            ));
+        }
+        std::fs::create_dir_all(dir).map_err(|e| Error::input(dir.display(), e))?;
+        crate::output::write_atomically(&out, &self.to_bytes()).map_err(|e| Error::input(out.display(), e))?;
+        Ok(out)
+    }
+}
+
+fn member(name: &str, data: Vec<u8>) -> Member {
+    let size = data.len() as u64;
+    Member {
+        name: name.to_string(),
+        data,
+        compression: Compression::Stored,
+        compressed_size: size,
+        size,
+        kind: EntryKind::File,
+        unix_mode: None,
+    }
+}
+
+/// Whether two paths name the same existing file.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// The timestamp of every member: `SOURCE_DATE_EPOCH` when set (clamped to the zip range),
+/// else 1980-01-01 00:00:00, the earliest a zip can hold.
+fn timestamp() -> DateTime {
+    std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .and_then(|secs| time::OffsetDateTime::from_unix_timestamp(secs.max(315_532_800)).ok())
+        .and_then(|t| DateTime::try_from(time::PrimitiveDateTime::new(t.date(), t.time())).ok())
+        .unwrap_or(DateTime::DEFAULT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wheel(members: &[(&str, &[u8])]) -> Wheel {
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for (name, data) in members {
+            zip.start_file(*name, SimpleFileOptions::default()).unwrap();
+            zip.write_all(data).unwrap();
+        }
+        let bytes = zip.finish().unwrap().into_inner();
+        Wheel::from_bytes("t.whl", "pkg-1.0-py3-none-any.whl", &bytes).unwrap()
+    }
+
+    const WHEEL: &[u8] = b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n";
+
+    #[test]
+    fn writes_sorted_with_dist_info_last_and_a_fresh_record() {
+        let w = wheel(&[
+            ("pkg-1.0.dist-info/WHEEL", WHEEL),
+            ("pkg-1.0.dist-info/RECORD", b"stale,,\n"),
+            ("zzz/b.py", b"b"),
+            ("pkg/a.py", b"a"),
+        ]);
+        let edit = WheelEdit::new(&w).unwrap();
+        let out = Wheel::from_bytes("o.whl", "pkg-1.0-py3-none-any.whl", &edit.to_bytes()).unwrap();
+        let names: Vec<&str> = out.archive.members.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["pkg/a.py", "zzz/b.py", "pkg-1.0.dist-info/WHEEL", "pkg-1.0.dist-info/RECORD"]);
+        let record = out.record.unwrap().unwrap();
+        assert_eq!(record.entries.len(), 4);
+        for m in &out.archive.members[..3] {
+            assert_eq!(record.get(&m.name).unwrap().check(&m.data), crate::wheel::record::HashCheck::Match);
+        }
+        assert_eq!(edit.to_bytes(), edit.to_bytes(), "deterministic");
+    }
+
+    #[test]
+    fn retags_filename_and_wheel_file() {
+        let w = wheel(&[("pkg-1.0.dist-info/WHEEL", WHEEL)]);
+        let mut edit = WheelEdit::new(&w).unwrap();
+        edit.set_tags("pkg-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl".parse().unwrap()).unwrap();
+        let wheel_file = WheelFile::parse(edit.get("pkg-1.0.dist-info/WHEEL").unwrap()).unwrap();
+        assert_eq!(wheel_file.tags()[0].as_ref().unwrap().to_string(), "cp312-abi3-pyemscripten_2024_0_wasm32");
+        assert_eq!(edit.filename.to_string(), "pkg-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl");
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_rewrite_faithfully() {
+        assert!(WheelEdit::new(&wheel(&[("pkg/a.py", b"a")])).is_err(), "no dist-info");
+        // The zip writer refuses duplicate names: write `pkg/A.py`, then rename it in the bytes.
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for (name, data) in [("pkg-1.0.dist-info/WHEEL", WHEEL), ("pkg/a.py", b"a"), ("pkg/A.py", b"b")] {
+            zip.start_file(name, SimpleFileOptions::default()).unwrap();
+            zip.write_all(data).unwrap();
+        }
+        let mut bytes = zip.finish().unwrap().into_inner();
+        for at in 0..bytes.len() - 8 {
+            if &bytes[at..at + 8] == b"pkg/A.py" {
+                bytes[at + 4] = b'a';
+            }
+        }
+        let dup = Wheel::from_bytes("t.whl", "pkg-1.0-py3-none-any.whl", &bytes).unwrap();
+        assert!(WheelEdit::new(&dup).unwrap_err().to_string().contains("appears twice"));
+        let evil = wheel(&[("pkg-1.0.dist-info/WHEEL", WHEEL), ("../evil.py", b"a")]);
+        assert!(WheelEdit::new(&evil).unwrap_err().to_string().contains("climbs out"));
+    }
+}
