@@ -55,6 +55,19 @@ enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Check wheels before upload: everything `audit` reports, plus what PyPI rejects (filename
+    /// against METADATA, platform tags, the zip archive, WHEEL, METADATA, RECORD). Exit 1 when
+    /// any error is found. Source distributions are skipped.
+    Check {
+        /// Files to check (in parallel); `.tar.gz` source distributions are skipped.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        audit: AuditArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
     /// Repair wheels: vendor the side modules they NEED into `<dist>.libs/` under hash-mangled
     /// names, rewrite NEEDED and RUNTIME_PATH, retag canonically, and write the result to
     /// `-w DIR` only if it passes the audit. For cibuildwheel:
@@ -246,15 +259,17 @@ fn finish(reports: &[WheelReport], errors: &[InputError], format: Format, text: 
     }
 }
 
-fn audit(wheels: &[PathBuf], args: &AuditArgs, format: Format) -> Result<u8, Error> {
+/// The analysis `audit` or `check` runs on each wheel.
+type Analysis = fn(&Wheel, &PolicySet, &AuditOptions) -> wasmwheel::audit::Audit;
+
+fn audit(wheels: &[PathBuf], args: &AuditArgs, format: Format, analysis: Analysis) -> Result<u8, Error> {
     let policies = PolicySet::load(&args.policies)?;
     let options = args.options();
     let results: Vec<Result<WheelReport, Error>> = wheels
         .par_iter()
         .map(|path| {
             let wheel = Wheel::open(path)?;
-            let audit = wasmwheel::audit::audit(&wheel, &policies, &options);
-            Ok(WheelReport::audited(&wheel, audit))
+            Ok(WheelReport::audited(&wheel, analysis(&wheel, &policies, &options)))
         })
         .collect();
     let (reports, errors) = partition(results);
@@ -316,7 +331,15 @@ fn policy(command: PolicyCommand) -> Result<u8, Error> {
 pub fn run(cli: Cli) -> ExitCode {
     let status = match cli.command {
         Command::Show { files, format, verbose } => Ok(show(&files, format, verbose)),
-        Command::Audit { wheels, audit: args, format } => audit(&wheels, &args, format),
+        Command::Audit { wheels, audit: args, format } => audit(&wheels, &args, format, wasmwheel::audit::audit),
+        Command::Check { files, audit: args, format } => {
+            let (sdists, wheels): (Vec<PathBuf>, Vec<PathBuf>) =
+                files.into_iter().partition(|f| f.to_string_lossy().ends_with(".tar.gz"));
+            for sdist in &sdists {
+                eprintln!("wasmwheel: skipping {}: a source distribution (wasmwheel checks wheels)", sdist.display());
+            }
+            audit(&wheels, &args, format, wasmwheel::check::check)
+        }
         Command::Repair(args) => repair(&args),
         Command::Tags { wheel, python_tag, abi_tag, platform_tag, remove, wheel_dir } => {
             let change = TagChange { python: python_tag, abi: abi_tag, platform: platform_tag };

@@ -11,6 +11,7 @@
 pub mod archive;
 pub mod audit;
 pub mod binary;
+pub mod check;
 pub mod error;
 pub mod output;
 pub mod platform;

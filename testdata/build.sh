@@ -2,8 +2,9 @@
 # Build the fixture side modules and wheels from testdata/src.
 #
 # Needs Debian's emscripten (apt-get install emscripten: emcc 3.1.6) and gcc. The outputs are
-# committed: testdata/libs/ (side-module libraries that wheels NEED but do not ship) and
-# testdata/wheels/ (the fixture wheels). Running it again gives the same bytes; CI checks that.
+# committed: testdata/libs/ (side-module libraries that wheels NEED but do not ship),
+# testdata/wheels/ (the fixture wheels) and testdata/check/ (one wheel per `check` rule).
+# Running it again gives the same bytes; CI checks that.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
@@ -69,4 +70,7 @@ wheel fxdebug 1.0 cp312-abi3-pyemscripten_2024_0_wasm32 "$(init fxdebug _clean)"
 # A pure wheel.
 wheel fxpure 1.0 py3-none-any --purelib "fxpure/__init__.py:=value = 1"$'\n'
 
-ls wheels libs libs/foo-a libs/foo-b
+# The `wasmwheel check` fixtures, one folder per rule, derived from fxclean.
+python3 check/make.py
+
+ls wheels libs libs/foo-a libs/foo-b check

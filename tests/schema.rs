@@ -47,6 +47,11 @@ fn audit_reports_match_the_schema() {
 }
 
 #[test]
+fn check_reports_match_the_schema() {
+    assert_valid("check");
+}
+
+#[test]
 fn repair_reports_match_the_schema() {
     let validator = validator();
     let out = tempfile::tempdir().unwrap();

@@ -161,13 +161,25 @@ pub fn audit(wheel: &Wheel, policies: &PolicySet, options: &AuditOptions) -> Aud
     }
 
     findings.retain(|f| !options.ignore.contains(&f.rule));
-    // Errors first; within a severity, each binary's findings, then those about the whole wheel.
-    findings.sort_by(|a, b| {
-        (a.severity, a.path.is_none(), &a.path, a.rule.id()).cmp(&(b.severity, b.path.is_none(), &b.path, b.rule.id()))
-    });
-    findings.dedup();
+    sort_findings(&mut findings);
     let compatible_platforms = platforms.iter().filter(|v| v.compatible).map(|v| v.platform.clone()).collect();
     Audit { family, platforms, compatible_platforms, unresolved, findings }
+}
+
+/// Orders findings for reports: errors first; within a severity, each member's findings, then
+/// those about the whole wheel. Exact repeats are dropped.
+pub fn sort_findings(findings: &mut Vec<Finding>) {
+    findings.sort_by(|a, b| {
+        (a.severity, a.path.is_none(), &a.path, a.rule.id(), &a.platform, &a.message).cmp(&(
+            b.severity,
+            b.path.is_none(),
+            &b.path,
+            b.rule.id(),
+            &b.platform,
+            &b.message,
+        ))
+    });
+    findings.dedup();
 }
 
 /// Warnings about how a tag is spelled.
