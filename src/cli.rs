@@ -314,9 +314,10 @@ fn policy(command: PolicyCommand) -> Result<u8, Error> {
             for p in &imported {
                 let path = policy::import::write(p, &out_dir)?;
                 println!(
-                    "{}: {} (Pyodide {}, Python {}, {} symbols)",
+                    "{}: {} ({} {}, Python {}, {} symbols)",
                     path.display(),
                     p.platform_tags.join(", "),
+                    p.source.runtime,
                     p.source.version,
                     p.python,
                     p.symbols.len()

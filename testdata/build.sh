@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Build the fixture side modules and wheels from testdata/src.
 #
-# Needs Debian's emscripten (apt-get install emscripten: emcc 3.1.6) and gcc. The outputs are
+# Needs Debian's emscripten (apt-get install emscripten: emcc 3.1.6), gcc, and for the WASI
+# fixtures the zig that testdata/fetch.sh unpacks from PyPI (its clang builds position-
+# independent code for wasm32-wasi; Debian's clang 14 cannot). The outputs are
 # committed: testdata/libs/ (side-module libraries that wheels NEED but do not ship),
 # testdata/wheels/ (the fixture wheels) and testdata/check/ (one wheel per `check` rule).
 # Running it again gives the same bytes; CI checks that.
@@ -9,6 +11,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
 EMCC=${EMCC:-emcc}
+ZIG=${ZIG:-${WASMWHEEL_CACHE:-$here/cache}/zig/ziglang/zig}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -37,6 +40,17 @@ side "$tmp/wide.so" src/wide.c
 side "$tmp/threads.so" -sWASM_BIGINT -pthread src/threads.c
 side "$tmp/debug.so" -sWASM_BIGINT -g "-fdebug-prefix-map=$here=." src/clean.c
 python3 legacy_dylink.py "$tmp/clean.so" "$tmp/oldlink.so"
+# WASI shared objects, compiled and linked as wasi-sdk would (-fPIC, then wasm-ld -shared).
+wasi() { # wasi OUT SRC [LIBS...]
+  local out=$1 src=$2
+  shift 2
+  "$ZIG" cc --target=wasm32-wasi -O2 -g0 -fPIC -fvisibility=default -c "$src" -o "$tmp/wasi.o"
+  "$ZIG" wasm-ld --experimental-pic -shared --unresolved-symbols=import-dynamic -o "$out" "$tmp/wasi.o" "$@"
+}
+mkdir -p libs/wasi
+wasi libs/wasi/libwasilib.so src/wasilib.c
+wasi "$tmp/wasiext.so" src/wasiext.c
+wasi "$tmp/wasiuse.so" src/wasiuse.c libs/wasi/libwasilib.so
 printf 'int native_value(void) { return 1; }\n' >"$tmp/native.c"
 gcc -shared -fPIC -O2 -Wl,--build-id=none -o "$tmp/native.so" "$tmp/native.c"
 
@@ -67,10 +81,17 @@ wheel fxoldlink 1.0 cp312-abi3-pyemscripten_2026_0_wasm32 "$(init fxoldlink _cle
 wheel fxnative 1.0 cp312-abi3-pyemscripten_2024_0_wasm32 "fxnative/__init__.py:=" "fxnative/helper.so=$tmp/native.so"
 # With DWARF and a name section, for `repair --strip`.
 wheel fxdebug 1.0 cp312-abi3-pyemscripten_2024_0_wasm32 "$(init fxdebug _clean)" "fxdebug/_clean.abi3.so=$tmp/debug.so"
+# WASI: the extension in a WASI wheel, the same file in an Emscripten wheel, and an
+# Emscripten module (JS exceptions) in a WASI wheel.
+wheel fxwasi 1.0 cp314-cp314-wasi_0_0_0_wasm32 "$(init fxwasi _wasiext)" "fxwasi/_wasiext.cpython-314-wasm32-wasi.so=$tmp/wasiext.so"
+wheel fxwasiemsc 1.0 cp314-cp314-pyemscripten_2026_0_wasm32 "$(init fxwasiemsc _wasiext)" "fxwasiemsc/_wasiext.cpython-314-wasm32-wasi.so=$tmp/wasiext.so"
+wheel fxemscwasi 1.0 cp312-abi3-wasi_0_0_0_wasm32 "$(init fxemscwasi _cpp)" "fxemscwasi/_cpp.abi3.so=$tmp/cppjs.so"
+# A WASI extension that NEEDs a WASI library it does not ship.
+wheel fxwasiuse 1.0 cp314-cp314-wasi_0_0_0_wasm32 "$(init fxwasiuse _wasiuse)" "fxwasiuse/_wasiuse.cpython-314-wasm32-wasi.so=$tmp/wasiuse.so"
 # A pure wheel.
 wheel fxpure 1.0 py3-none-any --purelib "fxpure/__init__.py:=value = 1"$'\n'
 
 # The `wasmwheel check` fixtures, one folder per rule, derived from fxclean.
 python3 check/make.py
 
-ls wheels libs libs/foo-a libs/foo-b check
+ls wheels libs libs/foo-a libs/foo-b libs/wasi check

@@ -53,4 +53,11 @@ if [ ! -f "$node_dir/.complete" ]; then
 EOF
   touch "$node_dir/.complete"
 fi
+# Zig (from its PyPI wheel) for the WASI fixtures: its clang emits position-independent code
+# for wasm32-wasi, which Debian's clang 14 does not.
+if [ ! -x "$cache/zig/ziglang/zig" ]; then
+  rm -rf "$cache/zig"
+  python3 -m zipfile -e "$cache"/pypi/ziglang-*.whl "$cache/zig"
+  chmod +x "$cache/zig/ziglang/zig"
+fi
 echo "fetch.sh: cache ready in $cache"

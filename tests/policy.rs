@@ -13,19 +13,22 @@ fn gunzip(path: &std::path::Path) -> serde_json::Value {
 }
 
 #[test]
-fn regenerating_from_the_npm_tarballs_gives_the_committed_policies() {
+fn regenerating_from_the_releases_gives_the_committed_policies() {
     let mut tarballs = Vec::new();
     for (abi, version) in ABIS {
         let Some(tgz) = cached(&format!("npm/pyodide-{version}.tgz")) else { return };
         tarballs.push((abi, tgz));
     }
+    let Some(componentize) = cached("pypi/componentize_py-0.25.1-cp39-abi3-manylinux_2_28_x86_64.whl") else { return };
     let dir = tempfile::tempdir().unwrap();
     let mut args = vec!["policy".to_string(), "import".into(), "-o".into(), dir.path().display().to_string()];
     args.extend(tarballs.iter().map(|(_, t)| t.display().to_string()));
+    args.push(componentize.display().to_string());
     let out = wasmwheel(&args);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    for (abi, _) in &tarballs {
-        let name = format!("pyemscripten_{abi}.json.gz");
+    let names =
+        tarballs.iter().map(|(abi, _)| format!("pyemscripten_{abi}.json.gz")).chain(["wasi_0_0_0.json.gz".into()]);
+    for name in names {
         let fresh = gunzip(&dir.path().join(&name));
         let committed = gunzip(&testdata("../spec/policies").join(&name));
         assert_eq!(fresh, committed, "spec/policies/{name} is out of date: run scripts/update-spec.sh");
@@ -53,7 +56,8 @@ fn policies_say_what_the_releases_are() {
     assert_eq!(wasmwheel(["policy", "show", "nothing_1_0"]).status.code(), Some(2));
 
     let list = String::from_utf8(wasmwheel(["policy", "list"]).stdout).unwrap();
-    assert_eq!(list.lines().count(), 4, "{list}");
+    assert_eq!(list.lines().count(), 5, "a header and four policies: {list}");
+    assert!(list.contains("componentize-py 0.25.1"), "{list}");
 }
 
 #[test]

@@ -5,6 +5,7 @@
 //! every policy of its family as that platform's loader would (libraries, symbols, build
 //! markers, Python version). Declared platform tags are verified against those verdicts.
 
+mod binaries;
 pub mod limited_api;
 pub mod python;
 pub mod resolve;
@@ -14,10 +15,9 @@ use std::collections::{BTreeMap, HashSet};
 use serde::Serialize;
 
 use crate::platform::{Family, PlatformKind, PlatformTag};
-use crate::policy::{LoadedPolicy, PolicySet, Unwinding};
-use crate::rules::{Finding, Rule};
-use crate::wasm::{self, ItemKind, WasmInfo, WasmKind};
-use crate::wheel::{Binary, BinaryKind, Tag, Wheel};
+use crate::policy::{LoadedPolicy, PolicyFamily, PolicySet, Unwinding};
+use crate::rules::{Finding, Rule, Severity};
+use crate::wheel::{Tag, Wheel};
 use python::ExtensionSuffix;
 use resolve::Layout;
 
@@ -59,7 +59,7 @@ pub struct Audit {
 impl Audit {
     /// Whether any finding is an error.
     pub fn has_errors(&self) -> bool {
-        self.findings.iter().any(|f| f.severity == crate::rules::Severity::Error)
+        self.findings.iter().any(|f| f.severity == Severity::Error)
     }
 }
 
@@ -71,16 +71,6 @@ pub fn family_of(tags: &[PlatformTag]) -> Family {
         .into_iter()
         .find(|f| families.contains(f))
         .unwrap_or(if families.iter().all(|f| *f == Family::Pure) { Family::Pure } else { Family::Native })
-}
-
-/// Whether a wasm binary is a Python extension module: it exports `PyInit_*`, or its name has
-/// an extension suffix (`.cpython-*`, `.abi3.so`).
-fn is_extension(binary: &Binary, info: &WasmInfo) -> bool {
-    !info.markers.python_entry_points.is_empty()
-        || matches!(
-            python::extension_suffix(&binary.path),
-            Some(ExtensionSuffix::Versioned { .. } | ExtensionSuffix::Abi3)
-        )
 }
 
 /// A list of names for a message, cut after `max` with a count of the rest.
@@ -99,7 +89,10 @@ pub fn audit(wheel: &Wheel, policies: &PolicySet, options: &AuditOptions) -> Aud
         None => wheel.filename.platform_tags.clone(),
     };
     let family = family_of(&declared);
-    let mut findings = binary_findings(wheel, family);
+    let mut findings = binaries::findings(wheel, family);
+    findings.retain(|f| !options.ignore.contains(&f.rule));
+    // Binary findings that stop a module from loading on any platform of the family.
+    let blocking: Vec<&Finding> = findings.iter().filter(|f| binaries::blocks_loading(f.rule)).collect();
     let wheel_tags = wheel.tags();
 
     let layout = Layout::new(
@@ -116,15 +109,13 @@ pub fn audit(wheel: &Wheel, policies: &PolicySet, options: &AuditOptions) -> Aud
         Family::Pure | Family::Native => Vec::new(),
     };
     for policy in &candidates {
-        let (reasons, missing) = context.evaluate(policy);
+        let (mut reasons, missing) = context.evaluate(policy);
         for (path, symbols) in missing {
             unresolved.entry(path).or_default().insert(policy.canonical_tag().to_string(), symbols);
         }
-        platforms.push(PlatformVerdict {
-            platform: policy.canonical_tag().to_string(),
-            compatible: reasons.is_empty(),
-            reasons,
-        });
+        reasons.extend(blocking.iter().map(|f| (*f).clone().on(policy.canonical_tag())));
+        let compatible = !reasons.iter().any(|r| r.severity == Severity::Error);
+        platforms.push(PlatformVerdict { platform: policy.canonical_tag().to_string(), compatible, reasons });
     }
 
     for tag in declared.iter().filter(|t| t.family() == family && matches!(family, Family::Emscripten | Family::Wasi)) {
@@ -140,10 +131,12 @@ pub fn audit(wheel: &Wheel, policies: &PolicySet, options: &AuditOptions) -> Aud
         };
         let verdict =
             platforms.iter().find(|v| v.platform == policy.canonical_tag()).expect("every candidate has a verdict");
+        // Warnings stand even on a compatible platform; errors make it incompatible. Blocking
+        // binary findings are reported once, above, without a platform.
+        findings.extend(verdict.reasons.iter().filter(|r| !binaries::blocks_loading(r.rule)).cloned());
         if verdict.compatible {
             continue;
         }
-        findings.extend(verdict.reasons.iter().cloned());
         findings.extend(context.newer_python_findings(policy, policies, &unresolved));
         let compatible: Vec<&str> = platforms.iter().filter(|v| v.compatible).map(|v| v.platform.as_str()).collect();
         findings.push(
@@ -202,170 +195,6 @@ fn tag_spelling_findings(tag: &PlatformTag) -> Vec<Finding> {
         )],
         _ => Vec::new(),
     }
-}
-
-/// Checks of each binary on its own, and against the wheel's family.
-fn binary_findings(wheel: &Wheel, family: Family) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    let abi3_min = wheel
-        .tags()
-        .iter()
-        .filter(|t| t.abi == "abi3")
-        .filter_map(|t| t.python.strip_prefix("cp3").and_then(|m| m.parse().ok()).map(|m| (3, m)))
-        .min();
-    for binary in &wheel.binaries {
-        let path = Some(binary.path.as_str());
-        let info = match &binary.kind {
-            BinaryKind::Native(native) => {
-                if matches!(family, Family::Emscripten | Family::Wasi) {
-                    findings.push(Finding::new(
-                        Rule::NativeBinary,
-                        path,
-                        format!(
-                            "a native {} binary ({}) has no place in a WebAssembly wheel",
-                            native.format, native.arch
-                        ),
-                    ));
-                }
-                continue;
-            }
-            BinaryKind::Wasm(info) => info,
-        };
-        let extension = is_extension(binary, info);
-        let dynamic = info.dylink.is_some();
-        match family {
-            Family::Native if dynamic || extension => findings.push(Finding::new(
-                Rule::WasmInNativeWheel,
-                path,
-                "a WebAssembly module in a wheel tagged for a native platform",
-            )),
-            Family::Pure if dynamic || extension => findings.push(Finding::new(
-                Rule::ExtensionInPureWheel,
-                path,
-                "a WebAssembly extension module or library in a pure (`any`) wheel; tag the wheel for its platform",
-            )),
-            Family::Native | Family::Pure => findings.push(data_module(binary, info)),
-            Family::Emscripten => findings.extend(emscripten_binary_findings(binary, info, extension, abi3_min)),
-            Family::Wasi => {}
-        }
-    }
-    findings
-}
-
-/// A wasm module shipped as data, reported for information.
-fn data_module(binary: &Binary, info: &WasmInfo) -> Finding {
-    let kind = serde_json::to_value(info.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-    Finding::new(
-        Rule::WasmDataModule,
-        Some(&binary.path),
-        format!("a {kind} shipped as data (run by a host, not imported by Python)"),
-    )
-}
-
-fn emscripten_binary_findings(
-    binary: &Binary,
-    info: &WasmInfo,
-    extension: bool,
-    abi3_min: Option<(u32, u32)>,
-) -> Vec<Finding> {
-    let path = Some(binary.path.as_str());
-    let mut findings = Vec::new();
-    match info.kind {
-        WasmKind::WasiSharedObject => findings.push(Finding::new(
-            Rule::WasiBinaryInEmscriptenWheel,
-            path,
-            "built for WASI (imports wasi_snapshot_preview1, nothing Emscripten-specific); an Emscripten loader is not its host",
-        )),
-        WasmKind::EmscriptenSideModule => {}
-        _ if extension => findings.push(Finding::new(
-            Rule::NotASideModule,
-            path,
-            "an extension module without a dylink.0 section: build it with -sSIDE_MODULE=1",
-        )),
-        _ => {
-            findings.push(data_module(binary, info));
-            return findings;
-        }
-    }
-    if let Some(dylink) = &info.dylink {
-        if !dylink.first_section {
-            findings.push(Finding::new(
-                Rule::DylinkNotFirst,
-                path,
-                "the dynamic-linking section is not the first section; Emscripten refuses to load the module",
-            ));
-        }
-        let module = resolve::installed_path(&binary.path).unwrap_or_default();
-        for entry in &dylink.runtime_paths {
-            if entry.starts_with("$ORIGIN") && resolve::expand_runtime_path(entry, &module).is_none() {
-                findings.push(Finding::new(
-                    Rule::RuntimePathOutsideWheel,
-                    path,
-                    format!("RUNTIME_PATH entry `{entry}` climbs out of site-packages"),
-                ));
-            }
-        }
-    }
-    let mut unknown: Vec<String> = info
-        .imports
-        .iter()
-        .filter(|i| !wasm::LOADER_MODULES.contains(&i.module.as_str()))
-        .map(|i| format!("{}.{}", i.module, i.name))
-        .collect();
-    unknown.dedup();
-    if !unknown.is_empty() {
-        findings.push(Finding::new(
-            Rule::UnknownImportModule,
-            path,
-            format!("imports from modules no Emscripten loader provides: {}", name_list(&unknown, 8)),
-        ));
-    }
-    if extension {
-        let suffix = python::extension_suffix(&binary.path);
-        if let Some(ExtensionSuffix::Versioned { platform, .. }) = &suffix
-            && platform != "wasm32-emscripten"
-        {
-            findings.push(Finding::new(
-                Rule::ExtensionSuffixPlatform,
-                path,
-                format!("the suffix says {platform}; Emscripten's Python imports only .cpython-3XY-wasm32-emscripten.so, .abi3.so and .so"),
-            ));
-        }
-        if suffix.is_some() {
-            let module = python::module_name(&binary.path);
-            let entry = format!("PyInit_{module}");
-            if !info.markers.python_entry_points.contains(&entry) {
-                findings.push(Finding::new(
-                    Rule::MissingEntryPoint,
-                    path,
-                    format!("does not export {entry}, so `import {module}` fails"),
-                ));
-            }
-        }
-        if let Some(min) = abi3_min {
-            let mut bad: Vec<String> = info
-                .imports
-                .iter()
-                .filter(|i| matches!(i.module.as_str(), "env" | "GOT.mem" | "GOT.func") && i.kind != ItemKind::Memory)
-                .filter_map(|i| limited_api::violation(&i.name, min))
-                .collect();
-            bad.sort();
-            bad.dedup();
-            if !bad.is_empty() {
-                findings.push(Finding::new(
-                    Rule::Abi3NonLimitedSymbol,
-                    path,
-                    format!(
-                        "an abi3 wheel for Python >= {}.{} imports CPython API outside its limited API: {}",
-                        min.0,
-                        min.1,
-                        name_list(&bad, 8)
-                    ),
-                ));
-            }
-        }
-    }
-    findings
 }
 
 /// What a platform evaluation needs to know of the wheel.
@@ -428,9 +257,13 @@ impl Context<'_> {
                 ));
             }
             let m = &info.markers;
-            let style = |u: Unwinding| if u == Unwinding::Js { "JavaScript" } else { "wasm" };
-            if (m.js_exceptions && p.exceptions == Unwinding::Wasm)
-                || (m.wasm_exceptions && p.exceptions == Unwinding::Js)
+            let style = |u: Unwinding| match u {
+                Unwinding::Js => "JavaScript",
+                Unwinding::Wasm => "wasm",
+                Unwinding::None => "no",
+            };
+            if (m.js_exceptions && p.exceptions != Unwinding::Js)
+                || (m.wasm_exceptions && p.exceptions != Unwinding::Wasm)
             {
                 let built = if m.js_exceptions {
                     "JavaScript exceptions (invoke_*)"
@@ -443,12 +276,22 @@ impl Context<'_> {
                     format!("built with {built}; {platform} unwinds with {} exceptions", style(p.exceptions)),
                 ));
             }
-            if (m.js_setjmp && p.setjmp == Unwinding::Wasm) || (m.wasm_setjmp && p.setjmp == Unwinding::Js) {
+            if (m.js_setjmp && p.setjmp != Unwinding::Js) || (m.wasm_setjmp && p.setjmp != Unwinding::Wasm) {
                 let built = if m.js_setjmp { "JavaScript setjmp/longjmp" } else { "wasm setjmp/longjmp" };
                 reasons.push(Finding::new(
                     Rule::SetjmpMismatch,
                     path,
                     format!("built with {built}; {platform} uses {} setjmp/longjmp", style(p.setjmp)),
+                ));
+            }
+            if p.family == PolicyFamily::Wasi
+                && !p.loader.runtime_path
+                && info.dylink.as_ref().is_some_and(|d| !d.runtime_paths.is_empty())
+            {
+                reasons.push(Finding::new(
+                    Rule::WasiDylinkSubsection,
+                    path,
+                    format!("dylink.0 has RUNTIME_PATH, which {platform}'s linker (wit-component before wasm-tools 1.237) rejects"),
                 ));
             }
             if m.i64_legalized && p.bigint {
@@ -489,11 +332,7 @@ impl Context<'_> {
             }
             if let Some(module) = resolve::installed_path(&binary.path) {
                 for (parent, library) in self.layout.missing_libraries(&p.loader, &module, &p.provided_libraries) {
-                    let how = if p.loader.runtime_path {
-                        "site-packages or its RUNTIME_PATH"
-                    } else {
-                        "<dist>.libs, site-packages or beside it"
-                    };
+                    let how = resolve::search_description(&p.loader);
                     let via = if parent == module { String::new() } else { format!(" (through {parent})") };
                     reasons.push(Finding::new(
                         Rule::NeededLibraryMissing,

@@ -47,6 +47,28 @@ pub fn expand_runtime_path(entry: &str, module: &str) -> Option<String> {
     normalize(&format!("{}/{rest}", dirname(module)))
 }
 
+/// Where a loader looks for a NEEDED library, for messages.
+pub fn search_description(loader: &Loader) -> String {
+    let mut places = Vec::new();
+    if loader.search_by_name {
+        places.push("the wheel (by file name)");
+    }
+    if loader.search_dist_libs {
+        places.push("<dist>.libs");
+    }
+    places.push("site-packages");
+    if loader.search_module_dir {
+        places.push("beside the module");
+    }
+    if loader.runtime_path {
+        places.push("the module's RUNTIME_PATH");
+    }
+    match places.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => places.join(""),
+    }
+}
+
 /// The dynamically linked modules of a wheel, by where they are installed.
 pub struct Layout<'a> {
     modules: BTreeMap<String, &'a WasmInfo>,
@@ -82,6 +104,9 @@ impl<'a> Layout<'a> {
             candidates.extend(
                 dylink.runtime_paths.iter().filter_map(|r| expand_runtime_path(r, parent)).map(|d| join(&d, name)),
             );
+        }
+        if loader.search_by_name {
+            candidates.extend(self.modules.keys().filter(|p| p.rsplit('/').next() == Some(name)).cloned());
         }
         if loader.search_module_dir {
             let dir = dirname(root);

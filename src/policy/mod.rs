@@ -2,7 +2,9 @@
 //! how its loader finds libraries. Generated from real releases by `wasmwheel policy import`
 //! ([`import`]), committed under `spec/policies/`, and embedded in the binary.
 
+mod componentize;
 pub mod import;
+mod pyodide;
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::Read;
@@ -24,6 +26,8 @@ pub enum Unwinding {
     Js,
     /// With wasm exception handling (tags).
     Wasm,
+    /// Not at all: the platform has no unwinding of this kind.
+    None,
 }
 
 /// How the platform's loader finds a NEEDED library.
@@ -35,6 +39,9 @@ pub struct Loader {
     pub search_dist_libs: bool,
     /// Searches the folder of the module being loaded and its subfolders (Pyodide 0.26-0.27).
     pub search_module_dir: bool,
+    /// Finds a library by its file name anywhere in the wheel (WASI component linkers, which
+    /// are handed every library of the environment).
+    pub search_by_name: bool,
     /// Loads the pre-2021 `dylink` section (Emscripten before 4.0.5).
     pub legacy_dylink: bool,
 }
@@ -156,11 +163,13 @@ pub fn parse_python(version: &str) -> Option<(u32, u32)> {
     Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
 }
 
-/// The policies generated from real releases, committed under `spec/policies/`.
-pub const EMBEDDED: [(&str, &[u8]); 3] = [
+/// The policies generated from real releases, committed under `spec/policies/`: Pyodide
+/// 0.27.7, 0.29.3 and 314.0.7, and the CPython WASI build of componentize-py 0.25.1.
+pub const EMBEDDED: [(&str, &[u8]); 4] = [
     ("pyemscripten_2024_0", include_bytes!("../../spec/policies/pyemscripten_2024_0.json.gz")),
     ("pyemscripten_2025_0", include_bytes!("../../spec/policies/pyemscripten_2025_0.json.gz")),
     ("pyemscripten_2026_0", include_bytes!("../../spec/policies/pyemscripten_2026_0.json.gz")),
+    ("wasi_0_0_0", include_bytes!("../../spec/policies/wasi_0_0_0.json.gz")),
 ];
 
 /// Parses a policy file: JSON, gzip-compressed or not.

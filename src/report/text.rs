@@ -98,16 +98,16 @@ pub fn policies(policies: &[LoadedPolicy]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<22} {:<9} {:<7} {:<11} {:<10} {:<8} {:>8}  tags",
-        "policy", "runtime", "python", "emscripten", "exceptions", "rpath", "symbols"
+        "{:<20} {:<24} {:<7} {:<11} {:<10} {:<8} {:>8}  tags",
+        "policy", "from", "python", "emscripten", "exceptions", "rpath", "symbols"
     );
     for p in policies {
         let p = &p.policy;
         let _ = writeln!(
             out,
-            "{:<22} {:<9} {:<7} {:<11} {:<10} {:<8} {:>8}  {}",
+            "{:<20} {:<24} {:<7} {:<11} {:<10} {:<8} {:>8}  {}",
             p.name,
-            p.source.version,
+            format!("{} {}", p.source.runtime, p.source.version),
             p.python,
             p.emscripten.as_deref().unwrap_or("-"),
             format!("{:?}", p.exceptions).to_lowercase(),
