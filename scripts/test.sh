@@ -2,8 +2,8 @@
 # The whole test suite, from a fresh machine: installs the system tools the tests use (as root,
 # with apt-get, when they are missing), downloads the pinned third-party wheels and Pyodide
 # releases (testdata/fetch.sh), checks formatting, lints, rebuilds the fixtures to check they
-# match what is committed, and runs every test. Nothing is skipped: WASMWHEEL_REQUIRE_CACHE
-# turns a missing download or tool into a failure.
+# match what is committed, runs every test, then each fuzz target for a bounded time.
+# Nothing is skipped: WASMWHEEL_REQUIRE_CACHE turns a missing download or tool into a failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,13 +28,16 @@ export WASMWHEEL_REQUIRE_CACHE=1
 
 echo "test.sh: rebuilding fixtures"
 testdata/build.sh >/dev/null 2>&1
-if ! git diff --quiet -- testdata/wheels testdata/libs; then
-  git status --short -- testdata/wheels testdata/libs
+if ! git diff --quiet -- testdata/ || [ -n "$(git ls-files --others --exclude-standard -- testdata/)" ]; then
+  git status --short -- testdata/
   echo "test.sh: testdata/build.sh does not reproduce the committed fixtures" >&2
   exit 1
 fi
 
 cargo fmt --all -- --check
+cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 cargo clippy --all-targets --quiet -- -D warnings
 cargo test --quiet
+# Every fuzz target for a bounded time (a minute each by default).
+scripts/fuzz.sh
 echo "test.sh: all passed"

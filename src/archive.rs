@@ -127,7 +127,9 @@ impl Archive {
                     entry.with_reader(&mut body, ZipReadOptions::new()).map_err(|e| format!("member {name}: {e}"))?;
                 // Read one byte past the declared size so a header that under-states it shows.
                 let mut limited = file.take(size.saturating_add(1));
-                data.reserve(size.min(64 << 20) as usize);
+                // Reserve no more than the stored bytes can inflate to (deflate peaks near 1032:1).
+                let plausible = compressed_size.saturating_mul(1032).saturating_add(1024);
+                data.reserve(size.min(plausible).min(64 << 20) as usize);
                 limited.read_to_end(&mut data).map_err(|e| format!("member {name} is damaged ({e})"))?;
                 if data.len() as u64 != size {
                     return Err(format!("member {name} holds {} bytes but its header says {size}", data.len()));
@@ -146,6 +148,17 @@ impl Archive {
     pub fn get(&self, name: &str) -> Option<&Member> {
         self.members.iter().find(|m| m.name == name)
     }
+}
+
+/// A member expanding more than this many times its stored size...
+pub const BOMB_RATIO: u64 = 100;
+/// ...and past this size is a decompression bomb.
+pub const BOMB_MIN_SIZE: u64 = 1 << 20;
+
+/// Whether a member looks like a decompression bomb: it expands past [`BOMB_MIN_SIZE`] and
+/// more than [`BOMB_RATIO`] times; real files do not compress that well.
+pub fn is_bomb(member: &Member) -> bool {
+    member.size > BOMB_MIN_SIZE && member.size / member.compressed_size.max(1) > BOMB_RATIO
 }
 
 /// Why a member name is unsafe to install, if it is: absolute, `..`, backslash, control

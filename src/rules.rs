@@ -141,7 +141,7 @@ rules! {
     /// A member that expands far more than data does.
     ArchiveCompressionBomb = "archive-compression-bomb", Error;
     /// A symbolic link member.
-    ArchiveSymlink = "archive-symlink", Warning;
+    ArchiveSymlink = "archive-symlink", Error;
     /// No `{name}-{version}.dist-info` folder.
     DistInfoMissing = "dist-info-missing", Error;
     /// WHEEL is missing or malformed.

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use crate::audit;
 use crate::error::Result;
 use crate::report::WheelReport;
 use crate::wheel::{self, Wheel};
@@ -11,10 +12,17 @@ pub fn is_wheel_path(path: &Path) -> bool {
     path.extension().is_some_and(|e| e.eq_ignore_ascii_case("whl"))
 }
 
-/// Reports the contents of a wheel, or of a bare `.so`/`.wasm` file.
+/// Reports the contents of a wheel, or of a bare `.so`/`.wasm` file; for a wheel, with the
+/// findings that need no platform policy (an unsafe archive, unreadable dist-info files,
+/// binaries that do not belong).
 pub fn show(path: &Path) -> Result<WheelReport> {
     if is_wheel_path(path) {
-        Ok(WheelReport::new(&Wheel::open(path)?))
+        let wheel = Wheel::open(path)?;
+        let mut findings = audit::local_findings(&wheel, audit::family_of(&wheel.filename.platform_tags));
+        audit::sort_findings(&mut findings);
+        let mut report = WheelReport::new(&wheel);
+        report.findings = Some(findings);
+        Ok(report)
     } else {
         let binary = wheel::open_binary(path)?;
         Ok(WheelReport::bare(&path.display().to_string(), &binary))

@@ -5,7 +5,8 @@
 # fixtures the zig that testdata/fetch.sh unpacks from PyPI (its clang builds position-
 # independent code for wasm32-wasi; Debian's clang 14 cannot). The outputs are
 # committed: testdata/libs/ (side-module libraries that wheels NEED but do not ship),
-# testdata/wheels/ (the fixture wheels) and testdata/check/ (one wheel per `check` rule).
+# testdata/wheels/ (the fixture wheels), testdata/check/ (one wheel per `check` rule) and
+# testdata/hostile/ (wheels crafted to break readers).
 # Running it again gives the same bytes; CI checks that.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -93,5 +94,7 @@ wheel fxpure 1.0 py3-none-any --purelib "fxpure/__init__.py:=value = 1"$'\n'
 
 # The `wasmwheel check` fixtures, one folder per rule, derived from fxclean.
 python3 check/make.py
+# The hostile corpus: wheels crafted to break readers.
+python3 hostile/make.py
 
-ls wheels libs libs/foo-a libs/foo-b libs/wasi check
+ls wheels libs libs/foo-a libs/foo-b libs/wasi check hostile

@@ -6,6 +6,7 @@
 //! markers, Python version). Declared platform tags are verified against those verdicts.
 
 mod binaries;
+mod installable;
 pub mod limited_api;
 pub mod python;
 pub mod resolve;
@@ -89,7 +90,7 @@ pub fn audit(wheel: &Wheel, policies: &PolicySet, options: &AuditOptions) -> Aud
         None => wheel.filename.platform_tags.clone(),
     };
     let family = family_of(&declared);
-    let mut findings = binaries::findings(wheel, family);
+    let mut findings = local_findings(wheel, family);
     findings.retain(|f| !options.ignore.contains(&f.rule));
     // Binary findings that stop a module from loading on any platform of the family.
     let blocking: Vec<&Finding> = findings.iter().filter(|f| binaries::blocks_loading(f.rule)).collect();
@@ -157,6 +158,14 @@ pub fn audit(wheel: &Wheel, policies: &PolicySet, options: &AuditOptions) -> Aud
     sort_findings(&mut findings);
     let compatible_platforms = platforms.iter().filter(|v| v.compatible).map(|v| v.platform.clone()).collect();
     Audit { family, platforms, compatible_platforms, unresolved, findings }
+}
+
+/// What can be said of a wheel without any platform policy: whether it installs safely, and
+/// what each binary is against the family of `family`'s tags. `show` reports these.
+pub fn local_findings(wheel: &Wheel, family: Family) -> Vec<Finding> {
+    let mut findings = installable::findings(wheel);
+    findings.extend(binaries::findings(wheel, family));
+    findings
 }
 
 /// Orders findings for reports: errors first; within a severity, each member's findings, then

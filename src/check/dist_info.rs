@@ -1,4 +1,5 @@
-//! The dist-info folder: where it is, WHEEL, and METADATA.
+//! What an index checks in WHEEL and METADATA (that they exist and read is an install matter,
+//! in `audit::installable`).
 
 use std::collections::BTreeSet;
 
@@ -11,12 +12,7 @@ const METADATA_VERSIONS: [&str; 9] = ["1.0", "1.1", "1.2", "2.0", "2.1", "2.2", 
 /// Findings about the dist-info folder, WHEEL and METADATA.
 pub fn findings(wheel: &Wheel) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let expected = wheel.filename.dist_info();
-    if wheel.dist_info.as_deref() != Some(expected.as_str()) {
-        let found = wheel.dist_info.as_deref().unwrap_or("none");
-        findings.push(Finding::new(Rule::DistInfoMissing, None, format!("no {expected}/ folder (found: {found})")));
-    }
-    let dir = wheel.dist_info.clone().unwrap_or(expected);
+    let dir = wheel.dist_info.clone().unwrap_or_else(|| wheel.filename.dist_info());
     findings.extend(wheel_file(wheel, &format!("{dir}/WHEEL")));
     findings.extend(metadata(wheel, &dir));
     findings
@@ -24,12 +20,7 @@ pub fn findings(wheel: &Wheel) -> Vec<Finding> {
 
 fn wheel_file(wheel: &Wheel, path: &str) -> Vec<Finding> {
     let at = Some(path);
-    let invalid = |message: String| vec![Finding::new(Rule::WheelFileInvalid, at, message)];
-    let parsed = match &wheel.wheel_file {
-        None => return invalid("no WHEEL file".into()),
-        Some(Err(e)) => return invalid(e.clone()),
-        Some(Ok(parsed)) => parsed,
-    };
+    let Some(Ok(parsed)) = &wheel.wheel_file else { return Vec::new() };
     let mut findings = Vec::new();
     if parsed.wheel_version().is_none() {
         findings.push(Finding::new(Rule::WheelFileInvalid, at, "no Wheel-Version"));
@@ -92,11 +83,7 @@ fn or_none(items: &[String]) -> String {
 fn metadata(wheel: &Wheel, dir: &str) -> Vec<Finding> {
     let path = format!("{dir}/METADATA");
     let at = Some(path.as_str());
-    let metadata = match &wheel.metadata {
-        None => return vec![Finding::new(Rule::MetadataInvalid, at, "no METADATA file")],
-        Some(Err(e)) => return vec![Finding::new(Rule::MetadataInvalid, at, e.clone())],
-        Some(Ok(m)) => m,
-    };
+    let Some(Ok(metadata)) = &wheel.metadata else { return Vec::new() };
     let mut findings = Vec::new();
     let mut missing = |field: &str| findings.push(Finding::new(Rule::MetadataMissingField, at, format!("no {field}")));
     match metadata.metadata_version() {

@@ -1,8 +1,8 @@
-//! `check`: everything `audit` reports, plus what the index (PyPI) checks on upload: the
-//! filename against METADATA, platform tags PyPI accepts, the zip archive, WHEEL, METADATA and
-//! RECORD. Run it as the last gate before `twine upload`.
+//! `check`: everything `audit` reports (which includes the archive and the dist-info files
+//! installers need), plus what the index (PyPI) checks on upload: the filename against
+//! METADATA, platform tags PyPI accepts, WHEEL and METADATA fields, and RECORD. Run it as the
+//! last gate before `twine upload`.
 
-mod archive;
 mod dist_info;
 mod record;
 
@@ -20,7 +20,6 @@ use crate::wheel::Wheel;
 pub fn check(wheel: &Wheel, policies: &PolicySet, options: &AuditOptions) -> Audit {
     let mut result = audit::audit(wheel, policies, options);
     let mut findings = index_findings(wheel, policies);
-    findings.extend(archive::findings(wheel));
     findings.extend(dist_info::findings(wheel));
     findings.extend(record::findings(wheel));
     findings.retain(|f| !options.ignore.contains(&f.rule));

@@ -90,6 +90,7 @@ fn show(report: &WheelReport, verbose: bool) -> String {
     for b in &report.binaries {
         binary(&mut out, b, verbose);
     }
+    findings(&mut out, report.findings.as_deref().unwrap_or_default());
     out
 }
 

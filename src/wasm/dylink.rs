@@ -252,21 +252,19 @@ pub fn encode_strings(strings: &[&str]) -> Vec<u8> {
     out
 }
 
-/// Puts `payload` in the subsection `id`: replaces it where present, or inserts it before the
-/// first subsection with a higher id. An empty `payload` removes the subsection, so nothing
-/// empty is ever added.
+/// Puts `payload` in the subsection `id`: where the module has it (once or, as loaders allow,
+/// several times) it takes the place of the first and the others go; where it has none, it
+/// goes before the first subsection with a higher id. An empty `payload` removes the
+/// subsection, so nothing empty is ever added.
 pub fn set_subsection(subsections: &mut Vec<Subsection>, id: u8, payload: Option<Vec<u8>>) {
-    let at = subsections.iter().position(|s| s.id == id);
-    match (at, payload) {
-        (Some(i), Some(payload)) => subsections[i] = Subsection::new(id, payload),
-        (Some(i), None) => {
-            subsections.remove(i);
-        }
-        (None, Some(payload)) => {
-            let before = subsections.iter().position(|s| s.id > id).unwrap_or(subsections.len());
-            subsections.insert(before, Subsection::new(id, payload));
-        }
-        (None, None) => {}
+    let at = subsections
+        .iter()
+        .position(|s| s.id == id)
+        .unwrap_or_else(|| subsections.iter().position(|s| s.id > id).unwrap_or(subsections.len()));
+    // Nothing with this id comes before `at`, so removing them all leaves `at` in place.
+    subsections.retain(|s| s.id != id);
+    if let Some(payload) = payload {
+        subsections.insert(at, Subsection::new(id, payload));
     }
 }
 
@@ -300,6 +298,16 @@ mod tests {
         set_subsection(&mut parts, EXPORT_INFO, None);
         let ids: Vec<u8> = parts.iter().map(Subsection::id).collect();
         assert_eq!(ids, [MEM_INFO, NEEDED, IMPORT_INFO, RUNTIME_PATH, 9]);
+
+        // A NEEDED list split over two subsections becomes one.
+        let mut twice = vec![
+            Subsection::new(NEEDED, encode_strings(&["a.so"])),
+            Subsection::new(9, vec![1]),
+            Subsection::new(NEEDED, encode_strings(&["b.so"])),
+        ];
+        assert_eq!(Dylink::parse_dylink0(&encode(&twice), 0, true).unwrap().needed, ["a.so", "b.so"]);
+        set_subsection(&mut twice, NEEDED, Some(encode_strings(&["c.so"])));
+        assert_eq!(twice.iter().map(Subsection::id).collect::<Vec<_>>(), [NEEDED, 9]);
         let parsed = Dylink::parse_dylink0(&encode(&parts), 0, true).unwrap();
         assert_eq!(parsed.runtime_paths, ["$ORIGIN"]);
         assert_eq!(parsed.needed, ["a.so"]);

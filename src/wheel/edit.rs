@@ -39,8 +39,9 @@ fn is_regenerated(dist_info: &str, name: &str) -> bool {
 }
 
 impl WheelEdit {
-    /// Starts from `wheel`. Refuses what cannot be rewritten faithfully: unsafe or duplicate
-    /// member names, members it could not read, symbolic links, a missing dist-info or WHEEL.
+    /// Starts from `wheel`. Refuses what cannot be rewritten faithfully or safely: unsafe or
+    /// duplicate member names, members it could not read, symbolic links, decompression bombs,
+    /// a missing dist-info or WHEEL.
     pub fn new(wheel: &Wheel) -> Result<WheelEdit> {
         let refuse = |message: String| Err(Error::input(&wheel.path, message));
         let Some(dist_info) = wheel.dist_info.clone() else {
@@ -53,6 +54,13 @@ impl WheelEdit {
         for member in &wheel.archive.members {
             if let Some(reason) = archive::unsafe_name_reason(&member.name) {
                 return refuse(format!("member {:?} {reason}; refusing to rewrite it", member.name));
+            }
+            if archive::is_bomb(member) {
+                return refuse(format!(
+                    "member {} expands {} times, like a decompression bomb; refusing to rewrite it",
+                    member.name,
+                    member.size / member.compressed_size.max(1)
+                ));
             }
             match (&member.kind, &member.compression) {
                 (EntryKind::Directory, _) => continue,
