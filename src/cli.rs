@@ -9,6 +9,7 @@ use rayon::prelude::*;
 
 use wasmwheel::Error;
 use wasmwheel::audit::AuditOptions;
+use wasmwheel::config::Config;
 use wasmwheel::platform::PlatformTag;
 use wasmwheel::policy::{self, PolicySet};
 use wasmwheel::repair::{Repair, RepairOptions};
@@ -21,11 +22,16 @@ use wasmwheel::wheel::Wheel;
 /// Audit, tag and repair Python wheels built for WebAssembly (Emscripten/Pyodide and WASI).
 ///
 /// Exit status: 0 clean, 1 findings, 2 usage or input error.
+/// Settings come from `[tool.wasmwheel]` in the nearest pyproject.toml (see docs/config.md),
+/// then from flags.
 #[derive(Debug, Parser)]
 #[command(name = "wasmwheel", version, about, long_about = None)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Ignore `[tool.wasmwheel]` in pyproject.toml.
+    #[arg(long, global = true)]
+    isolated: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -125,6 +131,9 @@ struct RepairArgs {
     /// Drop debug information and name sections from every wasm module.
     #[arg(long)]
     strip: bool,
+    /// Ignore a rule when auditing the repaired wheel; repeatable.
+    #[arg(long = "ignore", value_name = "RULE")]
+    ignore: Vec<Rule>,
     /// Also load this policy file; repeatable.
     #[arg(long = "policy", value_name = "FILE")]
     policies: Vec<PathBuf>,
@@ -134,8 +143,9 @@ struct RepairArgs {
 }
 
 impl RepairArgs {
-    fn options(&self) -> Result<RepairOptions, Error> {
+    fn options(&self, config: &Config) -> Result<RepairOptions, Error> {
         let mut lib_dirs = self.lib_dirs.clone();
+        lib_dirs.extend(config.lib_dirs.iter().cloned());
         if let Some(paths) = std::env::var_os("WASMWHEEL_LIBRARY_PATH") {
             lib_dirs.extend(std::env::split_paths(&paths).filter(|p| !p.as_os_str().is_empty()));
         }
@@ -144,7 +154,9 @@ impl RepairArgs {
             globs.add(globset::Glob::new(pattern).map_err(|e| Error::Usage(format!("--exclude {pattern}: {e}")))?);
         }
         let exclude = globs.build().map_err(|e| Error::Usage(e.to_string()))?;
-        Ok(RepairOptions { lib_dirs, platform: self.platform.clone(), exclude, strip: self.strip })
+        let platform = self.platform.clone().or_else(|| config.plat.clone());
+        let ignore = self.ignore.iter().chain(&config.ignore).copied().collect();
+        Ok(RepairOptions { lib_dirs, platform, exclude, strip: self.strip, ignore })
     }
 }
 
@@ -163,9 +175,16 @@ struct AuditArgs {
 }
 
 impl AuditArgs {
-    fn options(&self) -> AuditOptions {
-        AuditOptions { platform: self.platform.clone(), ignore: self.ignore.iter().copied().collect() }
+    fn options(&self, config: &Config) -> AuditOptions {
+        let ignore = self.ignore.iter().chain(&config.ignore).copied().collect();
+        AuditOptions { platform: self.platform.clone(), ignore }
     }
+}
+
+/// The user's policy files and the project's.
+fn load_policies(flags: &[PathBuf], config: &Config) -> Result<PolicySet, Error> {
+    let all: Vec<&PathBuf> = config.policies.iter().chain(flags).collect();
+    PolicySet::load(&all)
 }
 
 #[derive(Debug, Subcommand)]
@@ -184,10 +203,10 @@ enum PolicyCommand {
         #[arg(long = "policy", value_name = "FILE")]
         policies: Vec<PathBuf>,
     },
-    /// Generate policies from Pyodide releases: distribution folders or npm tarballs
-    /// (`npm pack pyodide@314.0.7`).
+    /// Generate policies from releases: Pyodide distribution folders or npm tarballs
+    /// (`npm pack pyodide@314.0.7`) for Emscripten, a componentize-py wheel for WASI.
     Import {
-        /// Pyodide distribution folders or `pyodide-<version>.tgz` files.
+        /// Pyodide folders, `pyodide-<version>.tgz` files, or `componentize_py-*.whl`.
         #[arg(required = true)]
         releases: Vec<PathBuf>,
         /// Folder to write `<name>.json.gz` policy files to.
@@ -215,6 +234,33 @@ fn input_error(e: Error) -> InputError {
     }
 }
 
+/// Runs `work` on every input in parallel, in input order, with a progress bar on stderr when
+/// there are many inputs and stderr is a terminal.
+fn each<T: Sync, R: Send>(inputs: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    use std::io::IsTerminal;
+    let bar = (inputs.len() > 4 && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(inputs.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} wheels {elapsed}").expect("a valid template"),
+        );
+        bar
+    });
+    let results = inputs
+        .par_iter()
+        .map(|input| {
+            let result = work(input);
+            if let Some(bar) = &bar {
+                bar.inc(1);
+            }
+            result
+        })
+        .collect();
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    results
+}
+
 /// Splits per-file results into reports and errors, keeping input order.
 fn partition<T>(results: Vec<Result<T, Error>>) -> (Vec<T>, Vec<InputError>) {
     let mut ok = Vec::new();
@@ -229,7 +275,7 @@ fn partition<T>(results: Vec<Result<T, Error>>) -> (Vec<T>, Vec<InputError>) {
 }
 
 fn show(files: &[PathBuf], format: Format, verbose: bool) -> u8 {
-    let results: Vec<Result<WheelReport, Error>> = files.par_iter().map(|f| wasmwheel::show::show(f)).collect();
+    let results = each(files, |f| wasmwheel::show::show(f));
     let (reports, errors) = partition(results);
     let text = if verbose { report::text::show_verbose } else { report::text::show_brief };
     finish(&reports, &errors, format, text)
@@ -243,6 +289,7 @@ const FINDINGS: u8 = 1;
 fn finish(reports: &[WheelReport], errors: &[InputError], format: Format, text: fn(&WheelReport) -> String) -> u8 {
     match format {
         Format::Json => print!("{}", report::json::render("wheels", reports, errors)),
+        Format::Github => print!("{}", report::github::render(reports, errors)),
         Format::Text => {
             for r in reports {
                 print!("{}", text(r));
@@ -262,28 +309,31 @@ fn finish(reports: &[WheelReport], errors: &[InputError], format: Format, text: 
 /// The analysis `audit` or `check` runs on each wheel.
 type Analysis = fn(&Wheel, &PolicySet, &AuditOptions) -> wasmwheel::audit::Audit;
 
-fn audit(wheels: &[PathBuf], args: &AuditArgs, format: Format, analysis: Analysis) -> Result<u8, Error> {
-    let policies = PolicySet::load(&args.policies)?;
-    let options = args.options();
-    let results: Vec<Result<WheelReport, Error>> = wheels
-        .par_iter()
-        .map(|path| {
-            let wheel = Wheel::open(path)?;
-            Ok(WheelReport::audited(&wheel, analysis(&wheel, &policies, &options)))
-        })
-        .collect();
+fn audit(
+    wheels: &[PathBuf],
+    args: &AuditArgs,
+    format: Format,
+    analysis: Analysis,
+    config: &Config,
+) -> Result<u8, Error> {
+    let policies = load_policies(&args.policies, config)?;
+    let options = args.options(config);
+    let results = each(wheels, |path| {
+        let wheel = Wheel::open(path)?;
+        Ok(WheelReport::audited(&wheel, analysis(&wheel, &policies, &options)))
+    });
     let (reports, errors) = partition(results);
     Ok(finish(&reports, &errors, format, report::text::audit))
 }
 
-fn repair(args: &RepairArgs) -> Result<u8, Error> {
-    let policies = PolicySet::load(&args.policies)?;
-    let options = args.options()?;
-    let results: Vec<Result<Repair, Error>> =
-        args.wheels.par_iter().map(|w| wasmwheel::repair::repair(w, &args.wheel_dir, &policies, &options)).collect();
+fn repair(args: &RepairArgs, config: &Config) -> Result<u8, Error> {
+    let policies = load_policies(&args.policies, config)?;
+    let options = args.options(config)?;
+    let results = each(&args.wheels, |w| wasmwheel::repair::repair(w, &args.wheel_dir, &policies, &options));
     let (repairs, errors) = partition(results);
     match args.format {
         Format::Json => print!("{}", report::json::render("repairs", &repairs, &errors)),
+        Format::Github => print!("{}", report::github::render_repairs(&repairs, &errors)),
         Format::Text => repairs.iter().for_each(|r| print!("{}", report::text::repair(r))),
     }
     report_errors(&errors);
@@ -296,14 +346,14 @@ fn repair(args: &RepairArgs) -> Result<u8, Error> {
     })
 }
 
-fn policy(command: PolicyCommand) -> Result<u8, Error> {
+fn policy(command: PolicyCommand, config: &Config) -> Result<u8, Error> {
     match command {
         PolicyCommand::List { policies } => {
-            let set = PolicySet::load(&policies)?;
+            let set = load_policies(&policies, config)?;
             print!("{}", report::text::policies(set.all()));
         }
         PolicyCommand::Show { name, policies } => {
-            let set = PolicySet::load(&policies)?;
+            let set = load_policies(&policies, config)?;
             let found = set.by_name(&name).ok_or_else(|| Error::Usage(format!("no policy called `{name}`")))?;
             println!("{}", serde_json::to_string_pretty(&found.policy).expect("policies serialize"));
         }
@@ -328,20 +378,39 @@ fn policy(command: PolicyCommand) -> Result<u8, Error> {
     Ok(CLEAN)
 }
 
+/// The project configuration, unless `--isolated`.
+fn config(isolated: bool) -> Result<Config, Error> {
+    if isolated {
+        return Ok(Config::default());
+    }
+    let cwd = std::env::current_dir().map_err(|e| Error::input(".", e))?;
+    Config::discover(&cwd)
+}
+
 /// Runs the parsed command line and returns the exit status.
 pub fn run(cli: Cli) -> ExitCode {
-    let status = match cli.command {
+    let status = config(cli.isolated).and_then(|config| dispatch(cli.command, &config)).unwrap_or_else(|e| {
+        eprintln!("wasmwheel: error: {e}");
+        INPUT_ERROR
+    });
+    ExitCode::from(status)
+}
+
+fn dispatch(command: Command, config: &Config) -> Result<u8, Error> {
+    match command {
         Command::Show { files, format, verbose } => Ok(show(&files, format, verbose)),
-        Command::Audit { wheels, audit: args, format } => audit(&wheels, &args, format, wasmwheel::audit::audit),
+        Command::Audit { wheels, audit: args, format } => {
+            audit(&wheels, &args, format, wasmwheel::audit::audit, config)
+        }
         Command::Check { files, audit: args, format } => {
             let (sdists, wheels): (Vec<PathBuf>, Vec<PathBuf>) =
                 files.into_iter().partition(|f| f.to_string_lossy().ends_with(".tar.gz"));
             for sdist in &sdists {
                 eprintln!("wasmwheel: skipping {}: a source distribution (wasmwheel checks wheels)", sdist.display());
             }
-            audit(&wheels, &args, format, wasmwheel::check::check)
+            audit(&wheels, &args, format, wasmwheel::check::check, config)
         }
-        Command::Repair(args) => repair(&args),
+        Command::Repair(args) => repair(&args, config),
         Command::Tags { wheel, python_tag, abi_tag, platform_tag, remove, wheel_dir } => {
             let change = TagChange { python: python_tag, abi: abi_tag, platform: platform_tag };
             wasmwheel::tags::tags(&wheel, &change, wheel_dir.as_deref(), remove).map(|outcome| {
@@ -352,11 +421,6 @@ pub fn run(cli: Cli) -> ExitCode {
                 CLEAN
             })
         }
-        Command::Policy { command } => policy(command),
+        Command::Policy { command } => policy(command, config),
     }
-    .unwrap_or_else(|e| {
-        eprintln!("wasmwheel: error: {e}");
-        INPUT_ERROR
-    });
-    ExitCode::from(status)
 }

@@ -12,6 +12,7 @@ pub mod archive;
 pub mod audit;
 pub mod binary;
 pub mod check;
+pub mod config;
 pub mod error;
 pub mod output;
 pub mod platform;

@@ -14,7 +14,7 @@ use crate::audit::{self, AuditOptions, resolve};
 use crate::error::{Error, Result};
 use crate::platform::{Family, PlatformTag};
 use crate::policy::PolicySet;
-use crate::rules::Finding;
+use crate::rules::{Finding, Rule};
 use crate::wasm::WasmKind;
 use crate::wasm::rewrite::{self, Edit, is_debug_section};
 use crate::wheel::Wheel;
@@ -32,6 +32,8 @@ pub struct RepairOptions {
     pub exclude: GlobSet,
     /// Drop debug information and name sections from every wasm module (`--strip`).
     pub strip: bool,
+    /// Rules the audit of the repaired wheel ignores.
+    pub ignore: HashSet<Rule>,
 }
 
 /// A library copied into the wheel.
@@ -216,7 +218,7 @@ pub fn repair(path: &Path, out_dir: &Path, policies: &PolicySet, options: &Repai
         edit.set_tags(filename)?;
     }
     let repaired = edit.to_wheel()?;
-    let verdict = audit::audit(&repaired, policies, &AuditOptions::default());
+    let verdict = audit::audit(&repaired, policies, &AuditOptions { platform: None, ignore: options.ignore.clone() });
     let failed = verdict.has_errors();
     let output = if failed { None } else { Some(edit.write(out_dir, path)?.display().to_string()) };
     Ok(Repair {

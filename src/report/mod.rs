@@ -1,6 +1,7 @@
 //! The data every command reports, and its renderings: human text and versioned JSON
 //! (`spec/report.schema.json`).
 
+pub mod github;
 pub mod json;
 pub mod text;
 
@@ -25,6 +26,8 @@ pub enum Format {
     Text,
     /// JSON per `spec/report.schema.json`.
     Json,
+    /// GitHub Actions annotations, one per finding.
+    Github,
 }
 
 /// What wasmwheel says of one input file.

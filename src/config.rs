@@ -1,0 +1,126 @@
+//! Project configuration: `[tool.wasmwheel]` in the nearest `pyproject.toml`, from the
+//! working folder up.
+//!
+//! ```toml
+//! [tool.wasmwheel]
+//! ignore = ["legacy-platform-tag"]        # rules audit, check and repair ignore
+//! lib-dirs = ["build/lib"]                # where repair finds NEEDED libraries
+//! policies = ["policies/custom.json.gz"]  # extra platform policies
+//! plat = "pyemscripten_2026_0_wasm32"     # the platform repair tags for
+//! ```
+//!
+//! Paths are relative to the folder of `pyproject.toml`. Command-line flags add to these
+//! lists, and `--plat` wins over `plat`.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::platform::PlatformTag;
+use crate::rules::Rule;
+
+/// The `[tool.wasmwheel]` table.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct Table {
+    #[serde(default)]
+    ignore: Vec<String>,
+    #[serde(default)]
+    lib_dirs: Vec<PathBuf>,
+    #[serde(default)]
+    policies: Vec<PathBuf>,
+    plat: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct PyProject {
+    tool: Option<Tool>,
+}
+
+#[derive(Deserialize)]
+struct Tool {
+    wasmwheel: Option<toml::Value>,
+}
+
+/// The project configuration, validated, with paths resolved.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Config {
+    /// The file it came from, if any.
+    pub source: Option<PathBuf>,
+    /// Rules to ignore.
+    pub ignore: Vec<Rule>,
+    /// Library folders for repair.
+    pub lib_dirs: Vec<PathBuf>,
+    /// Extra policy files.
+    pub policies: Vec<PathBuf>,
+    /// The platform repair tags for.
+    pub plat: Option<PlatformTag>,
+}
+
+impl Config {
+    /// The configuration of the nearest `pyproject.toml` from `start` up that has a
+    /// `[tool.wasmwheel]` table; the default when there is none.
+    pub fn discover(start: &Path) -> Result<Config> {
+        for dir in start.ancestors() {
+            let file = dir.join("pyproject.toml");
+            if !file.is_file() {
+                continue;
+            }
+            let text = std::fs::read_to_string(&file).map_err(|e| Error::input(file.display(), e))?;
+            let pyproject: PyProject = toml::from_str(&text).map_err(|e| Error::input(file.display(), e.message()))?;
+            if let Some(table) = pyproject.tool.and_then(|t| t.wasmwheel) {
+                return Config::from_table(&file, table);
+            }
+        }
+        Ok(Config::default())
+    }
+
+    fn from_table(file: &Path, table: toml::Value) -> Result<Config> {
+        let bad = |message: String| Error::input(file.display(), format!("[tool.wasmwheel]: {message}"));
+        let table: Table = table.try_into().map_err(|e: toml::de::Error| bad(e.message().to_string()))?;
+        let dir = file.parent().unwrap_or(Path::new("."));
+        Ok(Config {
+            source: Some(file.to_path_buf()),
+            ignore: table.ignore.iter().map(|r| r.parse().map_err(bad)).collect::<Result<_>>()?,
+            lib_dirs: table.lib_dirs.iter().map(|p| dir.join(p)).collect(),
+            policies: table.policies.iter().map(|p| dir.join(p)).collect(),
+            plat: table.plat.map(|p| p.parse().map_err(bad)).transpose()?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_nearest_table_and_resolves_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("a/b");
+        std::fs::create_dir_all(&sub).unwrap();
+        assert_eq!(Config::discover(&sub).unwrap(), Config::default());
+        std::fs::write(
+            dir.path().join("pyproject.toml"),
+            "[project]\nname = \"x\"\n[tool.wasmwheel]\nignore = [\"no-bigint\"]\nlib-dirs = [\"build/lib\"]\nplat = \"pyodide_2024_0_wasm32\"\n",
+        )
+        .unwrap();
+        let config = Config::discover(&sub).unwrap();
+        assert_eq!(config.ignore, [Rule::NoBigint]);
+        assert_eq!(config.lib_dirs, [dir.path().join("build/lib")]);
+        assert_eq!(config.plat.unwrap().as_str(), "pyodide_2024_0_wasm32");
+    }
+
+    #[test]
+    fn rejects_unknown_keys_and_rules_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("pyproject.toml");
+        std::fs::write(&file, "[tool.wasmwheel]\nignores = []\n").unwrap();
+        let err = Config::discover(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("pyproject.toml") && err.contains("ignores"), "{err}");
+        std::fs::write(&file, "[tool.wasmwheel]\nignore = [\"no-such-rule\"]\n").unwrap();
+        assert!(Config::discover(dir.path()).unwrap_err().to_string().contains("no-such-rule"));
+        std::fs::write(&file, "[tool.other]\nx = 1\n").unwrap();
+        assert_eq!(Config::discover(dir.path()).unwrap(), Config::default());
+    }
+}
