@@ -18,8 +18,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 target=${BENCH_FILES:-200}
 
-if ! [ -x /usr/bin/time ] || ! command -v unzip >/dev/null; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time unzip >/dev/null
+if ! [ -x /usr/bin/time ] || ! command -v unzip >/dev/null || ! command -v bc >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time unzip bc >/dev/null
 fi
 testdata/fetch.sh >/dev/null
 cargo build --release --quiet

@@ -107,7 +107,7 @@ pub fn findings(wheel: &Wheel, family: Family) -> Vec<Finding> {
 
 /// A wasm module shipped as data, reported for information, with its WASI imports.
 fn data_module(binary: &Binary, info: &WasmInfo) -> Finding {
-    let kind = serde_json::to_value(info.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+    let kind = info.kind.as_str();
     let count = |f: fn(&str) -> bool| info.imports.iter().filter(|i| f(&i.module) || f(&i.name)).count();
     let preview1 = count(|m| m == "wasi_snapshot_preview1" || m == "wasi_unstable");
     let preview2 = count(|m| m.starts_with("wasi:"));

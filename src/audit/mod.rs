@@ -1,9 +1,10 @@
 //! The audit: on which platforms a wheel's binaries can load, and why not on the others.
 //!
-//! One analysis, shared by `audit`, `check` and `repair`: every binary is checked on its own
-//! (kind, imports, entry points, suffix, RUNTIME_PATH), then the wheel is resolved against
-//! every policy of its family as that platform's loader would (libraries, symbols, build
-//! markers, Python version). Declared platform tags are verified against those verdicts.
+//! One analysis, shared by `audit`, `check` and `repair` (and, without policies, `show`): the
+//! archive and dist-info files are checked for a safe install, every binary on its own (kind,
+//! imports, entry points, suffix, RUNTIME_PATH), then the wheel is resolved against every
+//! policy of its family as that platform's loader would (libraries, symbols, function types,
+//! build markers, Python version). Declared platform tags are verified against those verdicts.
 
 mod binaries;
 mod installable;
@@ -11,7 +12,7 @@ pub mod limited_api;
 pub mod python;
 pub mod resolve;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use serde::Serialize;
 
@@ -146,7 +147,16 @@ pub fn audit(wheel: &Wheel, policies: &PolicySet, options: &AuditOptions) -> Aud
                 None,
                 format!(
                     "tagged {tag}, but its binaries cannot load there ({}); compatible platforms: {}",
-                    name_list(&verdict.reasons.iter().map(|r| r.rule.id().to_string()).collect::<Vec<_>>(), 8),
+                    name_list(
+                        &verdict
+                            .reasons
+                            .iter()
+                            .map(|r| r.rule.id().to_string())
+                            .collect::<BTreeSet<_>>()
+                            .into_iter()
+                            .collect::<Vec<_>>(),
+                        8
+                    ),
                     if compatible.is_empty() { "none".to_string() } else { compatible.join(", ") }
                 ),
             )

@@ -111,8 +111,7 @@ impl BinaryReport {
     }
 
     fn wasm(path: &str, info: &WasmInfo) -> BinaryReport {
-        let kind =
-            serde_json::to_value(info.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        let kind = info.kind.as_str().to_string();
         BinaryReport {
             path: path.to_string(),
             kind,

@@ -48,6 +48,19 @@ pub enum WasmKind {
     WasmModule,
 }
 
+impl WasmKind {
+    /// The kebab-case name reports use (`emscripten-side-module`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WasmKind::EmscriptenSideModule => "emscripten-side-module",
+            WasmKind::WasiSharedObject => "wasi-shared-object",
+            WasmKind::WasiModule => "wasi-module",
+            WasmKind::WasmComponent => "wasm-component",
+            WasmKind::WasmModule => "wasm-module",
+        }
+    }
+}
+
 /// The kind of an imported or exported item.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]

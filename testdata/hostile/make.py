@@ -10,50 +10,18 @@ and one clear message, quickly, without writing anything.
 
 import pathlib
 import struct
+import sys
 import zipfile
 import zlib
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+from wasm_bytes import custom, leb, sections  # noqa: E402
 
 HERE = pathlib.Path(__file__).resolve().parent
 TESTDATA = HERE.parent
 CLEAN = TESTDATA / "wheels" / "fxclean-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl"
 NAME = "fxclean-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl"
 EPOCH = (2020, 2, 2, 0, 0, 0)
-
-
-def leb(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
-def read_leb(data: bytes, pos: int) -> tuple:
-    result = shift = 0
-    while True:
-        byte = data[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            return result, pos
-
-
-def sections(module: bytes) -> list:
-    """The sections of a module as (id, whole bytes)."""
-    out, pos = [], 8
-    while pos < len(module):
-        size, body = read_leb(module, pos + 1)
-        out.append((module[pos], module[pos:body + size]))
-        pos = body + size
-    return out
-
-
-def custom(name: bytes, body: bytes) -> bytes:
-    content = leb(len(name)) + name + body
-    return b"\0" + leb(len(content)) + content
 
 
 def clean_members() -> dict:
