@@ -1,8 +1,8 @@
 //! `wasmwheel policy import`: policies generated from real releases, and written to
 //! `spec/policies/`.
 //!
-//! A Pyodide release (folder or npm tarball) gives an Emscripten policy ([`super::pyodide`]);
-//! a componentize-py wheel gives a WASI policy ([`super::componentize`]): the CPython it
+//! A Pyodide release (folder or npm tarball) gives an Emscripten policy (`pyodide.rs`);
+//! a componentize-py wheel gives a WASI policy (`componentize.rs`): the CPython it
 //! bundles is what a WASI extension module links against.
 
 use std::io::Write;

@@ -254,12 +254,12 @@ fn strip_other_modules(
         let stripped = rewrite::rewrite(data, &Edit { strip: true, ..Edit::default() })
             .map_err(|e| Error::input(shown, format!("{}: {e}", binary.path)))?;
         edit.put(&binary.path, stripped);
-        let dylink = info.dylink.as_ref();
+        // Not a side module: no NEEDED or RUNTIME_PATH to report.
         rewritten.push(Rewritten {
             path: binary.path.clone(),
-            needed: dylink.map(|d| d.needed.clone()).unwrap_or_default(),
-            runtime_paths: dylink.map(|d| d.runtime_paths.clone()).unwrap_or_default(),
-            converted_legacy_dylink: dylink.is_some_and(|d| d.legacy),
+            needed: Vec::new(),
+            runtime_paths: Vec::new(),
+            converted_legacy_dylink: false,
             stripped: true,
         });
     }
