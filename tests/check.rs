@@ -65,14 +65,7 @@ fn legacy_tag_fails_until_retagged() {
     assert!(rejected[0]["message"].as_str().unwrap().contains("wasmwheel tags"));
 
     let dir = tempfile::tempdir().unwrap();
-    let out = wasmwheel([
-        "tags",
-        "--platform-tag",
-        "canonical",
-        "-w",
-        dir.path().to_str().unwrap(),
-        legacy.to_str().unwrap(),
-    ]);
+    let out = retag_canonical(dir.path(), &legacy);
     assert_eq!(out.status.code(), Some(0));
     let (code, report) = check(&dir.path().join("fxlegacy-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl"));
     assert_eq!(code, 0, "{report:#}");

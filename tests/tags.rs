@@ -9,14 +9,7 @@ fn canonical_platform_tag_rewrites_filename_wheel_and_record() {
     let dir = tempfile::tempdir().unwrap();
     let legacy = fixture("fxlegacy-1.0-cp312-abi3-pyodide_2024_0_wasm32.whl");
     let before = std::fs::read(&legacy).unwrap();
-    let out = wasmwheel([
-        "tags",
-        "--platform-tag",
-        "canonical",
-        "-w",
-        dir.path().to_str().unwrap(),
-        legacy.to_str().unwrap(),
-    ]);
+    let out = retag_canonical(dir.path(), &legacy);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let written = dir.path().join("fxlegacy-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl");
     assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), written.display().to_string());
@@ -27,14 +20,7 @@ fn canonical_platform_tag_rewrites_filename_wheel_and_record() {
     assert_eq!(report["wheels"][0]["tags"], serde_json::json!(["cp312-abi3-pyemscripten_2024_0_wasm32"]));
 
     // Unchanged tags write nothing.
-    let out = wasmwheel([
-        "tags",
-        "--platform-tag",
-        "canonical",
-        "-w",
-        dir.path().to_str().unwrap(),
-        written.to_str().unwrap(),
-    ]);
+    let out = retag_canonical(dir.path(), &written);
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8(out.stdout).unwrap().contains("unchanged"));
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);

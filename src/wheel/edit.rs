@@ -29,6 +29,8 @@ pub struct WheelEdit {
     pub filename: WheelFilename,
     dist_info: String,
     files: BTreeMap<String, File>,
+    /// The binaries of the input whose members have not been replaced.
+    untouched: BTreeMap<String, super::Binary>,
 }
 
 /// Files a rewrite drops: RECORD is regenerated, and its signatures no longer hold.
@@ -83,7 +85,8 @@ impl WheelEdit {
                 return refuse(format!("member {} appears twice; refusing to pick one", member.name));
             }
         }
-        Ok(WheelEdit { filename: wheel.filename.clone(), dist_info, files })
+        let untouched = wheel.binaries.iter().map(|b| (b.path.clone(), b.clone())).collect();
+        Ok(WheelEdit { filename: wheel.filename.clone(), dist_info, files, untouched })
     }
 
     /// The bytes of member `name`.
@@ -98,6 +101,7 @@ impl WheelEdit {
 
     /// Sets the bytes of member `name`, adding it if new.
     pub fn put(&mut self, name: &str, data: Vec<u8>) {
+        self.untouched.remove(name);
         let executable = self.files.get(name).is_some_and(|f| f.executable);
         self.files.insert(name.to_string(), File { data, executable });
     }
@@ -135,14 +139,17 @@ impl WheelEdit {
         (path, record.render())
     }
 
-    /// The wheel as it would be written, in memory, for auditing before writing.
+    /// The wheel as it would be written, in memory, for auditing before writing. Only the
+    /// binaries that were replaced or added are inspected again.
     pub fn to_wheel(&self) -> Result<Wheel> {
         let (record_path, record) = self.record();
         let mut members: Vec<Member> =
             self.ordered().into_iter().map(|(name, file)| member(name, file.data.clone())).collect();
         members.push(member(&record_path, record));
         let file_size = members.iter().map(|m| m.size).sum();
-        Wheel::from_archive(&self.filename.to_string(), self.filename.clone(), Archive { members, file_size })
+        let archive = Archive { members, file_size };
+        let known = self.untouched.values().cloned().collect();
+        Wheel::from_archive_reusing(&self.filename.to_string(), self.filename.clone(), archive, known)
     }
 
     /// The zip archive of the wheel.

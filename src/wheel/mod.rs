@@ -111,6 +111,18 @@ impl Wheel {
     /// A wheel from members already in memory: parses the dist-info files and inspects every
     /// binary.
     pub fn from_archive(shown: &str, filename: WheelFilename, archive: Archive) -> Result<Wheel> {
+        Wheel::from_archive_reusing(shown, filename, archive, Vec::new())
+    }
+
+    /// Like [`Wheel::from_archive`], but members named in `known` (whose bytes the caller knows
+    /// to be those the inspection was made from) keep that inspection instead of being parsed
+    /// again.
+    pub fn from_archive_reusing(
+        shown: &str,
+        filename: WheelFilename,
+        archive: Archive,
+        known: Vec<Binary>,
+    ) -> Result<Wheel> {
         let dist_info = find_dist_info(&archive, &filename.dist_info());
         let read = |file: &str| -> Option<&[u8]> {
             let dir = dist_info.as_ref()?;
@@ -119,11 +131,15 @@ impl Wheel {
         let wheel_file = read("WHEEL").map(WheelFile::parse);
         let metadata = read("METADATA").map(Metadata::parse);
         let record = read("RECORD").map(Record::parse);
+        let known: std::collections::HashMap<String, Binary> = known.into_iter().map(|b| (b.path.clone(), b)).collect();
         let binaries = archive
             .members
             .par_iter()
             .filter(|m| m.kind == EntryKind::File)
-            .map(|m| Binary::sniff(&m.name, &m.data).map_err(|e| Error::input(shown, format!("{}: {e}", m.name))))
+            .map(|m| match known.get(&m.name) {
+                Some(binary) => Ok(Some(binary.clone())),
+                None => Binary::sniff(&m.name, &m.data).map_err(|e| Error::input(shown, format!("{}: {e}", m.name))),
+            })
             .collect::<Result<Vec<_>>>()?
             .into_iter()
             .flatten()

@@ -140,3 +140,8 @@ pub fn pyodide_run(abi: &str, wheels: &[&Path], code: &str) -> Option<Result<Str
         Some(Err(format!("{}{}", stdout, stderr(&out)).trim().to_string()))
     }
 }
+
+/// Runs `wasmwheel tags --platform-tag canonical -w dir wheel`.
+pub fn retag_canonical(dir: &Path, wheel: &Path) -> Output {
+    wasmwheel(["tags", "--platform-tag", "canonical", "-w", dir.to_str().unwrap(), wheel.to_str().unwrap()])
+}
