@@ -29,8 +29,7 @@ impl Default for Limits {
 }
 
 /// What an entry is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EntryKind {
     /// A regular file.
     File,
@@ -75,8 +74,6 @@ pub struct Member {
 pub struct Archive {
     /// Every entry, in central-directory order.
     pub members: Vec<Member>,
-    /// Size of the archive file in bytes.
-    pub file_size: u64,
 }
 
 impl Archive {
@@ -141,7 +138,7 @@ impl Archive {
             }
             members.push(Member { name, data, compression, compressed_size, size, kind, unix_mode });
         }
-        Ok(Archive { members, file_size: bytes.len() as u64 })
+        Ok(Archive { members })
     }
 
     /// The first member called `name`.

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 use crate::platform::PlatformTag;
 use crate::wheel::edit::WheelEdit;
+use crate::wheel::filename::valid_tag_part;
 use crate::wheel::{Wheel, WheelFilename};
 
 /// Requested tag changes. Each value is `T.U` (replace the set), `+T.U` (add to it), or for
@@ -26,7 +27,7 @@ fn change_set(current: &[String], value: &str, what: &str) -> std::result::Resul
         None => (Vec::new(), value),
     };
     for tag in add.split('.') {
-        if tag.is_empty() || !tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        if !valid_tag_part(tag) {
             return Err(format!("`{tag}` is not a {what} tag"));
         }
         set.push(tag.to_string());

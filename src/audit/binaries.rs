@@ -2,6 +2,8 @@
 //! (side module, WASI shared object, data), what it imports from where, its extension name,
 //! its dynamic-linking section, and for WASI the rules of the component linker.
 
+use std::collections::HashSet;
+
 use crate::platform::Family;
 use crate::rules::{Finding, Rule};
 use crate::wasm::{self, ItemKind, WasmInfo, WasmKind};
@@ -105,6 +107,14 @@ pub fn findings(wheel: &Wheel, family: Family) -> Vec<Finding> {
     findings
 }
 
+/// A finding of `rule` that lists `names` after `what` (repeats dropped, order kept), or none
+/// when there are no names.
+fn listing(rule: Rule, path: Option<&str>, what: &str, names: impl IntoIterator<Item = String>) -> Option<Finding> {
+    let mut seen = HashSet::new();
+    let names: Vec<String> = names.into_iter().filter(|n| seen.insert(n.clone())).collect();
+    (!names.is_empty()).then(|| Finding::new(rule, path, format!("{what}: {}", name_list(&names, 8))))
+}
+
 /// A wasm module shipped as data, reported for information, with its WASI imports.
 fn data_module(binary: &Binary, info: &WasmInfo) -> Finding {
     let kind = info.kind.as_str();
@@ -135,20 +145,15 @@ fn emscripten_imports(binary: &Binary, info: &WasmInfo) -> Vec<Finding> {
             "built for WASI (imports wasi_snapshot_preview1, nothing Emscripten-specific); an Emscripten loader is not its host",
         ));
     }
-    let mut unknown: Vec<String> = info
-        .imports
-        .iter()
-        .filter(|i| !wasm::LOADER_MODULES.contains(&i.module.as_str()))
-        .map(|i| format!("{}.{}", i.module, i.name))
-        .collect();
-    unknown.dedup();
-    if !unknown.is_empty() {
-        findings.push(Finding::new(
-            Rule::UnknownImportModule,
-            path,
-            format!("imports from modules no Emscripten loader provides: {}", name_list(&unknown, 8)),
-        ));
-    }
+    findings.extend(listing(
+        Rule::UnknownImportModule,
+        path,
+        "imports from modules no Emscripten loader provides",
+        info.imports
+            .iter()
+            .filter(|i| !wasm::LOADER_MODULES.contains(&i.module.as_str()))
+            .map(|i| format!("{}.{}", i.module, i.name)),
+    ));
     findings
 }
 
@@ -156,26 +161,18 @@ fn emscripten_imports(binary: &Binary, info: &WasmInfo) -> Vec<Finding> {
 fn wasi_linker(binary: &Binary, info: &WasmInfo) -> Vec<Finding> {
     let path = Some(binary.path.as_str());
     let mut findings = Vec::new();
-    let mut emscripten: Vec<String> =
-        info.imports.iter().filter(|i| wasm::is_emscripten_only(i)).map(|i| i.name.clone()).collect();
-    emscripten.dedup();
-    if !emscripten.is_empty() {
-        findings.push(Finding::new(
-            Rule::EmscriptenBinaryInWasiWheel,
-            path,
-            format!("imports what only an Emscripten runtime provides: {}", name_list(&emscripten, 8)),
-        ));
-    }
-    let mut foreign: Vec<String> =
-        info.imports.iter().filter(|i| !wasi_linkable(&i.module)).map(|i| format!("{}.{}", i.module, i.name)).collect();
-    foreign.dedup();
-    if !foreign.is_empty() {
-        findings.push(Finding::new(
-            Rule::WasiImportModule,
-            path,
-            format!("imports from modules a WASI component linker does not provide: {}", name_list(&foreign, 8)),
-        ));
-    }
+    findings.extend(listing(
+        Rule::EmscriptenBinaryInWasiWheel,
+        path,
+        "imports what only an Emscripten runtime provides",
+        info.imports.iter().filter(|i| wasm::is_emscripten_only(i)).map(|i| i.name.clone()),
+    ));
+    findings.extend(listing(
+        Rule::WasiImportModule,
+        path,
+        "imports from modules a WASI component linker does not provide",
+        info.imports.iter().filter(|i| !wasi_linkable(&i.module)).map(|i| format!("{}.{}", i.module, i.name)),
+    ));
     for import in info.imports.iter().filter(|i| i.module == "env" && i.kind == ItemKind::Global) {
         if let Some(ty) = import.value_type.as_deref().filter(|t| *t != "i32") {
             findings.push(Finding::new(
@@ -270,19 +267,12 @@ fn side_module(
             .filter_map(|i| limited_api::violation(&i.name, min))
             .collect();
         bad.sort();
-        bad.dedup();
-        if !bad.is_empty() {
-            findings.push(Finding::new(
-                Rule::Abi3NonLimitedSymbol,
-                path,
-                format!(
-                    "an abi3 wheel for Python >= {}.{} imports CPython API outside its limited API: {}",
-                    min.0,
-                    min.1,
-                    name_list(&bad, 8)
-                ),
-            ));
-        }
+        findings.extend(listing(
+            Rule::Abi3NonLimitedSymbol,
+            path,
+            &format!("an abi3 wheel for Python >= {}.{} imports CPython API outside its limited API", min.0, min.1),
+            bad,
+        ));
     }
     findings
 }

@@ -44,7 +44,7 @@ pub struct PlatformVerdict {
 }
 
 /// The result of auditing one wheel.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct Audit {
     /// The platform family of the wheel's tags.
     pub family: Family,

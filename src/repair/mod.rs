@@ -203,8 +203,11 @@ pub fn repair(path: &Path, out_dir: &Path, policies: &PolicySet, options: &Repai
                 stripped: strip,
             });
         }
-        if changed || module.source.is_some() {
+        if changed {
             edit.put(&member, data);
+        } else if module.source.is_some() {
+            // Copied as found: its inspection from the library folder still holds.
+            edit.put_inspected(&member, data, module.info.clone());
         }
     }
     if options.strip {

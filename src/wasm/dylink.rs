@@ -8,7 +8,6 @@
 //! bytes they were read from, so a rewrite changes only what it means to change: unknown
 //! subsections and non-minimal encodings survive byte for byte.
 
-use serde::Serialize;
 use wasm_encoder::Encode;
 use wasmparser::{BinaryReader, Dylink0SectionReader, Dylink0Subsection};
 
@@ -36,7 +35,7 @@ pub const FLAG_WEAK: u32 = 0x1;
 pub const FLAG_TLS: u32 = 0x100;
 
 /// MEM_INFO: what the loader reserves for the module.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MemInfo {
     /// Bytes of memory.
     pub memory_size: u32,
@@ -49,10 +48,9 @@ pub struct MemInfo {
 }
 
 /// A symbol named in EXPORT_INFO or IMPORT_INFO, with its flags.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SymbolInfo {
     /// The import module (IMPORT_INFO only).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub module: Option<String>,
     /// The symbol name.
     pub name: String,
@@ -61,7 +59,7 @@ pub struct SymbolInfo {
 }
 
 /// What the dynamic-linking section says.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Dylink {
     /// Whether this is the old `dylink` section.
     pub legacy: bool,

@@ -32,8 +32,7 @@ impl From<wasmparser::BinaryReaderError> for WasmError {
 }
 
 /// What a wasm binary is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WasmKind {
     /// A dynamically linked module (`dylink.0` or the old `dylink`) for an Emscripten loader.
     EmscriptenSideModule,
@@ -151,7 +150,7 @@ pub struct Markers {
 }
 
 /// Everything wasmwheel reads from one wasm binary.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WasmInfo {
     /// What the binary is.
     pub kind: WasmKind,

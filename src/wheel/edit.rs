@@ -11,9 +11,10 @@ use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime};
 
 use super::record::{Record, RecordEntry};
-use super::{Tag, Wheel, WheelFile, WheelFilename};
+use super::{Binary, BinaryKind, Tag, Wheel, WheelFile, WheelFilename};
 use crate::archive::{self, Archive, Compression, EntryKind, Member};
 use crate::error::{Error, Result};
+use crate::wasm::WasmInfo;
 
 /// One file of the wheel being written.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,8 +30,8 @@ pub struct WheelEdit {
     pub filename: WheelFilename,
     dist_info: String,
     files: BTreeMap<String, File>,
-    /// The binaries of the input whose members have not been replaced.
-    untouched: BTreeMap<String, super::Binary>,
+    /// Binaries whose inspection still matches their member's bytes.
+    known: BTreeMap<String, Binary>,
 }
 
 /// Files a rewrite drops: RECORD is regenerated, and its signatures no longer hold.
@@ -85,8 +86,8 @@ impl WheelEdit {
                 return refuse(format!("member {} appears twice; refusing to pick one", member.name));
             }
         }
-        let untouched = wheel.binaries.iter().map(|b| (b.path.clone(), b.clone())).collect();
-        Ok(WheelEdit { filename: wheel.filename.clone(), dist_info, files, untouched })
+        let known = wheel.binaries.iter().map(|b| (b.path.clone(), b.clone())).collect();
+        Ok(WheelEdit { filename: wheel.filename.clone(), dist_info, files, known })
     }
 
     /// The bytes of member `name`.
@@ -101,9 +102,15 @@ impl WheelEdit {
 
     /// Sets the bytes of member `name`, adding it if new.
     pub fn put(&mut self, name: &str, data: Vec<u8>) {
-        self.untouched.remove(name);
+        self.known.remove(name);
         let executable = self.files.get(name).is_some_and(|f| f.executable);
         self.files.insert(name.to_string(), File { data, executable });
+    }
+
+    /// Sets member `name` to a wasm module whose inspection the caller already has.
+    pub fn put_inspected(&mut self, name: &str, data: Vec<u8>, info: WasmInfo) {
+        self.put(name, data);
+        self.known.insert(name.to_string(), Binary { path: name.to_string(), kind: BinaryKind::Wasm(Box::new(info)) });
     }
 
     /// The dist-info folder.
@@ -139,16 +146,15 @@ impl WheelEdit {
         (path, record.render())
     }
 
-    /// The wheel as it would be written, in memory, for auditing before writing. Only the
-    /// binaries that were replaced or added are inspected again.
+    /// The wheel as it would be written, in memory, for auditing before writing. Only binaries
+    /// whose bytes changed are inspected again.
     pub fn to_wheel(&self) -> Result<Wheel> {
         let (record_path, record) = self.record();
         let mut members: Vec<Member> =
             self.ordered().into_iter().map(|(name, file)| member(name, file.data.clone())).collect();
         members.push(member(&record_path, record));
-        let file_size = members.iter().map(|m| m.size).sum();
-        let archive = Archive { members, file_size };
-        let known = self.untouched.values().cloned().collect();
+        let archive = Archive { members };
+        let known = self.known.values().cloned().collect();
         Wheel::from_archive_reusing(&self.filename.to_string(), self.filename.clone(), archive, known)
     }
 

@@ -25,7 +25,7 @@ pub struct WheelFilename {
 }
 
 /// One expanded `python-abi-platform` triple.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Tag {
     /// Python tag.
     pub python: String,
@@ -54,7 +54,8 @@ impl FromStr for Tag {
     }
 }
 
-fn valid_tag_part(s: &str) -> bool {
+/// Whether `s` can be one python or ABI tag: ASCII letters, digits and `_`.
+pub fn valid_tag_part(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 

@@ -11,7 +11,6 @@ pub mod wheel_file;
 use std::path::Path;
 
 use rayon::prelude::*;
-use serde::Serialize;
 
 use crate::archive::{Archive, EntryKind, Limits};
 use crate::binary::{self, NativeBinary};
@@ -24,8 +23,7 @@ pub use record::Record;
 pub use wheel_file::WheelFile;
 
 /// What a binary member is.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(untagged)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BinaryKind {
     /// A wasm module or component.
     Wasm(Box<WasmInfo>),
