@@ -8,6 +8,7 @@
 use std::io::{Cursor, Read};
 
 use zip::read::Config;
+use zip::result::ZipError;
 use zip::unstable::read::ZipIterable;
 use zip::{CompressionMethod, ZipReadOptions};
 
@@ -76,24 +77,90 @@ pub struct Archive {
     pub members: Vec<Member>,
 }
 
+/// Why an archive cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ArchiveError {
+    /// No central directory, or one the zip reader refuses.
+    #[error("not a zip archive")]
+    NotZip(#[source] ZipError),
+    /// More entries than [`Limits::max_members`].
+    #[error("{count} entries, more than the limit of {limit}")]
+    TooManyMembers {
+        /// Entries in the central directory.
+        count: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The central directory cannot be walked.
+    #[error("unreadable central directory")]
+    CentralDirectory(#[source] ZipError),
+    /// One central-directory entry cannot be read.
+    #[error("bad central directory entry")]
+    Entry(#[source] ZipError),
+    /// A member whose header claims more than [`Limits::max_member_size`].
+    #[error("member {name} expands to {size} bytes, more than the limit of {limit}")]
+    MemberTooLarge {
+        /// The member.
+        name: String,
+        /// Its declared size.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// A member whose data cannot be opened (local header, method).
+    #[error("member {name}")]
+    Open {
+        /// The member.
+        name: String,
+        /// Why.
+        #[source]
+        source: ZipError,
+    },
+    /// A member whose data does not decompress or fails its CRC.
+    #[error("member {name} is damaged")]
+    Damaged {
+        /// The member.
+        name: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A member whose data is not the size its header says.
+    #[error("member {name} holds {actual} bytes but its header says {declared}")]
+    SizeMismatch {
+        /// The member.
+        name: String,
+        /// Bytes read (at most one past the declared size).
+        actual: u64,
+        /// The declared size.
+        declared: u64,
+    },
+    /// All members together past [`Limits::max_total_size`].
+    #[error("members expand to more than the limit of {limit} bytes")]
+    TotalTooLarge {
+        /// The limit.
+        limit: u64,
+    },
+}
+
 impl Archive {
     /// Reads every member of the zip archive in `bytes`.
     ///
-    /// Fails, with a one-line reason, on anything that is not a readable zip archive: no central
-    /// directory, a truncated or corrupt member (CRC), a local header that disagrees with the
-    /// central directory, or sizes past `limits`.
-    pub fn read(bytes: &[u8], limits: &Limits) -> Result<Archive, String> {
+    /// Fails on anything that is not a readable zip archive: no central directory, a
+    /// truncated or corrupt member (CRC), a local header that disagrees with the central
+    /// directory, or sizes past `limits`.
+    pub fn read(bytes: &[u8], limits: &Limits) -> Result<Archive, ArchiveError> {
         let mut iterable = ZipIterable::try_new(Cursor::new(bytes), Config::default())
-            .map_err(|e| format!("not a zip archive ({e})"))?
+            .map_err(ArchiveError::NotZip)?
             .enforce_header_consistency(true);
         if iterable.len() > limits.max_members {
-            return Err(format!("{} entries, more than the limit of {}", iterable.len(), limits.max_members));
+            return Err(ArchiveError::TooManyMembers { count: iterable.len(), limit: limits.max_members });
         }
         let mut body = Cursor::new(bytes);
         let mut members = Vec::new();
         let mut total: u64 = 0;
-        for entry in iterable.files().map_err(|e| format!("unreadable central directory ({e})"))? {
-            let entry = entry.map_err(|e| format!("bad central directory entry ({e})"))?;
+        for entry in iterable.files().map_err(ArchiveError::CentralDirectory)? {
+            let entry = entry.map_err(ArchiveError::Entry)?;
             let name = match entry.name() {
                 Ok(name) => name.into_owned(),
                 Err(_) => String::from_utf8_lossy(entry.name_raw()).into_owned(),
@@ -113,27 +180,28 @@ impl Archive {
             };
             let (compressed_size, size, unix_mode) = (entry.compressed_size(), entry.size(), entry.unix_mode());
             if size > limits.max_member_size {
-                return Err(format!(
-                    "member {name} expands to {size} bytes, more than the limit of {}",
-                    limits.max_member_size
-                ));
+                return Err(ArchiveError::MemberTooLarge { name, size, limit: limits.max_member_size });
             }
             let mut data = Vec::new();
             if !matches!(compression, Compression::Unsupported(_)) {
-                let file =
-                    entry.with_reader(&mut body, ZipReadOptions::new()).map_err(|e| format!("member {name}: {e}"))?;
+                let file = match entry.with_reader(&mut body, ZipReadOptions::new()) {
+                    Ok(file) => file,
+                    Err(source) => return Err(ArchiveError::Open { name, source }),
+                };
                 // Read one byte past the declared size so a header that under-states it shows.
                 let mut limited = file.take(size.saturating_add(1));
                 // Reserve no more than the stored bytes can inflate to (deflate peaks near 1032:1).
                 let plausible = compressed_size.saturating_mul(1032).saturating_add(1024);
-                data.reserve(size.min(plausible).min(64 << 20) as usize);
-                limited.read_to_end(&mut data).map_err(|e| format!("member {name} is damaged ({e})"))?;
+                data.reserve(usize::try_from(size.min(plausible).min(64 << 20)).unwrap_or(0));
+                if let Err(source) = limited.read_to_end(&mut data) {
+                    return Err(ArchiveError::Damaged { name, source });
+                }
                 if data.len() as u64 != size {
-                    return Err(format!("member {name} holds {} bytes but its header says {size}", data.len()));
+                    return Err(ArchiveError::SizeMismatch { name, actual: data.len() as u64, declared: size });
                 }
                 total += size;
                 if total > limits.max_total_size {
-                    return Err(format!("members expand to more than the limit of {} bytes", limits.max_total_size));
+                    return Err(ArchiveError::TotalTooLarge { limit: limits.max_total_size });
                 }
             }
             members.push(Member { name, data, compression, compressed_size, size, kind, unix_mode });
@@ -200,7 +268,7 @@ mod tests {
 
     #[test]
     fn rejects_non_zip_and_truncated() {
-        assert!(Archive::read(b"not a zip at all", &Limits::default()).unwrap_err().starts_with("not a zip archive"));
+        assert!(matches!(Archive::read(b"not a zip at all", &Limits::default()), Err(ArchiveError::NotZip(_))));
         let bytes = zip_of(&[("a.txt", &[7u8; 1000])]);
         assert!(Archive::read(&bytes[..bytes.len() - 30], &Limits::default()).is_err());
     }
@@ -209,7 +277,7 @@ mod tests {
     fn enforces_limits() {
         let bytes = zip_of(&[("big", &[0u8; 5000])]);
         let limits = Limits { max_member_size: 4096, ..Limits::default() };
-        assert!(Archive::read(&bytes, &limits).unwrap_err().contains("more than the limit"));
+        assert!(matches!(Archive::read(&bytes, &limits), Err(ArchiveError::MemberTooLarge { size: 5000, .. })));
     }
 
     #[test]

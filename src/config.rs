@@ -16,9 +16,31 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::error::{Error, Result};
-use crate::platform::PlatformTag;
-use crate::rules::Rule;
+use crate::error::Error;
+use crate::platform::{PlatformTag, PlatformTagError};
+use crate::rules::{Rule, UnknownRule};
+
+/// A TOML error by its message (its `Display` draws the offending line below it).
+#[derive(Debug, thiserror::Error)]
+#[error("{}", .0.message())]
+pub struct TomlError(pub toml::de::Error);
+
+/// Why a `pyproject.toml` cannot configure wasmwheel.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// Not TOML.
+    #[error("not TOML")]
+    Toml(#[source] TomlError),
+    /// `[tool.wasmwheel]` has an unknown key or a value of the wrong type.
+    #[error("[tool.wasmwheel]")]
+    Table(#[source] TomlError),
+    /// `ignore` names no rule.
+    #[error("[tool.wasmwheel]: ignore")]
+    Rule(#[source] UnknownRule),
+    /// `plat` is not a platform tag.
+    #[error("[tool.wasmwheel]: plat")]
+    Plat(#[source] PlatformTagError),
+}
 
 /// The `[tool.wasmwheel]` table.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -61,31 +83,32 @@ pub struct Config {
 impl Config {
     /// The configuration of the nearest `pyproject.toml` from `start` up that has a
     /// `[tool.wasmwheel]` table; the default when there is none.
-    pub fn discover(start: &Path) -> Result<Config> {
+    pub fn discover(start: &Path) -> Result<Config, Error> {
         for dir in start.ancestors() {
             let file = dir.join("pyproject.toml");
             if !file.is_file() {
                 continue;
             }
-            let text = std::fs::read_to_string(&file).map_err(|e| Error::input(file.display(), e))?;
-            let pyproject: PyProject = toml::from_str(&text).map_err(|e| Error::input(file.display(), e.message()))?;
+            let text = std::fs::read_to_string(&file).map_err(|source| Error::Io { path: file.clone(), source })?;
+            let config_error = |source| Error::Config { path: file.clone(), source: Box::new(source) };
+            let pyproject: PyProject =
+                toml::from_str(&text).map_err(|e| config_error(ConfigError::Toml(TomlError(e))))?;
             if let Some(table) = pyproject.tool.and_then(|t| t.wasmwheel) {
-                return Config::from_table(&file, table);
+                return Config::from_table(&file, table).map_err(config_error);
             }
         }
         Ok(Config::default())
     }
 
-    fn from_table(file: &Path, table: toml::Value) -> Result<Config> {
-        let bad = |message: String| Error::input(file.display(), format!("[tool.wasmwheel]: {message}"));
-        let table: Table = table.try_into().map_err(|e: toml::de::Error| bad(e.message().to_string()))?;
+    fn from_table(file: &Path, table: toml::Value) -> Result<Config, ConfigError> {
+        let table: Table = table.try_into().map_err(|e| ConfigError::Table(TomlError(e)))?;
         let dir = file.parent().unwrap_or(Path::new("."));
         Ok(Config {
             source: Some(file.to_path_buf()),
-            ignore: table.ignore.iter().map(|r| r.parse().map_err(bad)).collect::<Result<_>>()?,
+            ignore: table.ignore.iter().map(|r| r.parse().map_err(ConfigError::Rule)).collect::<Result<_, _>>()?,
             lib_dirs: table.lib_dirs.iter().map(|p| dir.join(p)).collect(),
             policies: table.policies.iter().map(|p| dir.join(p)).collect(),
-            plat: table.plat.map(|p| p.parse().map_err(bad)).transpose()?,
+            plat: table.plat.map(|p| p.parse().map_err(ConfigError::Plat)).transpose()?,
         })
     }
 }
@@ -116,10 +139,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("pyproject.toml");
         std::fs::write(&file, "[tool.wasmwheel]\nignores = []\n").unwrap();
-        let err = Config::discover(dir.path()).unwrap_err().to_string();
+        let err = crate::error::one_line(&Config::discover(dir.path()).unwrap_err());
         assert!(err.contains("pyproject.toml") && err.contains("ignores"), "{err}");
         std::fs::write(&file, "[tool.wasmwheel]\nignore = [\"no-such-rule\"]\n").unwrap();
-        assert!(Config::discover(dir.path()).unwrap_err().to_string().contains("no-such-rule"));
+        let err = crate::error::one_line(&Config::discover(dir.path()).unwrap_err());
+        assert!(err.contains("no-such-rule"), "{err}");
         std::fs::write(&file, "[tool.other]\nx = 1\n").unwrap();
         assert_eq!(Config::discover(dir.path()).unwrap(), Config::default());
     }

@@ -8,15 +8,36 @@
 //! - [`repair::repair`] vendors the libraries a wheel NEEDs and retags it;
 //! - [`tags::tags`] rewrites a wheel's tags; [`wheel::edit`] writes wheels deterministically.
 
+/// Serializes a type as its `Display` text and deserializes it through its `FromStr`, so a
+/// value read from JSON is validated like one parsed from the command line.
+macro_rules! serde_as_text {
+    ($type:ty) => {
+        impl serde::Serialize for $type {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $type {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = <String as serde::Deserialize>::deserialize(d)?;
+                text.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
 pub mod archive;
 pub mod audit;
 pub mod binary;
 pub mod check;
 pub mod config;
 pub mod error;
+pub mod hash;
 pub mod output;
 pub mod platform;
 pub mod policy;
+pub mod python;
 pub mod repair;
 pub mod report;
 pub mod rules;
@@ -25,4 +46,4 @@ pub mod tags;
 pub mod wasm;
 pub mod wheel;
 
-pub use error::{Error, Result};
+pub use error::Error;

@@ -22,24 +22,30 @@ impl fmt::Display for Abi {
     }
 }
 
+/// A text that is not an Emscripten ABI.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not an ABI of the form <year>_<patch>")]
+pub struct AbiError(pub String);
+
 impl FromStr for Abi {
-    type Err = String;
+    type Err = AbiError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (year, patch) =
-            s.split_once('_').ok_or_else(|| format!("`{s}` is not an ABI of the form <year>_<patch>"))?;
+        let (year, patch) = s.split_once('_').ok_or_else(|| AbiError(s.to_string()))?;
         match (number(year), number(patch)) {
             (Some(year), Some(patch)) => Ok(Abi { year, patch }),
-            _ => Err(format!("`{s}` is not an ABI of the form <year>_<patch>")),
+            _ => Err(AbiError(s.to_string())),
         }
     }
 }
 
 impl Abi {
-    /// The canonical PEP 783 platform tag of this ABI.
+    /// The canonical PEP 783 platform tag of this ABI: `pyemscripten_<year>_<patch>_wasm32`.
     pub fn canonical_tag(self) -> PlatformTag {
-        PlatformTag::from_kind(PlatformKind::PyEmscripten(self))
+        PlatformTag { text: format!("pyemscripten_{self}_wasm32"), kind: PlatformKind::PyEmscripten(self) }
     }
 }
+
+serde_as_text!(Abi);
 
 /// What a platform tag names.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -92,11 +98,16 @@ fn version3(s: &str) -> Option<[u32; 3]> {
     parts.next().is_none().then_some(v)
 }
 
+/// A text that cannot be a platform tag.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a platform tag")]
+pub struct PlatformTagError(pub String);
+
 impl FromStr for PlatformTag {
-    type Err = String;
+    type Err = PlatformTagError;
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        if text.is_empty() || text.contains(['-', '.', '/', '\\']) || text.chars().any(char::is_whitespace) {
-            return Err(format!("`{text}` is not a platform tag"));
+        if !crate::python::valid_tag_part(text) {
+            return Err(PlatformTagError(text.to_string()));
         }
         let kind = if text == "any" {
             PlatformKind::Any
@@ -119,32 +130,28 @@ impl FromStr for PlatformTag {
     }
 }
 
+impl PartialOrd for PlatformTag {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for PlatformTag {
+    /// By the text as written.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.text.cmp(&other.text)
+    }
+}
+
 impl fmt::Display for PlatformTag {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text)
     }
 }
 
-impl serde::Serialize for PlatformTag {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.text)
-    }
-}
+serde_as_text!(PlatformTag);
 
 impl PlatformTag {
-    /// Builds the tag that spells `kind` the standard way.
-    pub fn from_kind(kind: PlatformKind) -> Self {
-        let text = match &kind {
-            PlatformKind::PyEmscripten(abi) => format!("pyemscripten_{abi}_wasm32"),
-            PlatformKind::Pyodide(abi) => format!("pyodide_{abi}_wasm32"),
-            PlatformKind::Emscripten([a, b, c]) => format!("emscripten_{a}_{b}_{c}_wasm32"),
-            PlatformKind::Wasi([a, b, c]) => format!("wasi_{a}_{b}_{c}_wasm32"),
-            PlatformKind::Any => "any".to_string(),
-            PlatformKind::Other => unreachable!("`Other` tags are only made by parsing"),
-        };
-        PlatformTag { text, kind }
-    }
-
     /// The tag as written.
     pub fn as_str(&self) -> &str {
         &self.text

@@ -6,6 +6,8 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
+use crate::platform::PlatformTag;
+
 /// How serious a finding is. Any error makes `audit` and `check` exit 1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -126,8 +128,6 @@ rules! {
     // What the index rejects on upload.
     /// A platform tag PyPI refuses.
     PlatformTagRejected = "platform-tag-rejected", Error;
-    /// Control characters or path separators in the filename.
-    FilenameUnsafe = "filename-unsafe", Error;
     /// The filename's name is not METADATA's normalized name.
     FilenameNameMismatch = "filename-name-mismatch", Error;
     /// The filename's version is not METADATA's version.
@@ -184,10 +184,15 @@ impl fmt::Display for Rule {
     }
 }
 
+/// A text that names no rule.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("no rule `{0}` (see spec/rules.md)")]
+pub struct UnknownRule(pub String);
+
 impl FromStr for Rule {
-    type Err = String;
+    type Err = UnknownRule;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Rule::ALL.iter().copied().find(|r| r.id() == s).ok_or_else(|| format!("no rule `{s}` (see spec/rules.md)"))
+        Rule::ALL.iter().copied().find(|r| r.id() == s).ok_or_else(|| UnknownRule(s.to_string()))
     }
 }
 
@@ -209,7 +214,7 @@ pub struct Finding {
     pub path: Option<String>,
     /// The canonical platform tag concerned, if one is.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub platform: Option<String>,
+    pub platform: Option<PlatformTag>,
     /// What is wrong, and what to do.
     pub message: String,
 }
@@ -227,8 +232,8 @@ impl Finding {
     }
 
     /// The same finding, tied to a platform.
-    pub fn on(mut self, platform: &str) -> Finding {
-        self.platform = Some(platform.to_string());
+    pub fn on(mut self, platform: &PlatformTag) -> Finding {
+        self.platform = Some(platform.clone());
         self
     }
 }

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use crate::audit;
-use crate::error::Result;
+use crate::error::Error;
 use crate::report::WheelReport;
 use crate::wheel::{self, Wheel};
 
@@ -15,10 +15,10 @@ pub fn is_wheel_path(path: &Path) -> bool {
 /// Reports the contents of a wheel, or of a bare `.so`/`.wasm` file; for a wheel, with the
 /// findings that need no platform policy (an unsafe archive, unreadable dist-info files,
 /// binaries that do not belong).
-pub fn show(path: &Path) -> Result<WheelReport> {
+pub fn show(path: &Path) -> Result<WheelReport, Error> {
     if is_wheel_path(path) {
         let wheel = Wheel::open(path)?;
-        let mut findings = audit::local_findings(&wheel, audit::family_of(&wheel.filename.platform_tags));
+        let mut findings = audit::local_findings(&wheel, audit::family_of(wheel.filename.platform_tags()));
         audit::sort_findings(&mut findings);
         let mut report = WheelReport::new(&wheel);
         report.findings = Some(findings);

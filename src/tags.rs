@@ -1,12 +1,14 @@
 //! `tags`: a new wheel with its tags changed, like `wheel tags`, plus the PEP 783 spelling.
 
+use std::fmt::Display;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
-use crate::error::{Error, Result};
+use crate::error::Error;
 use crate::platform::PlatformTag;
-use crate::wheel::edit::WheelEdit;
-use crate::wheel::filename::valid_tag_part;
-use crate::wheel::{Wheel, WheelFilename};
+use crate::wheel::edit::{EditError, WheelEdit};
+use crate::wheel::filename::TagSets;
+use crate::wheel::{FilenameError, Wheel, WheelFilename};
 
 /// Requested tag changes. Each value is `T.U` (replace the set), `+T.U` (add to it), or for
 /// platforms `canonical` (rewrite `pyodide_*` as `pyemscripten_*`).
@@ -21,44 +23,45 @@ pub struct TagChange {
 }
 
 /// Applies one change to one tag set; the result is sorted and free of repeats.
-fn change_set(current: &[String], value: &str, what: &str) -> std::result::Result<Vec<String>, String> {
+fn change_set<T: FromStr + Display + Clone + PartialEq>(
+    current: &[T],
+    value: &str,
+    parse_error: impl Fn(T::Err) -> FilenameError,
+) -> Result<Vec<T>, FilenameError> {
     let (mut set, add) = match value.strip_prefix('+') {
         Some(add) => (current.to_vec(), add),
         None => (Vec::new(), value),
     };
     for tag in add.split('.') {
-        if !valid_tag_part(tag) {
-            return Err(format!("`{tag}` is not a {what} tag"));
-        }
-        set.push(tag.to_string());
+        set.push(tag.parse().map_err(&parse_error)?);
     }
-    set.sort();
+    set.sort_by_key(ToString::to_string);
     set.dedup();
     Ok(set)
 }
 
 /// The filename with `change` applied.
-pub fn retag(filename: &WheelFilename, change: &TagChange) -> std::result::Result<WheelFilename, String> {
-    let mut out = filename.clone();
-    if let Some(value) = &change.python {
-        out.python_tags = change_set(&filename.python_tags, value, "python")?;
-    }
-    if let Some(value) = &change.abi {
-        out.abi_tags = change_set(&filename.abi_tags, value, "ABI")?;
-    }
-    if let Some(value) = &change.platform {
-        let current: Vec<String> = filename.platform_tags.iter().map(ToString::to_string).collect();
-        let texts = if value == "canonical" {
-            let mut canonical: Vec<String> = filename.platform_tags.iter().map(|t| t.canonical().to_string()).collect();
+pub fn retag(filename: &WheelFilename, change: &TagChange) -> Result<WheelFilename, FilenameError> {
+    let tags = &filename.tags;
+    let python = match &change.python {
+        Some(value) => change_set(tags.python(), value, |source| FilenameError::Tag { what: "python", source })?,
+        None => tags.python().to_vec(),
+    };
+    let abi = match &change.abi {
+        Some(value) => change_set(tags.abi(), value, |source| FilenameError::Tag { what: "abi", source })?,
+        None => tags.abi().to_vec(),
+    };
+    let platform = match change.platform.as_deref() {
+        Some("canonical") => {
+            let mut canonical: Vec<PlatformTag> = tags.platform().iter().map(PlatformTag::canonical).collect();
             canonical.sort();
             canonical.dedup();
             canonical
-        } else {
-            change_set(&current, value, "platform")?
-        };
-        out.platform_tags = texts.iter().map(|t| t.parse::<PlatformTag>()).collect::<std::result::Result<_, _>>()?;
-    }
-    Ok(out)
+        }
+        Some(value) => change_set(tags.platform(), value, FilenameError::Platform)?,
+        None => tags.platform().to_vec(),
+    };
+    Ok(WheelFilename { tags: TagSets::new(python, abi, platform)?, ..filename.clone() })
 }
 
 /// What `tags` did.
@@ -73,18 +76,19 @@ pub enum Outcome {
 /// Writes a copy of the wheel at `path` with `change` applied to its tags (filename, WHEEL,
 /// RECORD), into `out_dir` (default: beside the input). With `remove`, deletes the input once
 /// the new wheel is written.
-pub fn tags(path: &Path, change: &TagChange, out_dir: Option<&Path>, remove: bool) -> Result<Outcome> {
+pub fn tags(path: &Path, change: &TagChange, out_dir: Option<&Path>, remove: bool) -> Result<Outcome, Error> {
     let wheel = Wheel::open(path)?;
-    let filename = retag(&wheel.filename, change).map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
+    let edit_error = |source| Error::Edit { path: wheel.path.clone(), source };
+    let filename = retag(&wheel.filename, change).map_err(|e| edit_error(EditError::Retag(e)))?;
     if filename == wheel.filename {
         return Ok(Outcome::Unchanged);
     }
-    let mut edit = WheelEdit::new(&wheel)?;
-    edit.set_tags(filename)?;
+    let mut edit = WheelEdit::new(&wheel).map_err(edit_error)?;
+    edit.set_tags(filename).map_err(edit_error)?;
     let dir = out_dir.unwrap_or_else(|| path.parent().unwrap_or(Path::new(".")));
     let out = edit.write(dir, path)?;
     if remove {
-        std::fs::remove_file(path).map_err(|e| Error::input(path.display(), e))?;
+        std::fs::remove_file(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
     }
     Ok(Outcome::Written(out))
 }

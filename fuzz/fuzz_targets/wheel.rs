@@ -21,7 +21,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let _ = wasmwheel::check::check(&wheel, policies(), &AuditOptions::default());
     if let Ok(edit) = WheelEdit::new(&wheel) {
-        let bytes = edit.to_bytes();
+        let bytes = edit.to_bytes().expect("a wheel rewrites in memory");
         // What wasmwheel writes, it reads back.
         Wheel::from_bytes("out.whl", "pkg-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl", &bytes)
             .expect("a rewritten wheel reads back");

@@ -5,8 +5,10 @@
 use std::collections::HashSet;
 
 use crate::platform::Family;
+use crate::policy::loader::expand_runtime_path;
+use crate::python::PythonVersion;
 use crate::rules::{Finding, Rule};
-use crate::wasm::{self, ItemKind, WasmInfo, WasmKind};
+use crate::wasm::{self, ImportItem, ItemKind, ValueType, WasmInfo, WasmKind};
 use crate::wheel::{Binary, BinaryKind, Wheel};
 
 use super::python::{self, ExtensionSuffix};
@@ -50,12 +52,7 @@ pub fn is_extension(binary: &Binary, info: &WasmInfo) -> bool {
 /// The findings about every binary of `wheel`, for a wheel of `family`.
 pub fn findings(wheel: &Wheel, family: Family) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let abi3_min = wheel
-        .tags()
-        .iter()
-        .filter(|t| t.abi == "abi3")
-        .filter_map(|t| t.python.strip_prefix("cp3").and_then(|m| m.parse().ok()).map(|m| (3, m)))
-        .min();
+    let abi3_min = python::abi3_minimum(&wheel.tags());
     for binary in &wheel.binaries {
         let path = Some(binary.path.as_str());
         let info = match &binary.kind {
@@ -173,12 +170,17 @@ fn wasi_linker(binary: &Binary, info: &WasmInfo) -> Vec<Finding> {
         "imports from modules a WASI component linker does not provide",
         info.imports.iter().filter(|i| !wasi_linkable(&i.module)).map(|i| format!("{}.{}", i.module, i.name)),
     ));
-    for import in info.imports.iter().filter(|i| i.module == "env" && i.kind == ItemKind::Global) {
-        if let Some(ty) = import.value_type.as_deref().filter(|t| *t != "i32") {
+    for import in info.imports.iter().filter(|i| i.module == "env") {
+        if let ImportItem::Global { value, .. } = &import.item
+            && *value != ValueType::I32
+        {
             findings.push(Finding::new(
                 Rule::WasiEnvGlobalType,
                 path,
-                format!("imports env global {} as {ty}; WASI component linkers provide i32 globals only", import.name),
+                format!(
+                    "imports env global {} as {value}; WASI component linkers provide i32 globals only",
+                    import.name
+                ),
             ));
         }
     }
@@ -211,7 +213,7 @@ fn side_module(
     info: &WasmInfo,
     extension: bool,
     family: Family,
-    abi3_min: Option<(u32, u32)>,
+    abi3_min: Option<PythonVersion>,
 ) -> Vec<Finding> {
     let path = Some(binary.path.as_str());
     let mut findings = Vec::new();
@@ -225,7 +227,7 @@ fn side_module(
         }
         let module = resolve::installed_path(&binary.path).unwrap_or_default();
         for entry in &dylink.runtime_paths {
-            if entry.starts_with("$ORIGIN") && resolve::expand_runtime_path(entry, &module).is_none() {
+            if entry.starts_with("$ORIGIN") && expand_runtime_path(entry, &module).is_none() {
                 findings.push(Finding::new(
                     Rule::RuntimePathOutsideWheel,
                     path,
@@ -263,14 +265,16 @@ fn side_module(
         let mut bad: Vec<String> = info
             .imports
             .iter()
-            .filter(|i| matches!(i.module.as_str(), "env" | "GOT.mem" | "GOT.func") && i.kind != ItemKind::Memory)
+            .filter(|i| {
+                matches!(i.module.as_str(), "env" | "GOT.mem" | "GOT.func") && i.item.kind() != ItemKind::Memory
+            })
             .filter_map(|i| limited_api::violation(&i.name, min))
             .collect();
         bad.sort();
         findings.extend(listing(
             Rule::Abi3NonLimitedSymbol,
             path,
-            &format!("an abi3 wheel for Python >= {}.{} imports CPython API outside its limited API", min.0, min.1),
+            &format!("an abi3 wheel for Python >= {min} imports CPython API outside its limited API"),
             bad,
         ));
     }

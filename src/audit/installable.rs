@@ -5,8 +5,9 @@
 use std::collections::BTreeMap;
 
 use crate::archive::{Compression, EntryKind, is_bomb, unsafe_name_reason};
+use crate::error::one_line;
 use crate::rules::{Finding, Rule};
-use crate::wheel::Wheel;
+use crate::wheel::{DistInfoFile, Wheel};
 
 /// Findings about the archive and the dist-info files installers need.
 pub fn findings(wheel: &Wheel) -> Vec<Finding> {
@@ -27,15 +28,21 @@ fn dist_info(wheel: &Wheel) -> Vec<Finding> {
     let dir = wheel.dist_info.clone().unwrap_or(expected);
     let wheel_path = format!("{dir}/WHEEL");
     match &wheel.wheel_file {
-        None => findings.push(Finding::new(Rule::WheelFileInvalid, Some(&wheel_path), "no WHEEL file")),
-        Some(Err(e)) => findings.push(Finding::new(Rule::WheelFileInvalid, Some(&wheel_path), e.clone())),
-        Some(Ok(_)) => {}
+        DistInfoFile::Missing => {
+            findings.push(Finding::new(Rule::WheelFileInvalid, Some(&wheel_path), "no WHEEL file"))
+        }
+        DistInfoFile::Invalid(e) => findings.push(Finding::new(Rule::WheelFileInvalid, Some(&wheel_path), one_line(e))),
+        DistInfoFile::Parsed(_) => {}
     }
     let metadata_path = format!("{dir}/METADATA");
     match &wheel.metadata {
-        None => findings.push(Finding::new(Rule::MetadataInvalid, Some(&metadata_path), "no METADATA file")),
-        Some(Err(e)) => findings.push(Finding::new(Rule::MetadataInvalid, Some(&metadata_path), e.clone())),
-        Some(Ok(_)) => {}
+        DistInfoFile::Missing => {
+            findings.push(Finding::new(Rule::MetadataInvalid, Some(&metadata_path), "no METADATA file"));
+        }
+        DistInfoFile::Invalid(e) => {
+            findings.push(Finding::new(Rule::MetadataInvalid, Some(&metadata_path), one_line(e)));
+        }
+        DistInfoFile::Parsed(_) => {}
     }
     findings
 }

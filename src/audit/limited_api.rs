@@ -4,18 +4,20 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use crate::python::PythonVersion;
+
 const DATA: &str = include_str!("../../spec/limited-api.txt");
 
-/// The version (`(3, 12)`) that added each limited-API function and data symbol.
-pub fn added() -> &'static HashMap<&'static str, (u32, u32)> {
-    static ADDED: OnceLock<HashMap<&'static str, (u32, u32)>> = OnceLock::new();
+/// The version (`3.12`) that added each limited-API function and data symbol.
+pub fn added() -> &'static HashMap<&'static str, PythonVersion> {
+    static ADDED: OnceLock<HashMap<&'static str, PythonVersion>> = OnceLock::new();
     ADDED.get_or_init(|| {
         DATA.lines()
             .filter(|l| !l.starts_with('#'))
             .filter_map(|line| {
                 let mut fields = line.split_whitespace();
                 let (name, _kind, version) = (fields.next()?, fields.next()?, fields.next()?);
-                Some((name, crate::policy::parse_python(version)?))
+                Some((name, version.parse().ok()?))
             })
             .collect()
     })
@@ -27,13 +29,13 @@ pub fn is_python_api(name: &str) -> bool {
 }
 
 /// Why `symbol` may not be imported by an abi3 extension for Python `min` and later, if not.
-pub fn violation(symbol: &str, min: (u32, u32)) -> Option<String> {
+pub fn violation(symbol: &str, min: PythonVersion) -> Option<String> {
     if !is_python_api(symbol) {
         return None;
     }
     match added().get(symbol) {
         None => Some(format!("{symbol} (not in the limited API)")),
-        Some(&(major, minor)) if (major, minor) > min => Some(format!("{symbol} (limited API since {major}.{minor})")),
+        Some(&since) if since > min => Some(format!("{symbol} (limited API since {since})")),
         Some(_) => None,
     }
 }
@@ -44,11 +46,12 @@ mod tests {
 
     #[test]
     fn knows_the_stable_abi() {
-        assert_eq!(violation("PyModule_Create2", (3, 2)), None);
-        assert_eq!(violation("_Py_NoneStruct", (3, 12)), None);
-        assert_eq!(violation("strlen", (3, 12)), None);
-        assert!(violation("PyLong_GetSign", (3, 12)).unwrap().contains("not in the limited API"));
-        assert!(violation("PyType_GetDict", (3, 12)).is_some());
-        assert!(violation("PyAIter_Check", (3, 9)).unwrap().contains("since 3.10"));
+        let v = PythonVersion::new;
+        assert_eq!(violation("PyModule_Create2", v(3, 2)), None);
+        assert_eq!(violation("_Py_NoneStruct", v(3, 12)), None);
+        assert_eq!(violation("strlen", v(3, 12)), None);
+        assert!(violation("PyLong_GetSign", v(3, 12)).unwrap().contains("not in the limited API"));
+        assert!(violation("PyType_GetDict", v(3, 12)).is_some());
+        assert!(violation("PyAIter_Check", v(3, 9)).unwrap().contains("since 3.10"));
     }
 }

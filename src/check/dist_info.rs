@@ -3,11 +3,10 @@
 
 use std::collections::BTreeSet;
 
+use crate::error::one_line;
 use crate::rules::{Finding, Rule};
+use crate::wheel::metadata::MetadataVersion;
 use crate::wheel::{BinaryKind, Wheel};
-
-/// Metadata-Version values PyPI knows.
-const METADATA_VERSIONS: [&str; 9] = ["1.0", "1.1", "1.2", "2.0", "2.1", "2.2", "2.3", "2.4", "2.5"];
 
 /// Findings about the dist-info folder, WHEEL and METADATA.
 pub fn findings(wheel: &Wheel) -> Vec<Finding> {
@@ -20,7 +19,7 @@ pub fn findings(wheel: &Wheel) -> Vec<Finding> {
 
 fn wheel_file(wheel: &Wheel, path: &str) -> Vec<Finding> {
     let at = Some(path);
-    let Some(Ok(parsed)) = &wheel.wheel_file else { return Vec::new() };
+    let Some(parsed) = wheel.wheel_file.parsed() else { return Vec::new() };
     let mut findings = Vec::new();
     if parsed.wheel_version().is_none() {
         findings.push(Finding::new(Rule::WheelFileInvalid, at, "no Wheel-Version"));
@@ -52,7 +51,7 @@ fn wheel_file(wheel: &Wheel, path: &str) -> Vec<Finding> {
     let lines: Vec<String> = parsed
         .tags()
         .into_iter()
-        .map(|t| t.map(|t| t.to_string()).unwrap_or_else(|bad| bad))
+        .map(|t| t.map_or_else(|bad| one_line(&bad), |t| t.to_string()))
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
@@ -66,7 +65,7 @@ fn wheel_file(wheel: &Wheel, path: &str) -> Vec<Finding> {
         ));
     }
     let has_binaries = !wheel.binaries.is_empty();
-    if !has_binaries && let Some(tag) = wheel.filename.platform_tags.iter().find(|t| t.as_str() != "any") {
+    if !has_binaries && let Some(tag) = wheel.filename.platform_tags().iter().find(|t| t.as_str() != "any") {
         findings.push(Finding::new(
             Rule::PlatformTagWithoutBinaries,
             None,
@@ -83,15 +82,16 @@ fn or_none(items: &[String]) -> String {
 fn metadata(wheel: &Wheel, dir: &str) -> Vec<Finding> {
     let path = format!("{dir}/METADATA");
     let at = Some(path.as_str());
-    let Some(Ok(metadata)) = &wheel.metadata else { return Vec::new() };
+    let Some(metadata) = wheel.metadata.parsed() else { return Vec::new() };
     let mut findings = Vec::new();
-    let mut missing = |field: &str| findings.push(Finding::new(Rule::MetadataMissingField, at, format!("no {field}")));
-    match metadata.metadata_version() {
-        None => missing("Metadata-Version"),
-        Some(v) if !METADATA_VERSIONS.contains(&v) => {
-            findings.push(Finding::new(Rule::MetadataMissingField, at, format!("unknown Metadata-Version {v}")))
-        }
-        Some(_) => {}
+    let version = metadata.metadata_version();
+    let known = version.as_ref().and_then(|v| v.as_ref().ok()).filter(|v| MetadataVersion::KNOWN.contains(v));
+    if known.is_none() {
+        let message = match metadata.headers.get("Metadata-Version") {
+            None => "no Metadata-Version".to_string(),
+            Some(v) => format!("unknown Metadata-Version {v}"),
+        };
+        findings.push(Finding::new(Rule::MetadataMissingField, at, message));
     }
     let mut missing = |field: &str| findings.push(Finding::new(Rule::MetadataMissingField, at, format!("no {field}")));
     if metadata.name().is_none() {
@@ -101,18 +101,10 @@ fn metadata(wheel: &Wheel, dir: &str) -> Vec<Finding> {
         missing("Version");
     }
     if let Some(Err(e)) = metadata.normalized_name() {
-        findings.push(Finding::new(
-            Rule::MetadataInvalidName,
-            at,
-            format!("Name `{}` is not a valid project name ({})", e.value, e.reason),
-        ));
+        findings.push(Finding::new(Rule::MetadataInvalidName, at, one_line(&e)));
     }
     match metadata.parsed_version() {
-        Some(Err(e)) => findings.push(Finding::new(
-            Rule::MetadataInvalidVersion,
-            at,
-            format!("Version `{}` is not a PEP 440 version: {}", e.value, e.reason),
-        )),
+        Some(Err(e)) => findings.push(Finding::new(Rule::MetadataInvalidVersion, at, one_line(&e))),
         Some(Ok(v)) if !v.local().is_empty() => findings.push(Finding::new(
             Rule::MetadataInvalidVersion,
             at,
@@ -120,21 +112,13 @@ fn metadata(wheel: &Wheel, dir: &str) -> Vec<Finding> {
         )),
         _ => {}
     }
-    for requirement in metadata.requires_dist().into_iter().filter_map(Result::err) {
-        findings.push(Finding::new(
-            Rule::MetadataInvalidRequiresDist,
-            at,
-            format!("Requires-Dist `{}` is not PEP 508: {}", requirement.value, requirement.reason),
-        ));
+    for e in metadata.requires_dist().into_iter().filter_map(Result::err) {
+        findings.push(Finding::new(Rule::MetadataInvalidRequiresDist, at, one_line(&e)));
     }
     if let Some(Err(e)) = metadata.requires_python() {
-        findings.push(Finding::new(
-            Rule::MetadataInvalidRequiresPython,
-            at,
-            format!("Requires-Python `{}` is not a version specifier: {}", e.value, e.reason),
-        ));
+        findings.push(Finding::new(Rule::MetadataInvalidRequiresPython, at, one_line(&e)));
     }
-    let modern = metadata.metadata_version().is_some_and(|v| v >= "2.4");
+    let modern = known.is_some_and(|v| *v >= MetadataVersion::new(2, 4));
     for license in metadata.license_files() {
         let in_licenses = format!("{dir}/licenses/{license}");
         let found = wheel.archive.get(&in_licenses).is_some()

@@ -6,10 +6,6 @@
 mod dist_info;
 mod record;
 
-use std::str::FromStr;
-
-use pep440_rs::Version;
-
 use crate::audit::{self, Audit, AuditOptions};
 use crate::platform::{Family, PlatformKind, PlatformTag};
 use crate::policy::PolicySet;
@@ -31,48 +27,35 @@ pub fn check(wheel: &Wheel, policies: &PolicySet, options: &AuditOptions) -> Aud
 /// The filename against METADATA, and the platform tags PyPI accepts.
 fn index_findings(wheel: &Wheel, policies: &PolicySet) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let file_name = std::path::Path::new(&wheel.path).file_name().map(|n| n.to_string_lossy().into_owned());
-    let file_name = file_name.unwrap_or_else(|| wheel.filename.to_string());
-    if let Some(bad) = file_name.chars().find(|c| c.is_control() || c.is_whitespace() || *c == '\\') {
-        findings.push(Finding::new(
-            Rule::FilenameUnsafe,
-            None,
-            format!(
-                "the file name contains {}",
-                if bad.is_control() { "a control character".into() } else { format!("{bad:?}") }
-            ),
-        ));
-    }
-
-    if let Some(Ok(metadata)) = &wheel.metadata {
-        if let Some(Ok(name)) = metadata.normalized_name() {
-            let expected = name.as_dist_info_name();
-            let given = pep508_rs::PackageName::from_str(&wheel.filename.name).ok();
-            if given.as_ref() != Some(&name) {
-                findings.push(Finding::new(
-                    Rule::FilenameNameMismatch,
-                    None,
-                    format!(
-                        "the filename says `{}` but METADATA's Name `{}` makes `{expected}`",
-                        wheel.filename.name,
-                        metadata.name().unwrap_or_default()
-                    ),
-                ));
-            }
+    let filename = &wheel.filename;
+    if let Some(metadata) = wheel.metadata.parsed() {
+        if let Some(Ok(name)) = metadata.normalized_name()
+            && *filename.name.normalized() != name
+        {
+            findings.push(Finding::new(
+                Rule::FilenameNameMismatch,
+                None,
+                format!(
+                    "the filename says `{}` but METADATA's Name `{}` makes `{}`",
+                    filename.name,
+                    metadata.name().unwrap_or_default(),
+                    name.as_dist_info_name()
+                ),
+            ));
         }
         if let Some(Ok(version)) = metadata.parsed_version()
-            && Version::from_str(&wheel.filename.version).ok().as_ref() != Some(&version)
+            && *filename.version.version() != version
         {
             findings.push(Finding::new(
                 Rule::FilenameVersionMismatch,
                 None,
-                format!("the filename says version {} but METADATA says {version}", wheel.filename.version),
+                format!("the filename says version {} but METADATA says {version}", filename.version),
             ));
         }
     }
 
     let mut seen = Vec::new();
-    for tag in &wheel.filename.platform_tags {
+    for tag in filename.platform_tags() {
         if tag.accepted_by_pypi() || seen.contains(tag) {
             continue;
         }
@@ -91,7 +74,7 @@ fn rejected_tag_message(tag: &PlatformTag, policies: &PolicySet) -> String {
         }
         (PlatformKind::Emscripten(_), Some(policy)) => format!(
             "PyPI rejects platform tag {tag}; its Emscripten version is ABI {}: use {} (wasmwheel repair, or wasmwheel tags --platform-tag {})",
-            policy.policy.abi.as_deref().unwrap_or("?"),
+            policy.policy.abi.map_or_else(|| "?".to_string(), |a| a.to_string()),
             policy.canonical_tag(),
             policy.canonical_tag()
         ),

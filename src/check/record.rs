@@ -4,9 +4,10 @@
 use std::collections::HashSet;
 
 use crate::archive::{Compression, EntryKind};
+use crate::error::one_line;
 use crate::rules::{Finding, Rule};
-use crate::wheel::Wheel;
 use crate::wheel::record::HashCheck;
+use crate::wheel::{DistInfoFile, Wheel};
 
 /// Findings about RECORD.
 pub fn findings(wheel: &Wheel) -> Vec<Finding> {
@@ -15,9 +16,9 @@ pub fn findings(wheel: &Wheel) -> Vec<Finding> {
     let unhashed: HashSet<String> =
         ["RECORD", "RECORD.jws", "RECORD.p7s"].iter().map(|f| format!("{dir}/{f}")).collect();
     let record = match &wheel.record {
-        None => return vec![Finding::new(Rule::RecordInvalid, Some(&record_path), "no RECORD")],
-        Some(Err(e)) => return vec![Finding::new(Rule::RecordInvalid, Some(&record_path), e.clone())],
-        Some(Ok(record)) => record,
+        DistInfoFile::Missing => return vec![Finding::new(Rule::RecordInvalid, Some(&record_path), "no RECORD")],
+        DistInfoFile::Invalid(e) => return vec![Finding::new(Rule::RecordInvalid, Some(&record_path), one_line(e))],
+        DistInfoFile::Parsed(record) => record,
     };
     let mut findings = Vec::new();
     let mut present = HashSet::new();
@@ -48,12 +49,18 @@ pub fn findings(wheel: &Wheel) -> Vec<Finding> {
             HashCheck::HashMismatch(actual) => findings.push(Finding::new(
                 Rule::RecordHashMismatch,
                 path,
-                format!("RECORD says {}, the file hashes to {actual}", entry.hash),
+                format!(
+                    "RECORD says {}, the file hashes to {actual}",
+                    entry.hash.as_ref().map(ToString::to_string).unwrap_or_default()
+                ),
             )),
             HashCheck::SizeMismatch(size) => findings.push(Finding::new(
                 Rule::RecordHashMismatch,
                 path,
-                format!("RECORD says {} bytes, the file has {size}", entry.size),
+                format!(
+                    "RECORD says {} bytes, the file has {size}",
+                    entry.size.map_or_else(|| "no".to_string(), |s| s.to_string())
+                ),
             )),
         }
     }

@@ -11,12 +11,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
-
-use super::import::hex;
-use super::{Loader, POLICY_VERSION, Policy, PolicyFamily, Source, Unwinding};
-use crate::error::{Error, Result};
-use crate::wasm::{self, WasmInfo};
+use super::import::{ImportError, ReleaseError};
+use super::{Loader, POLICY_VERSION, Policy, PolicyFamily, Source};
+use crate::hash::sha256_hex;
+use crate::platform::PlatformTag;
+use crate::wasm::{self, UnwindStyle, WasmInfo};
 use crate::wheel::{BinaryKind, Wheel};
 
 /// The zstd frame magic number.
@@ -54,26 +53,26 @@ fn wit_component_minor(data: &[u8]) -> Option<u32> {
 }
 
 /// Generates the WASI policy of the componentize-py wheel at `path`.
-pub fn import(path: &Path) -> Result<Policy> {
-    let shown = path.display();
-    let bytes = std::fs::read(path).map_err(|e| Error::input(&shown, e))?;
-    let wheel = Wheel::from_bytes(&shown.to_string(), &path.file_name().unwrap_or_default().to_string_lossy(), &bytes)?;
-    if wheel.filename.name != "componentize_py" {
-        return Err(Error::input(&shown, "not a componentize-py wheel (the only wheel policy import reads)"));
+pub(super) fn import(path: &Path) -> Result<Policy, ImportError> {
+    let bytes = std::fs::read(path)?;
+    let file = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+    let wheel = Wheel::from_bytes(&path.display().to_string(), &file, &bytes).map_err(ReleaseError::Wheel)?;
+    if wheel.filename.name.as_str() != "componentize_py" {
+        return Err(ReleaseError::NotComponentize.into());
     }
     let mut modules = Vec::new();
     let mut wit_component = None;
     for binary in wheel.binaries.iter().filter(|b| matches!(b.kind, BinaryKind::Native(_))) {
-        let data = &wheel.archive.get(&binary.path).expect("binaries are members").data;
+        let data = wheel.member_data(&binary.path).unwrap_or_default();
         modules.extend(embedded_modules(data));
         wit_component = wit_component.or(wit_component_minor(data));
     }
     let libraries: Vec<&WasmInfo> = modules.iter().filter(|m| m.dylink.is_some()).collect();
-    let needed: BTreeSet<String> = libraries.iter().flat_map(|m| m.dylink.as_ref().unwrap().needed.clone()).collect();
+    let needed: BTreeSet<String> = libraries.iter().flat_map(|m| m.needed().iter().cloned()).collect();
     let python = needed
         .iter()
-        .find_map(|n| n.strip_prefix("libpython")?.strip_suffix(".so").map(str::to_string))
-        .ok_or_else(|| Error::input(&shown, "no libpython3.X.so among the modules it bundles"))?;
+        .find_map(|n| n.strip_prefix("libpython")?.strip_suffix(".so")?.parse().ok())
+        .ok_or(ReleaseError::Missing("libpython3.X.so among the modules componentize-py bundles"))?;
 
     let mut symbols: BTreeSet<String> = BTreeSet::new();
     let mut signatures = BTreeMap::new();
@@ -88,24 +87,24 @@ pub fn import(path: &Path) -> Result<Policy> {
         symbols.extend(module.imports.iter().filter(|i| i.module == "wasi_snapshot_preview1").map(|i| i.name.clone()));
     }
     let any = |f: fn(&WasmInfo) -> bool| libraries.iter().any(|m| f(m));
-    let unwinding = |wasm_style: bool| if wasm_style { Unwinding::Wasm } else { Unwinding::None };
-    let version = wheel.filename.version.clone();
+    let wasm_style = |uses: bool| uses.then_some(UnwindStyle::Wasm);
+    let platform_tags = vec!["wasi_0_0_0_wasm32".parse::<PlatformTag>().map_err(|_| ReleaseError::NotComponentize)?];
     Ok(Policy {
         policy_version: POLICY_VERSION,
         name: "wasi_0_0_0".into(),
         family: PolicyFamily::Wasi,
         abi: None,
-        platform_tags: vec!["wasi_0_0_0_wasm32".into()],
+        platform_tags,
         python,
         emscripten: None,
         source: Source {
             runtime: "componentize-py".into(),
-            version,
-            file: path.file_name().unwrap_or_default().to_string_lossy().into_owned(),
-            sha256: hex(&Sha256::digest(&bytes)),
+            version: wheel.filename.version.to_string(),
+            file,
+            sha256: sha256_hex(&bytes),
         },
-        exceptions: unwinding(any(|m| m.markers.wasm_exceptions)),
-        setjmp: unwinding(any(|m| m.markers.wasm_setjmp)),
+        exceptions: wasm_style(any(|m| m.markers.exceptions == Some(UnwindStyle::Wasm))),
+        setjmp: wasm_style(any(|m| m.markers.setjmp == Some(UnwindStyle::Wasm))),
         bigint: true,
         shared_memory: any(|m| m.markers.shared_memory),
         memory64: any(|m| m.markers.memory64),

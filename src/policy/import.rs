@@ -9,33 +9,103 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::Policy;
-use crate::error::{Error, Result};
+use crate::error::Error;
+use crate::wasm::WasmError;
+use crate::wheel::WheelError;
+
+/// Why a release cannot give a policy.
+#[derive(Debug, thiserror::Error)]
+pub enum ReleaseError {
+    /// A file the policy is made from is not in the release.
+    #[error("no {0} in this release")]
+    Missing(&'static str),
+    /// Not a gzip-compressed tar archive.
+    #[error("not a .tgz")]
+    Tarball(#[source] std::io::Error),
+    /// A JSON file of the release does not parse.
+    #[error("{file}")]
+    Json {
+        /// The file.
+        file: &'static str,
+        /// Why.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A field of the release's JSON that is not what it must be.
+    #[error("{file}: {field} `{value}` is not {what}")]
+    Field {
+        /// The file.
+        file: &'static str,
+        /// The field.
+        field: &'static str,
+        /// Its value.
+        value: String,
+        /// What it must be.
+        what: &'static str,
+    },
+    /// The main module does not parse.
+    #[error("{file}")]
+    Wasm {
+        /// The file.
+        file: &'static str,
+        /// Why.
+        #[source]
+        source: WasmError,
+    },
+    /// A wheel that does not read.
+    #[error(transparent)]
+    Wheel(#[from] WheelError),
+    /// A wheel that is not componentize-py.
+    #[error("not a componentize-py wheel (the only wheel policy import reads)")]
+    NotComponentize,
+}
 
 /// Generates the policy of the release at `path`: a Pyodide folder or `pyodide-*.tgz`, or a
 /// componentize-py wheel.
-pub fn import(path: &Path) -> Result<Policy> {
-    if path.extension().is_some_and(|e| e == "whl") {
+pub fn import(path: &Path) -> Result<Policy, Error> {
+    let result = if path.extension().is_some_and(|e| e == "whl") {
         super::componentize::import(path)
     } else {
         super::pyodide::import(path)
+    };
+    result.map_err(|e| match e {
+        ImportError::Io(source) => Error::Io { path: path.to_path_buf(), source },
+        ImportError::Release(source) => Error::Release { path: path.display().to_string(), source },
+    })
+}
+
+/// A failure while importing: reading the release, or what it holds.
+#[derive(Debug)]
+pub(super) enum ImportError {
+    /// The release could not be read.
+    Io(std::io::Error),
+    /// The release is not what a policy can be made from.
+    Release(ReleaseError),
+}
+
+impl From<std::io::Error> for ImportError {
+    fn from(e: std::io::Error) -> Self {
+        ImportError::Io(e)
     }
 }
 
-/// Lowercase hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+impl From<ReleaseError> for ImportError {
+    fn from(e: ReleaseError) -> Self {
+        ImportError::Release(e)
+    }
 }
 
 /// Writes `policy` to `dir/<name>.json.gz` (pretty JSON, gzip; the same policy gives the same
 /// bytes), through a temporary file renamed into place.
-pub fn write(policy: &Policy, dir: &Path) -> Result<PathBuf> {
+pub fn write(policy: &Policy, dir: &Path) -> Result<PathBuf, Error> {
     let path = dir.join(format!("{}.json.gz", policy.name));
-    let mut json = serde_json::to_vec_pretty(policy).expect("policies serialize");
+    let io = |source| Error::Io { path: path.clone(), source };
+    let mut json = serde_json::to_vec_pretty(policy).map_err(|e| io(e.into()))?;
     json.push(b'\n');
     let mut gz = flate2::GzBuilder::new().write(Vec::new(), flate2::Compression::best());
     gz.write_all(&json)
-        .and_then(|_| gz.finish())
+        .and_then(|()| gz.finish())
         .and_then(|bytes| crate::output::write_atomically(&path, &bytes))
-        .map_err(|e| Error::input(path.display(), e))?;
+        .map_err(io)?;
     Ok(path)
 }

@@ -4,6 +4,7 @@
 
 mod componentize;
 pub mod import;
+pub mod loader;
 mod pyodide;
 
 use std::collections::{BTreeMap, HashSet};
@@ -13,39 +14,14 @@ use std::path::Path;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
-use crate::platform::{Family, PlatformTag};
+use crate::error::Error;
+use crate::platform::{Abi, Family, PlatformTag};
+use crate::python::{PythonRelease, PythonVersion};
+use crate::wasm::{Signature, UnwindStyle};
+pub use loader::Loader;
 
 /// The version of the policy file format.
 pub const POLICY_VERSION: u32 = 1;
-
-/// How C++ exceptions or setjmp/longjmp unwind on a platform.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Unwinding {
-    /// Through JavaScript (`invoke_*` wrappers).
-    Js,
-    /// With wasm exception handling (tags).
-    Wasm,
-    /// Not at all: the platform has no unwinding of this kind.
-    None,
-}
-
-/// How the platform's loader finds a NEEDED library.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Loader {
-    /// Follows the RUNTIME_PATH of the module that NEEDs the library (`$ORIGIN` = its folder).
-    pub runtime_path: bool,
-    /// Searches `<dist>.libs/` in site-packages (Pyodide 0.26-0.27).
-    pub search_dist_libs: bool,
-    /// Searches the folder of the module being loaded and its subfolders (Pyodide 0.26-0.27).
-    pub search_module_dir: bool,
-    /// Finds a library by its file name anywhere in the wheel (WASI component linkers, which
-    /// are handed every library of the environment).
-    pub search_by_name: bool,
-    /// Loads the pre-2021 `dylink` section (Emscripten before 4.0.5).
-    pub legacy_dylink: bool,
-}
 
 /// Where a policy came from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,8 +36,34 @@ pub struct Source {
     pub sha256: String,
 }
 
+/// `exceptions` and `setjmp` in policy files: `"js"`, `"wasm"`, or `"none"` for a platform
+/// without that kind of unwinding.
+mod unwinding {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::wasm::UnwindStyle;
+
+    pub fn serialize<S: Serializer>(style: &Option<UnwindStyle>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(match style {
+            Some(UnwindStyle::Js) => "js",
+            Some(UnwindStyle::Wasm) => "wasm",
+            None => "none",
+        })
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<UnwindStyle>, D::Error> {
+        match String::deserialize(d)?.as_str() {
+            "js" => Ok(Some(UnwindStyle::Js)),
+            "wasm" => Ok(Some(UnwindStyle::Wasm)),
+            "none" => Ok(None),
+            other => Err(serde::de::Error::custom(format!("`{other}` is not js, wasm or none"))),
+        }
+    }
+}
+
 /// One platform.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Policy {
     /// File format version ([`POLICY_VERSION`]).
     pub policy_version: u32,
@@ -70,19 +72,21 @@ pub struct Policy {
     /// `emscripten` or `wasi`.
     pub family: PolicyFamily,
     /// The Emscripten ABI (`2026_0`), if the platform has one.
-    pub abi: Option<String>,
+    pub abi: Option<Abi>,
     /// Platform tags that name this platform, the canonical one first.
-    pub platform_tags: Vec<String>,
+    pub platform_tags: Vec<PlatformTag>,
     /// The CPython version (`3.14.2`).
-    pub python: String,
+    pub python: PythonRelease,
     /// The Emscripten version, for Emscripten platforms.
-    pub emscripten: Option<String>,
+    pub emscripten: Option<pep440_rs::Version>,
     /// Where the policy was generated from.
     pub source: Source,
-    /// How C++ exceptions unwind.
-    pub exceptions: Unwinding,
-    /// How setjmp/longjmp unwind.
-    pub setjmp: Unwinding,
+    /// How C++ exceptions unwind (`None`: the platform has no C++ exceptions).
+    #[serde(with = "unwinding")]
+    pub exceptions: Option<UnwindStyle>,
+    /// How setjmp/longjmp unwind (`None`: the platform has no setjmp/longjmp).
+    #[serde(with = "unwinding")]
+    pub setjmp: Option<UnwindStyle>,
     /// Whether i64 crosses the JS boundary as BigInt (`-sWASM_BIGINT`): legalized modules fail.
     pub bigint: bool,
     /// Whether the main module's memory is shared (pthreads): side modules must match.
@@ -98,9 +102,9 @@ pub struct Policy {
     /// Every symbol a side module may import: the main module's exports and imports, and the
     /// JavaScript library functions of the loader. Sorted.
     pub symbols: Vec<String>,
-    /// The type of every function the main module exports (`(i64) -> (i32)`): a side module
-    /// that imports one with another type fails to link.
-    pub signatures: BTreeMap<String, String>,
+    /// The type of every function the main module exports: a side module that imports one
+    /// with another type fails to link.
+    pub signatures: BTreeMap<String, Signature>,
 }
 
 /// The family of a policy.
@@ -123,6 +127,26 @@ impl PolicyFamily {
     }
 }
 
+/// Why a policy file is not a valid policy.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    /// Starts like gzip but does not decompress.
+    #[error("not a gzip file")]
+    Gzip(#[source] std::io::Error),
+    /// Not JSON of the policy format; the source names the field.
+    #[error("not a policy")]
+    Json(#[source] serde_path_to_error::Error<serde_json::Error>),
+    /// A format version wasmwheel does not read.
+    #[error("policy_version {0} is not {POLICY_VERSION}")]
+    Version(u32),
+    /// No platform tag.
+    #[error("platform_tags: a policy needs at least one platform tag")]
+    NoTags,
+    /// An Emscripten policy without its ABI, or a canonical tag that is not the ABI's.
+    #[error("abi: an Emscripten policy names its ABI, and its first platform tag is that ABI's canonical tag")]
+    Abi,
+}
+
 /// A policy ready for lookups.
 #[derive(Clone, Debug)]
 pub struct LoadedPolicy {
@@ -143,25 +167,19 @@ impl LoadedPolicy {
     }
 
     /// The type of the main module's function `symbol`, if it exports one.
-    pub fn signature(&self, symbol: &str) -> Option<&str> {
-        self.policy.signatures.get(symbol).map(String::as_str)
+    pub fn signature(&self, symbol: &str) -> Option<&Signature> {
+        self.policy.signatures.get(symbol)
     }
 
     /// The canonical platform tag.
-    pub fn canonical_tag(&self) -> &str {
+    pub fn canonical_tag(&self) -> &PlatformTag {
         &self.policy.platform_tags[0]
     }
 
-    /// `(major, minor)` of the platform's Python.
-    pub fn python(&self) -> (u32, u32) {
-        parse_python(&self.policy.python).unwrap_or((0, 0))
+    /// The platform's Python feature version.
+    pub fn python(&self) -> PythonVersion {
+        self.policy.python.feature()
     }
-}
-
-/// `3.14.2` -> `(3, 14)`.
-pub fn parse_python(version: &str) -> Option<(u32, u32)> {
-    let mut parts = version.split('.');
-    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
 }
 
 /// The policies generated from real releases, committed under `spec/policies/`: Pyodide
@@ -173,24 +191,32 @@ pub const EMBEDDED: [(&str, &[u8]); 4] = [
     ("wasi_0_0_0", include_bytes!("../../spec/policies/wasi_0_0_0.json.gz")),
 ];
 
-/// Parses a policy file: JSON, gzip-compressed or not.
-pub fn parse(bytes: &[u8]) -> std::result::Result<Policy, String> {
+/// Parses a policy file: JSON, gzip-compressed or not. Every field is validated: a bad one is
+/// named in the error.
+pub fn parse(bytes: &[u8]) -> Result<Policy, PolicyError> {
     let mut text = Vec::new();
     let json: &[u8] = if bytes.starts_with(&[0x1f, 0x8b]) {
-        flate2::read::GzDecoder::new(bytes)
-            .take(256 << 20)
-            .read_to_end(&mut text)
-            .map_err(|e| format!("not a gzip file ({e})"))?;
+        flate2::read::GzDecoder::new(bytes).take(256 << 20).read_to_end(&mut text).map_err(PolicyError::Gzip)?;
         &text
     } else {
         bytes
     };
-    let policy: Policy = serde_json::from_slice(json).map_err(|e| format!("not a policy ({e})"))?;
-    if policy.policy_version != POLICY_VERSION {
-        return Err(format!("policy_version {} is not {POLICY_VERSION}", policy.policy_version));
+    /// The field every version of the format has, read first.
+    #[derive(Deserialize)]
+    struct Versioned {
+        policy_version: u32,
     }
-    if policy.platform_tags.is_empty() {
-        return Err("a policy needs at least one platform tag".into());
+    let json_error = |e| PolicyError::Json(e);
+    let versioned: Versioned =
+        serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(json)).map_err(json_error)?;
+    if versioned.policy_version != POLICY_VERSION {
+        return Err(PolicyError::Version(versioned.policy_version));
+    }
+    let policy: Policy =
+        serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(json)).map_err(json_error)?;
+    let Some(canonical) = policy.platform_tags.first() else { return Err(PolicyError::NoTags) };
+    if policy.family == PolicyFamily::Emscripten && policy.abi.map(Abi::canonical_tag).as_ref() != Some(canonical) {
+        return Err(PolicyError::Abi);
     }
     Ok(policy)
 }
@@ -204,27 +230,26 @@ pub struct PolicySet {
 impl PolicySet {
     /// The embedded policies plus the user's `extra` policy files; a user policy replaces an
     /// embedded one of the same name.
-    pub fn load(extra: &[impl AsRef<Path>]) -> Result<PolicySet> {
+    pub fn load(extra: &[impl AsRef<Path>]) -> Result<PolicySet, Error> {
         // Parsing is most of a short run's time: do the policies in parallel.
-        let mut policies: Vec<Policy> = EMBEDDED
+        let embedded: Vec<Result<Policy, Error>> = EMBEDDED
             .par_iter()
-            .map(|(name, bytes)| parse(bytes).unwrap_or_else(|e| panic!("embedded {name}: {e}")))
+            .map(|(name, bytes)| {
+                parse(bytes).map_err(|source| Error::Policy { path: format!("embedded:{name}"), source })
+            })
             .collect();
+        let mut policies = embedded.into_iter().collect::<Result<Vec<Policy>, Error>>()?;
         for path in extra {
             let path = path.as_ref();
-            let bytes = std::fs::read(path).map_err(|e| Error::input(path.display(), e))?;
-            let policy = parse(&bytes).map_err(|e| Error::input(path.display(), e))?;
+            let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+            let policy = parse(&bytes).map_err(|source| Error::Policy { path: path.display().to_string(), source })?;
             policies.retain(|p| p.name != policy.name);
             policies.push(policy);
         }
         let mut policies: Vec<LoadedPolicy> = policies.into_par_iter().map(LoadedPolicy::new).collect();
-        policies.sort_by_key(|p| {
-            let p = &p.policy;
-            (
-                p.family == PolicyFamily::Wasi,
-                p.abi.as_deref().and_then(|a| a.parse::<crate::platform::Abi>().ok()),
-                p.name.clone(),
-            )
+        policies.sort_by(|a, b| {
+            let key = |p: &LoadedPolicy| (p.policy.family == PolicyFamily::Wasi, p.policy.abi, p.policy.name.clone());
+            key(a).cmp(&key(b))
         });
         Ok(PolicySet { policies })
     }
@@ -242,14 +267,14 @@ impl PolicySet {
     /// The policy a platform tag names: by its spelling, or by its canonical spelling.
     pub fn for_tag(&self, tag: &PlatformTag) -> Option<&LoadedPolicy> {
         let canonical = tag.canonical();
-        self.policies
-            .iter()
-            .find(|p| p.policy.platform_tags.iter().any(|t| t == tag.as_str() || t == canonical.as_str()))
+        self.policies.iter().find(|p| p.policy.platform_tags.iter().any(|t| t == tag || *t == canonical))
     }
 
     /// The policy called `name` (`pyemscripten_2026_0`), or whose tag is `name`.
     pub fn by_name(&self, name: &str) -> Option<&LoadedPolicy> {
-        self.policies.iter().find(|p| p.policy.name == name || p.policy.platform_tags.iter().any(|t| t == name))
+        self.policies
+            .iter()
+            .find(|p| p.policy.name == name || p.policy.platform_tags.iter().any(|t| t.as_str() == name))
     }
 }
 
@@ -265,6 +290,22 @@ mod tests {
         for p in set.all() {
             assert!(p.policy.symbols.windows(2).all(|w| w[0] < w[1]), "{} symbols sorted and unique", p.policy.name);
         }
+    }
+
+    #[test]
+    fn a_bad_field_is_named() {
+        let embedded = parse(EMBEDDED[0].1).unwrap();
+        let mut json = serde_json::to_value(&embedded).unwrap();
+        json["python"] = "x.y".into();
+        let err = parse(&serde_json::to_vec(&json).unwrap()).unwrap_err();
+        let message = crate::error::one_line(&err);
+        assert!(message.starts_with("not a policy: python: `x.y` is not a Python version (3.X or 3.X.Y)"), "{message}");
+        json["python"] = "3.12.7".into();
+        json["signatures"]["PyLong_FromLong"] = "(i99) -> ()".into();
+        let err = parse(&serde_json::to_vec(&json).unwrap()).unwrap_err();
+        assert!(crate::error::one_line(&err).contains("signatures.PyLong_FromLong: `(i99) -> ()`"), "{err:?}");
+        json["policy_version"] = 2.into();
+        assert!(matches!(parse(&serde_json::to_vec(&json).unwrap()), Err(PolicyError::Version(2))));
     }
 
     #[test]

@@ -12,16 +12,16 @@ use std::io::Read;
 use std::path::Path;
 
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
-use super::import::hex;
-use super::{Loader, POLICY_VERSION, Policy, PolicyFamily, Source, Unwinding};
-use crate::error::{Error, Result};
-use crate::wasm;
+use super::import::{ImportError, ReleaseError};
+use super::{Loader, POLICY_VERSION, Policy, PolicyFamily, Source};
+use crate::hash::sha256_hex;
+use crate::platform::{Abi, PlatformTag};
+use crate::wasm::{self, UnwindStyle};
 
 /// The files of a release that a policy is made from.
 #[derive(Default)]
-struct Release {
+pub(super) struct Release {
     lock: Option<Vec<u8>>,
     package_json: Option<Vec<u8>>,
     main_module: Option<Vec<u8>>,
@@ -45,27 +45,26 @@ impl Release {
 
 const MAX_FILE: u64 = 512 << 20;
 
-fn read_release(path: &Path) -> Result<(Release, Source)> {
-    let shown = path.display();
+/// Reads the files a policy needs from a release folder or npm tarball, and the source
+/// record (the sha256 of the tarball, or of the main module of a folder).
+pub(super) fn read_release(path: &Path) -> Result<(Release, Source), ImportError> {
     let mut release = Release::default();
-    let io = |e: std::io::Error| Error::input(&shown, e);
     let sha256;
     if path.is_dir() {
         for name in ["pyodide-lock.json", "package.json", "pyodide.asm.wasm", "pyodide.asm.js", "pyodide.asm.mjs"] {
             let file = path.join(name);
             if file.is_file() {
-                release.offer(name, || std::fs::read(&file)).map_err(io)?;
+                release.offer(name, || std::fs::read(&file))?;
             }
         }
-        let wasm = release.main_module.as_deref().unwrap_or_default();
-        sha256 = hex(&Sha256::digest(wasm));
+        sha256 = sha256_hex(release.main_module.as_deref().unwrap_or_default());
     } else {
-        let bytes = std::fs::read(path).map_err(io)?;
-        sha256 = hex(&Sha256::digest(&bytes));
+        let bytes = std::fs::read(path)?;
+        sha256 = sha256_hex(&bytes);
         let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes.as_slice()));
-        for entry in archive.entries().map_err(|e| Error::input(&shown, format!("not a .tgz ({e})")))? {
-            let mut entry = entry.map_err(|e| Error::input(&shown, format!("damaged .tgz ({e})")))?;
-            let entry_path = entry.path().map_err(io)?.into_owned();
+        for entry in archive.entries().map_err(ReleaseError::Tarball)? {
+            let mut entry = entry.map_err(ReleaseError::Tarball)?;
+            let entry_path = entry.path().map_err(ReleaseError::Tarball)?.into_owned();
             // npm tarballs hold `package/<file>`; only top-level files of the package matter.
             if entry_path.components().count() != 2 {
                 continue;
@@ -77,7 +76,7 @@ fn read_release(path: &Path) -> Result<(Release, Source)> {
                     (&mut entry).take(MAX_FILE).read_to_end(&mut data)?;
                     Ok(data)
                 })
-                .map_err(io)?;
+                .map_err(ReleaseError::Tarball)?;
         }
     }
     let file = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -121,77 +120,109 @@ fn json_str<'a>(value: &'a Value, path: &[&str]) -> Option<&'a str> {
     path.iter().try_fold(value, |v, key| v.get(key))?.as_str()
 }
 
+/// What `pyodide-lock.json` and `package.json` say of a release.
+struct ReleaseInfo {
+    abi: Abi,
+    python: crate::python::PythonRelease,
+    emscripten: pep440_rs::Version,
+    version: String,
+    shared_library_packages: Vec<String>,
+}
+
+impl ReleaseInfo {
+    fn read(release: &Release) -> Result<ReleaseInfo, ReleaseError> {
+        let json = |file: &'static str, bytes: &[u8]| -> Result<Value, ReleaseError> {
+            serde_json::from_slice(bytes).map_err(|source| ReleaseError::Json { file, source })
+        };
+        let lock =
+            json("pyodide-lock.json", release.lock.as_deref().ok_or(ReleaseError::Missing("pyodide-lock.json"))?)?;
+        let package = release.package_json.as_deref().map(|b| json("package.json", b)).transpose()?;
+        let field = |name: &'static str| {
+            json_str(&lock, &["info", name]).ok_or(ReleaseError::Missing(match name {
+                "abi_version" => "info.abi_version in pyodide-lock.json",
+                "python" => "info.python in pyodide-lock.json",
+                _ => "info.platform in pyodide-lock.json",
+            }))
+        };
+        let bad = |field: &'static str, value: &str, what: &'static str| ReleaseError::Field {
+            file: "pyodide-lock.json",
+            field,
+            value: value.to_string(),
+            what,
+        };
+        let abi_text = field("abi_version")?;
+        let abi = abi_text.parse().map_err(|_| bad("info.abi_version", abi_text, "an ABI like 2026_0"))?;
+        let python_text = field("python")?;
+        let python = python_text.parse().map_err(|_| bad("info.python", python_text, "a Python version"))?;
+        let platform = field("platform")?;
+        let emscripten = platform
+            .strip_prefix("emscripten_")
+            .and_then(|v| v.replace('_', ".").parse().ok())
+            .ok_or_else(|| bad("info.platform", platform, "emscripten_X_Y_Z"))?;
+        // package.json has the release version; the lock's may be a development one or absent.
+        let version = package
+            .as_ref()
+            .and_then(|p| json_str(p, &["version"]))
+            .or_else(|| json_str(&lock, &["info", "version"]))
+            .ok_or(ReleaseError::Missing("version"))?
+            .to_string();
+        let mut shared_library_packages: Vec<String> = lock
+            .get("packages")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .filter(|(_, p)| p.get("package_type").and_then(Value::as_str) == Some("shared_library"))
+            .map(|(name, _)| name.clone())
+            .collect();
+        shared_library_packages.sort();
+        Ok(ReleaseInfo { abi, python, emscripten, version, shared_library_packages })
+    }
+}
+
 /// Generates the policy of the Pyodide release at `path` (a folder or an npm `.tgz`).
-pub fn import(path: &Path) -> Result<Policy> {
-    let shown = path.display();
+pub(super) fn import(path: &Path) -> Result<Policy, ImportError> {
     let (release, mut source) = read_release(path)?;
-    let missing = |what: &str| Error::input(&shown, format!("no {what} in this Pyodide release"));
-    let lock: Value = serde_json::from_slice(release.lock.as_deref().ok_or_else(|| missing("pyodide-lock.json"))?)
-        .map_err(|e| Error::input(&shown, format!("pyodide-lock.json: {e}")))?;
-    let package: Option<Value> = release.package_json.as_deref().and_then(|b| serde_json::from_slice(b).ok());
-    let main = release.main_module.as_deref().ok_or_else(|| missing("pyodide.asm.wasm"))?;
-    let js_bytes = release.loader_js.as_deref().ok_or_else(|| missing("pyodide.asm.js or pyodide.asm.mjs"))?;
+    let info = ReleaseInfo::read(&release)?;
+    source.version = info.version.clone();
+    let main = release.main_module.as_deref().ok_or(ReleaseError::Missing("pyodide.asm.wasm"))?;
+    let js_bytes = release.loader_js.as_deref().ok_or(ReleaseError::Missing("pyodide.asm.js or pyodide.asm.mjs"))?;
     let js = String::from_utf8_lossy(js_bytes);
 
-    let abi =
-        json_str(&lock, &["info", "abi_version"]).ok_or_else(|| missing("info.abi_version in pyodide-lock.json"))?;
-    let python = json_str(&lock, &["info", "python"]).ok_or_else(|| missing("info.python in pyodide-lock.json"))?;
-    let platform =
-        json_str(&lock, &["info", "platform"]).ok_or_else(|| missing("info.platform in pyodide-lock.json"))?;
-    // package.json has the release version; the lock's may be a development one or absent.
-    let version = package
-        .as_ref()
-        .and_then(|p| json_str(p, &["version"]))
-        .or_else(|| json_str(&lock, &["info", "version"]))
-        .ok_or_else(|| missing("version"))?
-        .to_string();
-    source.version = version.clone();
-    let emscripten = platform.strip_prefix("emscripten_").map(|v| v.replace('_', "."));
-
-    let info = wasm::inspect(main).map_err(|e| Error::input(&shown, format!("pyodide.asm.wasm: {e}")))?;
+    let main_info = wasm::inspect(main).map_err(|source| ReleaseError::Wasm { file: "pyodide.asm.wasm", source })?;
     let js_library =
-        wasm_imports_keys(&js).ok_or_else(|| missing("wasmImports object in the loader (pyodide.asm.js)"))?;
-    let mut symbols: BTreeSet<String> = info.exports.iter().map(|e| e.name.clone()).collect();
-    symbols.extend(
-        info.imports.iter().filter(|i| wasm::LOADER_MODULES.contains(&i.module.as_str())).map(|i| i.name.clone()),
-    );
+        wasm_imports_keys(&js).ok_or(ReleaseError::Missing("wasmImports object in the loader (pyodide.asm.js)"))?;
+    let mut symbols: BTreeSet<String> = main_info.exports.iter().map(|e| e.name.clone()).collect();
+    let loader_imports = main_info.imports.iter().filter(|i| wasm::LOADER_MODULES.contains(&i.module.as_str()));
+    symbols.extend(loader_imports.map(|i| i.name.clone()));
     symbols.extend(js_library);
 
-    let mut platform_tags = vec![format!("pyemscripten_{abi}_wasm32")];
+    let mut platform_tags = vec![info.abi.canonical_tag()];
     // The `pyodide_<abi>` spelling named the same ABIs for Pyodide 0.26-0.29.
-    if version.starts_with("0.") {
-        platform_tags.push(format!("pyodide_{abi}_wasm32"));
+    let tag = |text: String| text.parse::<PlatformTag>().map_err(|_| ReleaseError::Missing("a valid platform"));
+    if info.version.starts_with("0.") {
+        platform_tags.push(tag(format!("pyodide_{}_wasm32", info.abi))?);
     }
-    platform_tags.push(format!("{platform}_wasm32"));
+    let release = info.emscripten.release();
+    platform_tags.push(tag(format!(
+        "emscripten_{}_wasm32",
+        release.iter().map(ToString::to_string).collect::<Vec<_>>().join("_")
+    ))?);
 
-    let mut shared_library_packages: Vec<String> = lock
-        .get("packages")
-        .and_then(Value::as_object)
-        .map(|packages| {
-            packages
-                .iter()
-                .filter(|(_, p)| p.get("package_type").and_then(Value::as_str) == Some("shared_library"))
-                .map(|(name, _)| name.clone())
-                .collect()
-        })
-        .unwrap_or_default();
-    shared_library_packages.sort();
-
-    let unwinding = |wasm_style: bool| if wasm_style { Unwinding::Wasm } else { Unwinding::Js };
+    let unwinding = |wasm_style: bool| Some(if wasm_style { UnwindStyle::Wasm } else { UnwindStyle::Js });
     Ok(Policy {
         policy_version: POLICY_VERSION,
-        name: format!("pyemscripten_{abi}"),
+        name: format!("pyemscripten_{}", info.abi),
         family: PolicyFamily::Emscripten,
-        abi: Some(abi.to_string()),
+        abi: Some(info.abi),
         platform_tags,
-        python: python.to_string(),
-        emscripten,
+        python: info.python,
+        emscripten: Some(info.emscripten),
         source,
-        exceptions: unwinding(info.markers.wasm_exceptions),
-        setjmp: unwinding(info.markers.wasm_setjmp),
-        bigint: !info.markers.i64_legalized,
-        shared_memory: info.markers.shared_memory,
-        memory64: info.markers.memory64,
+        exceptions: unwinding(main_info.markers.exceptions == Some(UnwindStyle::Wasm)),
+        setjmp: unwinding(main_info.markers.setjmp == Some(UnwindStyle::Wasm)),
+        bigint: !main_info.markers.i64_legalized,
+        shared_memory: main_info.markers.shared_memory,
+        memory64: main_info.markers.memory64,
         loader: Loader {
             runtime_path: js.contains("WASM_DYLINK_RUNTIME_PATH"),
             search_dist_libs: js.contains(".libs`"),
@@ -200,9 +231,9 @@ pub fn import(path: &Path) -> Result<Policy> {
             legacy_dylink: js.contains("\"dylink\""),
         },
         provided_libraries: Vec::new(),
-        shared_library_packages,
+        shared_library_packages: info.shared_library_packages,
         symbols: symbols.into_iter().collect(),
-        signatures: info.exports.iter().filter_map(|e| Some((e.name.clone(), e.signature.clone()?))).collect(),
+        signatures: main_info.exports.iter().filter_map(|e| Some((e.name.clone(), e.signature.clone()?))).collect(),
     })
 }
 

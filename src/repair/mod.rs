@@ -11,15 +11,16 @@ use globset::GlobSet;
 use serde::Serialize;
 
 use crate::audit::{self, AuditOptions, resolve};
-use crate::error::{Error, Result};
+use crate::error::Error;
 use crate::platform::{Family, PlatformTag};
 use crate::policy::PolicySet;
+use crate::policy::loader::{dirname, expand_runtime_path, origin_path};
 use crate::rules::{Finding, Rule};
-use crate::wasm::WasmKind;
 use crate::wasm::rewrite::{self, Edit, is_debug_section};
-use crate::wheel::Wheel;
-use crate::wheel::edit::WheelEdit;
-use vendor::{Module, Vendor, origin_path};
+use crate::wasm::{WasmError, WasmKind};
+use crate::wheel::edit::{EditError, WheelEdit};
+use crate::wheel::{FilenameError, Tag, Wheel};
+use vendor::{Module, Vendor};
 
 /// What the user asked of a repair.
 #[derive(Clone, Debug, Default)]
@@ -34,6 +35,75 @@ pub struct RepairOptions {
     pub strip: bool,
     /// Rules the audit of the repaired wheel ignores.
     pub ignore: HashSet<Rule>,
+}
+
+/// Why a wheel cannot be repaired.
+#[derive(Debug, thiserror::Error)]
+pub enum RepairError {
+    /// The target tags are native: there is nothing wasm to repair.
+    #[error("tagged for a native platform ({0}), not WebAssembly: nothing to repair")]
+    NativeTarget(String),
+    /// A NEEDED library neither in the wheel nor in a library folder.
+    #[error("{parent} NEEDs {name}, which is not in the wheel; {}", searched_text(searched))]
+    NotFound {
+        /// The module that NEEDs it.
+        parent: String,
+        /// The library.
+        name: String,
+        /// The library folders searched.
+        searched: Vec<PathBuf>,
+    },
+    /// The file found for a library is not a side module.
+    #[error("{parent} NEEDs {name}, but {} is not a side module (no dylink.0)", file.display())]
+    NotASideModule {
+        /// The module that NEEDs it.
+        parent: String,
+        /// The library.
+        name: String,
+        /// The file found.
+        file: PathBuf,
+    },
+    /// A library file that cannot be read.
+    #[error("{}", file.display())]
+    LibraryIo {
+        /// The file.
+        file: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A library file that is not valid wasm.
+    #[error("{}", file.display())]
+    LibraryWasm {
+        /// The file.
+        file: PathBuf,
+        /// Why.
+        #[source]
+        source: WasmError,
+    },
+    /// A module that cannot be rewritten.
+    #[error("{member}")]
+    Rewrite {
+        /// The member.
+        member: String,
+        /// Why.
+        #[source]
+        source: WasmError,
+    },
+    /// The wheel cannot be rewritten faithfully.
+    #[error(transparent)]
+    Edit(#[from] EditError),
+    /// The target tags do not make a filename.
+    #[error("the repaired wheel's tags")]
+    Tags(#[source] FilenameError),
+}
+
+fn searched_text(searched: &[PathBuf]) -> String {
+    if searched.is_empty() {
+        "no library folder was given (-L DIR or WASMWHEEL_LIBRARY_PATH)".to_string()
+    } else {
+        format!("nor in {}", searched.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", "))
+    }
 }
 
 /// A library copied into the wheel.
@@ -74,11 +144,11 @@ pub struct Repair {
     /// Modules rewritten.
     pub rewritten: Vec<Rewritten>,
     /// The `python-abi-platform` tags before.
-    pub tags_before: Vec<String>,
+    pub tags_before: Vec<Tag>,
     /// And after.
-    pub tags_after: Vec<String>,
+    pub tags_after: Vec<Tag>,
     /// Canonical tags of the platforms the repaired wheel loads on.
-    pub compatible_platforms: Vec<String>,
+    pub compatible_platforms: Vec<PlatformTag>,
     /// The audit of the repaired wheel.
     pub findings: Vec<Finding>,
 }
@@ -93,14 +163,13 @@ impl Repair {
 /// The platform tags a repaired wheel gets: `--plat`, or the wheel's own, each in the
 /// canonical spelling of the policy it names (tags no policy names are kept as written).
 fn target_tags(wheel: &Wheel, policies: &PolicySet, options: &RepairOptions) -> Vec<PlatformTag> {
-    let declared = options.platform.iter().cloned().collect::<Vec<_>>();
-    let declared = if declared.is_empty() { wheel.filename.platform_tags.clone() } else { declared };
+    let declared = match &options.platform {
+        Some(tag) => vec![tag.clone()],
+        None => wheel.filename.platform_tags().to_vec(),
+    };
     let mut out: Vec<PlatformTag> = Vec::new();
     for tag in declared {
-        let tag = match policies.for_tag(&tag) {
-            Some(policy) => policy.canonical_tag().parse().expect("policy tags parse"),
-            None => tag.canonical(),
-        };
+        let tag = policies.for_tag(&tag).map_or_else(|| tag.canonical(), |policy| policy.canonical_tag().clone());
         if !out.contains(&tag) {
             out.push(tag);
         }
@@ -108,132 +177,156 @@ fn target_tags(wheel: &Wheel, policies: &PolicySet, options: &RepairOptions) -> 
     out
 }
 
+/// What the repair changed in the wheel.
+#[derive(Default)]
+struct Changes {
+    vendored: Vec<Vendored>,
+    rewritten: Vec<Rewritten>,
+}
+
 /// Repairs the wheel at `path` into `out_dir`.
 ///
 /// Input problems (unreadable or hostile wheel, a library found nowhere, a native wheel) are
 /// errors; a wheel that would still fail the audit after repair gives a [`Repair`] without an
 /// output, and nothing is written.
-pub fn repair(path: &Path, out_dir: &Path, policies: &PolicySet, options: &RepairOptions) -> Result<Repair> {
+pub fn repair(path: &Path, out_dir: &Path, policies: &PolicySet, options: &RepairOptions) -> Result<Repair, Error> {
     let wheel = Wheel::open(path)?;
-    let shown = wheel.path.clone();
-    let tags = target_tags(&wheel, policies, options);
+    let repair_error = |source| Error::Repair { path: wheel.path.clone(), source };
+    let (edit, changes) = repaired(&wheel, policies, options).map_err(repair_error)?;
+    let result = edit.to_wheel().map_err(|e| repair_error(e.into()))?;
+    let verdict = audit::audit(&result, policies, &AuditOptions { platform: None, ignore: options.ignore.clone() });
+    let output = if verdict.has_errors() { None } else { Some(edit.write(out_dir, path)?.display().to_string()) };
+    Ok(Repair {
+        input: wheel.path.clone(),
+        output,
+        vendored: changes.vendored,
+        rewritten: changes.rewritten,
+        tags_before: wheel.tags(),
+        tags_after: result.tags(),
+        compatible_platforms: verdict.compatible_platforms,
+        findings: verdict.findings,
+    })
+}
+
+/// The repaired wheel, in memory, and what changed.
+fn repaired(wheel: &Wheel, policies: &PolicySet, options: &RepairOptions) -> Result<(WheelEdit, Changes), RepairError> {
+    let tags = target_tags(wheel, policies, options);
     let family = audit::family_of(&tags);
     if family == Family::Native {
-        return Err(Error::input(
-            &shown,
-            format!(
-                "tagged for a native platform ({}), not WebAssembly: nothing to repair",
-                tags.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
-            ),
-        ));
+        let names: Vec<&str> = tags.iter().map(PlatformTag::as_str).collect();
+        return Err(RepairError::NativeTarget(names.join(", ")));
     }
-    let mut edit = WheelEdit::new(&wheel)?;
-
-    // Every side module of the wheel, by where it is installed.
+    let mut edit = WheelEdit::new(wheel)?;
+    // Every side module of the wheel, by where it is installed, and its member path.
     let mut members: BTreeMap<String, String> = BTreeMap::new();
     let mut modules = BTreeMap::new();
     for binary in &wheel.binaries {
         let (Some(info), Some(installed)) = (binary.wasm(), resolve::installed_path(&binary.path)) else { continue };
-        if info.dylink.is_none() {
-            continue;
+        if info.dylink.is_some() {
+            let data = edit.get(&binary.path).unwrap_or_default().to_vec();
+            members.insert(installed.clone(), binary.path.clone());
+            modules.insert(installed, Module { data, info: info.clone(), source: None });
         }
-        let data = edit.get(&binary.path).unwrap_or_default().to_vec();
-        members.insert(installed.clone(), binary.path.clone());
-        modules.insert(installed, Module { data, info: info.clone(), source: None });
     }
-    let target_policies: Vec<_> = tags.iter().filter_map(|t| policies.for_tag(t)).collect();
+    let targets: Vec<_> = tags.iter().filter_map(|t| policies.for_tag(t)).collect();
     let keep = |name: &str| {
-        options.exclude.is_match(name)
-            || target_policies.iter().any(|p| p.policy.provided_libraries.iter().any(|l| l == name))
+        options.exclude.is_match(name) || targets.iter().any(|p| p.policy.provided_libraries.iter().any(|l| l == name))
     };
     let libs_dir = wheel.filename.libs_dir();
-    let mut vendor = Vendor::new(modules, &libs_dir, &options.lib_dirs, &keep);
-    vendor.resolve(&shown)?;
+    let loaders = targets.iter().map(|p| p.policy.loader.clone()).collect();
+    let mut vendor = Vendor::new(modules, &libs_dir, &options.lib_dirs, loaders, &keep);
+    vendor.resolve()?;
 
-    let mut vendored = Vec::new();
-    let mut rewritten = Vec::new();
+    let mut changes = Changes::default();
     for (installed, module) in &vendor.modules {
         let member = members.get(installed).cloned().unwrap_or_else(|| installed.clone());
-        let dylink = module.info.dylink.as_ref().expect("side modules only");
-        let deps = &vendor.dependencies[installed];
-        let needed: Vec<String> = deps
-            .iter()
-            .map(|d| match &d.target {
-                Some(target) if target.starts_with(&format!("{libs_dir}/")) => {
-                    target.rsplit('/').next().unwrap_or(target).to_string()
-                }
-                _ => d.needed.clone(),
-            })
-            .collect();
-        let mut runtime_paths = dylink.runtime_paths.clone();
-        for target in deps.iter().filter_map(|d| d.target.as_deref()) {
-            let dir = resolve::dirname(target);
-            let entry = origin_path(installed, dir);
-            let reachable = dir.is_empty()
-                || runtime_paths.iter().any(|r| resolve::expand_runtime_path(r, installed).as_deref() == Some(dir));
-            if !reachable && family != Family::Wasi {
-                runtime_paths.push(entry);
-            }
-        }
-        let strip = options.strip && module.info.custom_sections.iter().any(|s| is_debug_section(s));
-        let changed = needed != dylink.needed
-            || runtime_paths != dylink.runtime_paths
-            || dylink.legacy
-            || !dylink.first_section
-            || strip;
-        let data = if changed {
-            let edit = Edit { needed: Some(needed.clone()), runtime_paths: Some(runtime_paths.clone()), strip };
-            rewrite::rewrite(&module.data, &edit).map_err(|e| Error::input(&shown, format!("{member}: {e}")))?
-        } else {
-            module.data.clone()
-        };
-        if let Some(source) = &module.source {
-            vendored.push(Vendored {
-                library: source.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
-                source: source.display().to_string(),
-                path: member.clone(),
-            });
-        }
-        if changed {
-            rewritten.push(Rewritten {
-                path: member.clone(),
-                needed,
-                runtime_paths,
-                converted_legacy_dylink: dylink.legacy,
-                stripped: strip,
-            });
-        }
-        if changed {
-            edit.put(&member, data);
-        } else if module.source.is_some() {
-            // Copied as found: its inspection from the library folder still holds.
-            edit.put_inspected(&member, data, module.info.clone());
-        }
+        let links = links(installed, module, &vendor.dependencies[installed], &libs_dir, family);
+        apply(&mut edit, &mut changes, &member, module, links, options.strip)?;
     }
     if options.strip {
-        strip_other_modules(&wheel, &mut edit, &members, &mut rewritten, &shown)?;
+        strip_other_modules(wheel, &mut edit, &members, &mut changes.rewritten)?;
     }
-
-    let tags_before: Vec<String> = wheel.tags().iter().map(ToString::to_string).collect();
-    let mut filename = wheel.filename.clone();
-    filename.platform_tags = tags;
+    let filename = wheel.filename.with_platform_tags(tags).map_err(RepairError::Tags)?;
     if filename != wheel.filename {
         edit.set_tags(filename)?;
     }
-    let repaired = edit.to_wheel()?;
-    let verdict = audit::audit(&repaired, policies, &AuditOptions { platform: None, ignore: options.ignore.clone() });
-    let failed = verdict.has_errors();
-    let output = if failed { None } else { Some(edit.write(out_dir, path)?.display().to_string()) };
-    Ok(Repair {
-        input: shown,
-        output,
-        vendored,
-        rewritten,
-        tags_before,
-        tags_after: repaired.tags().iter().map(ToString::to_string).collect(),
-        compatible_platforms: verdict.compatible_platforms,
-        findings: verdict.findings,
-    })
+    Ok((edit, changes))
+}
+
+/// The NEEDED list and RUNTIME_PATH a module gets: vendored libraries by their file names in
+/// `<dist>.libs`, and (except for WASI, whose linkers find libraries by name) an
+/// `$ORIGIN`-relative entry for every folder a dependency is in that the module's RUNTIME_PATH
+/// does not already reach.
+fn links(
+    installed: &str,
+    module: &Module,
+    deps: &[vendor::Dependency],
+    libs_dir: &str,
+    family: Family,
+) -> (Vec<String>, Vec<String>) {
+    let vendored_prefix = format!("{libs_dir}/");
+    let needed = deps
+        .iter()
+        .map(|d| match &d.target {
+            Some(target) if target.starts_with(&vendored_prefix) => {
+                target.rsplit('/').next().unwrap_or(target).to_string()
+            }
+            _ => d.needed.clone(),
+        })
+        .collect();
+    let mut runtime_paths = module.info.runtime_paths().to_vec();
+    for target in deps.iter().filter_map(|d| d.target.as_deref()) {
+        let dir = dirname(target);
+        let reachable =
+            dir.is_empty() || runtime_paths.iter().any(|r| expand_runtime_path(r, installed).as_deref() == Some(dir));
+        if !reachable && family != Family::Wasi {
+            runtime_paths.push(origin_path(installed, dir));
+        }
+    }
+    (needed, runtime_paths)
+}
+
+/// Puts `module` into the wheel at `member` with its new NEEDED and RUNTIME_PATH (rewriting it
+/// only if something changes), and records what was done.
+fn apply(
+    edit: &mut WheelEdit,
+    changes: &mut Changes,
+    member: &str,
+    module: &Module,
+    (needed, runtime_paths): (Vec<String>, Vec<String>),
+    strip: bool,
+) -> Result<(), RepairError> {
+    let Some(dylink) = module.info.dylink.as_ref() else { return Ok(()) };
+    let strip = strip && module.info.custom_sections.iter().any(|s| is_debug_section(s));
+    let changed = needed != dylink.needed
+        || runtime_paths != dylink.runtime_paths
+        || dylink.legacy
+        || !dylink.first_section
+        || strip;
+    if let Some(source) = &module.source {
+        changes.vendored.push(Vendored {
+            library: source.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            source: source.display().to_string(),
+            path: member.to_string(),
+        });
+    }
+    if changed {
+        let rewrite_edit = Edit { needed: Some(needed.clone()), runtime_paths: Some(runtime_paths.clone()), strip };
+        let data = rewrite::rewrite(&module.data, &rewrite_edit)
+            .map_err(|source| RepairError::Rewrite { member: member.to_string(), source })?;
+        edit.put(member, data);
+        changes.rewritten.push(Rewritten {
+            path: member.to_string(),
+            needed,
+            runtime_paths,
+            converted_legacy_dylink: dylink.legacy,
+            stripped: strip,
+        });
+    } else if module.source.is_some() {
+        // Copied as found: its inspection from the library folder still holds.
+        edit.put_inspected(member, module.data.clone(), module.info.clone());
+    }
+    Ok(())
 }
 
 /// `--strip` on the wasm modules that are not side modules (commands, plain modules).
@@ -242,20 +335,17 @@ fn strip_other_modules(
     edit: &mut WheelEdit,
     side_modules: &BTreeMap<String, String>,
     rewritten: &mut Vec<Rewritten>,
-    shown: &str,
-) -> Result<()> {
+) -> Result<(), RepairError> {
     let side: HashSet<&String> = side_modules.values().collect();
     for binary in &wheel.binaries {
         let Some(info) = binary.wasm() else { continue };
-        if side.contains(&binary.path) || info.kind == WasmKind::WasmComponent {
-            continue;
-        }
-        if !info.custom_sections.iter().any(|s| is_debug_section(s)) {
+        let has_debug = info.custom_sections.iter().any(|s| is_debug_section(s));
+        if side.contains(&binary.path) || info.kind == WasmKind::WasmComponent || !has_debug {
             continue;
         }
         let data = edit.get(&binary.path).unwrap_or_default();
         let stripped = rewrite::rewrite(data, &Edit { strip: true, ..Edit::default() })
-            .map_err(|e| Error::input(shown, format!("{}: {e}", binary.path)))?;
+            .map_err(|source| RepairError::Rewrite { member: binary.path.clone(), source })?;
         edit.put(&binary.path, stripped);
         // Not a side module: no NEEDED or RUNTIME_PATH to report.
         rewritten.push(Rewritten {

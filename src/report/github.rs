@@ -1,7 +1,7 @@
 //! GitHub Actions workflow commands: one annotation per finding (`::error file=...::...`), so
 //! findings show on the pull request and in the job summary.
 
-use std::fmt::Write;
+use std::io::{self, Write};
 
 use super::WheelReport;
 use super::json::InputError;
@@ -18,59 +18,56 @@ fn property(text: &str) -> String {
     data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
-fn annotate(out: &mut String, file: &str, finding: &Finding) {
+fn annotate(out: &mut dyn Write, file: &str, finding: &Finding) -> io::Result<()> {
     let level = match finding.severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
         Severity::Info => "notice",
     };
     let member = finding.path.as_deref().map(|p| format!("{p}: ")).unwrap_or_default();
-    let platform = finding.platform.as_deref().map(|p| format!(" [{p}]")).unwrap_or_default();
-    let _ = writeln!(
+    let platform = finding.platform.as_ref().map(|p| format!(" [{p}]")).unwrap_or_default();
+    writeln!(
         out,
         "::{level} file={},title={}::{}",
         property(file),
         property(&format!("wasmwheel {}", finding.rule)),
         data(&format!("{member}{}{platform}", finding.message))
-    );
+    )
 }
 
-fn input_errors(out: &mut String, errors: &[InputError]) {
+fn input_errors(out: &mut dyn Write, errors: &[InputError]) -> io::Result<()> {
     for e in errors {
-        let _ = writeln!(out, "::error file={},title=wasmwheel::{}", property(&e.path), data(&e.message));
+        writeln!(out, "::error file={},title=wasmwheel::{}", property(&e.path), data(&e.message))?;
     }
+    Ok(())
 }
 
 /// Annotations for the findings of show, audit and check.
-pub fn render(reports: &[WheelReport], errors: &[InputError]) -> String {
-    let mut out = String::new();
+pub fn render(out: &mut dyn Write, reports: &[WheelReport], errors: &[InputError]) -> io::Result<()> {
     for report in reports {
         for finding in report.findings.iter().flatten() {
-            annotate(&mut out, &report.path, finding);
+            annotate(out, &report.path, finding)?;
         }
     }
-    input_errors(&mut out, errors);
-    out
+    input_errors(out, errors)
 }
 
 /// Annotations for repair: its findings, and a notice for each wheel written.
-pub fn render_repairs(repairs: &[Repair], errors: &[InputError]) -> String {
-    let mut out = String::new();
+pub fn render_repairs(out: &mut dyn Write, repairs: &[Repair], errors: &[InputError]) -> io::Result<()> {
     for repair in repairs {
         for finding in &repair.findings {
-            annotate(&mut out, &repair.input, finding);
+            annotate(out, &repair.input, finding)?;
         }
         if let Some(output) = &repair.output {
-            let _ = writeln!(
+            writeln!(
                 out,
                 "::notice file={},title=wasmwheel repair::{}",
                 property(&repair.input),
                 data(&format!("repaired into {output}"))
-            );
+            )?;
         }
     }
-    input_errors(&mut out, errors);
-    out
+    input_errors(out, errors)
 }
 
 #[cfg(test)]
@@ -80,12 +77,12 @@ mod tests {
 
     #[test]
     fn escapes_as_the_workflow_command_syntax_requires() {
-        let finding =
-            Finding::new(Rule::UnresolvedSymbol, Some("pkg/a.so"), "50% of\nsymbols").on("pyemscripten_2026_0_wasm32");
-        let mut out = String::new();
-        annotate(&mut out, "dist/a,b:c.whl", &finding);
+        let platform = "pyemscripten_2026_0_wasm32".parse().unwrap();
+        let finding = Finding::new(Rule::UnresolvedSymbol, Some("pkg/a.so"), "50% of\nsymbols").on(&platform);
+        let mut out = Vec::new();
+        annotate(&mut out, "dist/a,b:c.whl", &finding).unwrap();
         assert_eq!(
-            out,
+            String::from_utf8(out).unwrap(),
             "::error file=dist/a%2Cb%3Ac.whl,title=wasmwheel unresolved-symbol::pkg/a.so: 50%25 of%0Asymbols [pyemscripten_2026_0_wasm32]\n"
         );
     }

@@ -1,5 +1,7 @@
 //! The JSON rendering, per `spec/report.schema.json`.
 
+use std::io::{self, Write};
+
 use serde::Serialize;
 
 use super::SCHEMA_VERSION;
@@ -13,14 +15,13 @@ pub struct InputError {
     pub message: String,
 }
 
-/// Renders one JSON document: `{"schema_version": 1, <key>: [items], "errors": [...]}`, where
+/// Writes one JSON document: `{"schema_version": 1, <key>: [items], "errors": [...]}`, where
 /// `key` is `wheels` for show, audit and check, and `repairs` for repair.
-pub fn render<T: Serialize>(key: &str, items: &[T], errors: &[InputError]) -> String {
+pub fn render<T: Serialize>(out: &mut dyn Write, key: &str, items: &[T], errors: &[InputError]) -> io::Result<()> {
     let mut doc = serde_json::Map::new();
     doc.insert("schema_version".into(), SCHEMA_VERSION.into());
-    doc.insert(key.into(), serde_json::to_value(items).expect("reports serialize"));
-    doc.insert("errors".into(), serde_json::to_value(errors).expect("errors serialize"));
-    let mut out = serde_json::to_string_pretty(&doc).expect("reports serialize");
-    out.push('\n');
-    out
+    doc.insert(key.into(), serde_json::to_value(items)?);
+    doc.insert("errors".into(), serde_json::to_value(errors)?);
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
 }

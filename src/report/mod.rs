@@ -11,12 +11,46 @@ use serde::Serialize;
 
 use crate::audit::{Audit, PlatformVerdict};
 use crate::binary::NativeBinary;
+use crate::platform::PlatformTag;
 use crate::rules::Finding;
 use crate::wasm::{Export, Import, Markers, WasmInfo};
 use crate::wheel::{Binary, BinaryKind, Wheel};
 
 /// The version of the JSON report schema (`spec/report.schema.json`).
 pub const SCHEMA_VERSION: u32 = 1;
+
+/// How a run ends: the exit status every command reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ExitStatus {
+    /// 0: nothing wrong.
+    Clean,
+    /// 1: findings (errors in a wheel, a repair refused, a wheel that does not load).
+    Findings,
+    /// 2: a usage or input error.
+    Error,
+}
+
+impl ExitStatus {
+    /// The status of a run: 2 if any input failed, else 1 if anything was found, else 0.
+    pub fn of(input_errors: bool, findings: bool) -> ExitStatus {
+        if input_errors {
+            ExitStatus::Error
+        } else if findings {
+            ExitStatus::Findings
+        } else {
+            ExitStatus::Clean
+        }
+    }
+
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Clean => 0,
+            ExitStatus::Findings => 1,
+            ExitStatus::Error => 2,
+        }
+    }
+}
 
 /// How to render a report.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -50,7 +84,7 @@ pub struct WheelReport {
     pub family: Option<crate::platform::Family>,
     /// Canonical tags of every platform the wheel loads on, oldest first (audit only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub compatible_platforms: Option<Vec<String>>,
+    pub compatible_platforms: Option<Vec<PlatformTag>>,
     /// Every known platform of the wheel's family, with why it is not compatible (audit only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub platforms: Option<Vec<PlatformVerdict>>,
@@ -86,7 +120,7 @@ pub struct BinaryReport {
     pub custom_sections: Vec<String>,
     /// Imports no platform provides, by canonical platform tag (audit only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub unresolved: Option<BTreeMap<String, Vec<String>>>,
+    pub unresolved: Option<BTreeMap<PlatformTag, Vec<String>>>,
 }
 
 impl BinaryReport {
@@ -116,8 +150,8 @@ impl BinaryReport {
             path: path.to_string(),
             kind,
             native: None,
-            needed: info.dylink.as_ref().map(|d| d.needed.clone()).unwrap_or_default(),
-            runtime_paths: info.dylink.as_ref().map(|d| d.runtime_paths.clone()).unwrap_or_default(),
+            needed: info.needed().to_vec(),
+            runtime_paths: info.runtime_paths().to_vec(),
             legacy_dylink: info.dylink.as_ref().is_some_and(|d| d.legacy),
             imports: info.imports.clone(),
             exports: info.exports.clone(),
@@ -131,12 +165,12 @@ impl BinaryReport {
 impl WheelReport {
     /// The report of a wheel's contents, without audit results.
     pub fn new(wheel: &Wheel) -> WheelReport {
-        let metadata = wheel.metadata.as_ref().and_then(|m| m.as_ref().ok());
+        let metadata = wheel.metadata.parsed();
         WheelReport {
             path: wheel.path.clone(),
             filename: wheel.filename.to_string(),
-            name: Some(metadata.and_then(|m| m.name()).unwrap_or(&wheel.filename.name).to_string()),
-            version: Some(metadata.and_then(|m| m.version()).unwrap_or(&wheel.filename.version).to_string()),
+            name: Some(metadata.and_then(|m| m.name()).unwrap_or(wheel.filename.name.as_str()).to_string()),
+            version: Some(metadata.and_then(|m| m.version()).unwrap_or(wheel.filename.version.as_str()).to_string()),
             tags: wheel.tags().iter().map(ToString::to_string).collect(),
             binaries: wheel.binaries.iter().map(BinaryReport::new).collect(),
             family: None,

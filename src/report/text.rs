@@ -1,19 +1,19 @@
 //! The human-readable rendering.
 
 use std::collections::BTreeMap;
-use std::fmt::Write;
+use std::io::{self, Write};
 
 use super::{BinaryReport, WheelReport};
 use crate::policy::LoadedPolicy;
-use crate::wasm::Markers;
+use crate::wasm::{Markers, UnwindStyle};
 
 /// Names the build markers that are set, for one line of text.
 pub fn markers_line(m: &Markers) -> String {
     let flags = [
-        (m.js_exceptions, "JS exceptions"),
-        (m.wasm_exceptions, "wasm exceptions"),
-        (m.js_setjmp, "JS setjmp"),
-        (m.wasm_setjmp, "wasm setjmp"),
+        (m.exceptions == Some(UnwindStyle::Js), "JS exceptions"),
+        (m.exceptions == Some(UnwindStyle::Wasm), "wasm exceptions"),
+        (m.setjmp == Some(UnwindStyle::Js), "JS setjmp"),
+        (m.setjmp == Some(UnwindStyle::Wasm), "wasm setjmp"),
         (m.i64_legalized, "i64 legalized (no bigint)"),
         (m.shared_memory, "shared memory"),
         (m.memory64, "memory64"),
@@ -29,23 +29,22 @@ fn list_or_none(items: &[String]) -> String {
 }
 
 /// Renders one binary; with `verbose`, every import and export.
-pub fn binary(out: &mut String, b: &BinaryReport, verbose: bool) {
+pub fn binary(out: &mut dyn Write, b: &BinaryReport, verbose: bool) -> io::Result<()> {
     if let Some(native) = &b.native {
-        let _ = writeln!(out, "  {}: native {} binary ({})", b.path, native.format, native.arch);
-        return;
+        return writeln!(out, "  {}: native {} binary ({})", b.path, native.format, native.arch);
     }
-    let _ = writeln!(out, "  {}: {}", b.path, b.kind);
-    let _ = writeln!(out, "    needed: {}", list_or_none(&b.needed));
+    writeln!(out, "  {}: {}", b.path, b.kind)?;
+    writeln!(out, "    needed: {}", list_or_none(&b.needed))?;
     if !b.runtime_paths.is_empty() {
-        let _ = writeln!(out, "    runtime path: {}", b.runtime_paths.join(", "));
+        writeln!(out, "    runtime path: {}", b.runtime_paths.join(", "))?;
     }
     if b.legacy_dylink {
-        let _ = writeln!(out, "    dynamic linking: old `dylink` section");
+        writeln!(out, "    dynamic linking: old `dylink` section")?;
     }
     if !b.markers.python_entry_points.is_empty() {
-        let _ = writeln!(out, "    entry points: {}", b.markers.python_entry_points.join(", "));
+        writeln!(out, "    entry points: {}", b.markers.python_entry_points.join(", "))?;
     }
-    let _ = writeln!(out, "    markers: {}", markers_line(&b.markers));
+    writeln!(out, "    markers: {}", markers_line(&b.markers))?;
     let mut by_module: BTreeMap<&str, usize> = BTreeMap::new();
     for import in &b.imports {
         *by_module.entry(import.module.as_str()).or_default() += 1;
@@ -54,70 +53,71 @@ pub fn binary(out: &mut String, b: &BinaryReport, verbose: bool) {
         .iter()
         .map(|(module, n)| if module.is_empty() { format!("{n} component") } else { format!("{module} {n}") })
         .collect();
-    let _ = writeln!(out, "    imports: {} ({})", b.imports.len(), summary.join(", "));
-    let _ = writeln!(out, "    exports: {}", b.exports.len());
+    writeln!(out, "    imports: {} ({})", b.imports.len(), summary.join(", "))?;
+    writeln!(out, "    exports: {}", b.exports.len())?;
     if verbose {
         for i in &b.imports {
             let module = if i.module.is_empty() { String::new() } else { format!("{}.", i.module) };
-            let _ = writeln!(out, "      import {:<6} {module}{}", format!("{:?}", i.kind).to_lowercase(), i.name);
+            writeln!(out, "      import {:<6} {module}{}", i.item.kind(), i.name)?;
         }
         for e in &b.exports {
-            let _ = writeln!(out, "      export {:<6} {}", format!("{:?}", e.kind).to_lowercase(), e.name);
+            writeln!(out, "      export {:<6} {}", e.kind, e.name)?;
         }
     }
+    Ok(())
 }
 
 /// Renders what `show` says of one file, imports and exports counted.
-pub fn show_brief(report: &WheelReport) -> String {
-    show(report, false)
+pub fn show_brief(out: &mut dyn Write, report: &WheelReport) -> io::Result<()> {
+    show(out, report, false)
 }
 
 /// Renders what `show -v` says of one file, every import and export listed.
-pub fn show_verbose(report: &WheelReport) -> String {
-    show(report, true)
+pub fn show_verbose(out: &mut dyn Write, report: &WheelReport) -> io::Result<()> {
+    show(out, report, true)
 }
 
-fn show(report: &WheelReport, verbose: bool) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "{}", report.filename);
+fn show(out: &mut dyn Write, report: &WheelReport, verbose: bool) -> io::Result<()> {
+    writeln!(out, "{}", report.filename)?;
     if let (Some(name), Some(version)) = (&report.name, &report.version) {
-        let _ = writeln!(out, "  distribution: {name} {version}");
-        let _ = writeln!(out, "  tags: {}", list_or_none(&report.tags));
+        writeln!(out, "  distribution: {name} {version}")?;
+        writeln!(out, "  tags: {}", list_or_none(&report.tags))?;
     }
     if report.binaries.is_empty() {
-        let _ = writeln!(out, "  no binaries (a pure wheel)");
+        writeln!(out, "  no binaries (a pure wheel)")?;
     }
     for b in &report.binaries {
-        binary(&mut out, b, verbose);
+        binary(out, b, verbose)?;
     }
-    findings(&mut out, report.findings.as_deref().unwrap_or_default());
-    out
+    findings(out, report.findings.as_deref().unwrap_or_default())
 }
 
 /// Renders the table of `policy list`.
-pub fn policies(policies: &[LoadedPolicy]) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
+pub fn policies(out: &mut dyn Write, policies: &[LoadedPolicy]) -> io::Result<()> {
+    writeln!(
         out,
         "{:<20} {:<24} {:<7} {:<11} {:<10} {:<8} {:>8}  tags",
         "policy", "from", "python", "emscripten", "exceptions", "rpath", "symbols"
-    );
+    )?;
     for p in policies {
         let p = &p.policy;
-        let _ = writeln!(
+        writeln!(
             out,
             "{:<20} {:<24} {:<7} {:<11} {:<10} {:<8} {:>8}  {}",
             p.name,
             format!("{} {}", p.source.runtime, p.source.version),
             p.python,
-            p.emscripten.as_deref().unwrap_or("-"),
-            format!("{:?}", p.exceptions).to_lowercase(),
+            p.emscripten.as_ref().map_or_else(|| "-".to_string(), ToString::to_string),
+            p.exceptions.map_or("none", |s| match s {
+                crate::wasm::UnwindStyle::Js => "js",
+                crate::wasm::UnwindStyle::Wasm => "wasm",
+            }),
             if p.loader.runtime_path { "honoured" } else { "ignored" },
             p.symbols.len(),
-            p.platform_tags.join(", ")
-        );
+            p.platform_tags.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
+        )?;
     }
-    out
+    Ok(())
 }
 
 /// `n thing(s)` with the right plural.
@@ -126,17 +126,17 @@ fn count(n: usize, thing: &str) -> String {
 }
 
 /// Renders findings, one per line: `error[rule] path [platform]: message`.
-pub fn findings(out: &mut String, findings: &[crate::rules::Finding]) {
+pub fn findings(out: &mut dyn Write, findings: &[crate::rules::Finding]) -> io::Result<()> {
     for f in findings {
         let path = f.path.as_deref().map(|p| format!(" {p}")).unwrap_or_default();
-        let platform = f.platform.as_deref().map(|p| format!(" [{p}]")).unwrap_or_default();
-        let _ = writeln!(out, "  {}[{}]{path}{platform}: {}", f.severity, f.rule, f.message);
+        let platform = f.platform.as_ref().map(|p| format!(" [{p}]")).unwrap_or_default();
+        writeln!(out, "  {}[{}]{path}{platform}: {}", f.severity, f.rule, f.message)?;
     }
+    Ok(())
 }
 
 /// Renders what `audit` (and `check`) say of one wheel.
-pub fn audit(report: &WheelReport) -> String {
-    let mut out = String::new();
+pub fn audit(out: &mut dyn Write, report: &WheelReport) -> io::Result<()> {
     let all = report.findings.as_deref().unwrap_or_default();
     let errors = all.iter().filter(|f| f.severity == crate::rules::Severity::Error).count();
     let warnings = all.iter().filter(|f| f.severity == crate::rules::Severity::Warning).count();
@@ -146,39 +146,38 @@ pub fn audit(report: &WheelReport) -> String {
         (e, 0) => count(e, "error"),
         (e, w) => format!("{}, {}", count(e, "error"), count(w, "warning")),
     };
-    let _ = writeln!(out, "{}: {verdict}", report.filename);
+    writeln!(out, "{}: {verdict}", report.filename)?;
     if let Some(platforms) = report.platforms.as_ref().filter(|p| !p.is_empty()) {
         let compatible = report.compatible_platforms.as_deref().unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "  compatible: {}",
-            if compatible.is_empty() { "none".into() } else { compatible.join(", ") }
-        );
+        writeln!(out, "  compatible: {}", platform_list(compatible))?;
         for verdict in platforms.iter().filter(|v| !v.compatible) {
             let mut rules: Vec<&str> = verdict.reasons.iter().map(|r| r.rule.id()).collect();
             rules.sort();
             rules.dedup();
-            let _ = writeln!(out, "  not {}: {}", verdict.platform, rules.join(", "));
+            writeln!(out, "  not {}: {}", verdict.platform, rules.join(", "))?;
         }
     }
-    findings(&mut out, all);
-    out
+    findings(out, all)
+}
+
+/// Platform tags for a line of text, or `none`.
+fn platform_list(tags: &[crate::platform::PlatformTag]) -> String {
+    if tags.is_empty() { "none".into() } else { tags.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ") }
 }
 
 /// Renders what `repair` did to one wheel.
-pub fn repair(r: &crate::repair::Repair) -> String {
-    let mut out = String::new();
+pub fn repair(out: &mut dyn Write, r: &crate::repair::Repair) -> io::Result<()> {
     match &r.output {
         Some(output) => {
-            let _ = writeln!(out, "{} -> {output}", r.input);
+            writeln!(out, "{} -> {output}", r.input)?;
         }
         None => {
             let errors = r.findings.iter().filter(|f| f.severity == crate::rules::Severity::Error).count();
-            let _ = writeln!(out, "{}: not repaired, the result would still have {}", r.input, count(errors, "error"));
+            writeln!(out, "{}: not repaired, the result would still have {}", r.input, count(errors, "error"))?;
         }
     }
     for v in &r.vendored {
-        let _ = writeln!(out, "  vendored {} from {} as {}", v.library, v.source, v.path);
+        writeln!(out, "  vendored {} from {} as {}", v.library, v.source, v.path)?;
     }
     for w in &r.rewritten {
         let mut what = vec![format!("NEEDED {}", list_or_none(&w.needed))];
@@ -191,14 +190,12 @@ pub fn repair(r: &crate::repair::Repair) -> String {
         if w.stripped {
             what.push("stripped".into());
         }
-        let _ = writeln!(out, "  rewrote {}: {}", w.path, what.join("; "));
+        writeln!(out, "  rewrote {}: {}", w.path, what.join("; "))?;
     }
     if r.tags_before != r.tags_after {
-        let _ = writeln!(out, "  retagged {} -> {}", r.tags_before.join(", "), r.tags_after.join(", "));
+        let list = |tags: &[crate::wheel::Tag]| tags.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+        writeln!(out, "  retagged {} -> {}", list(&r.tags_before), list(&r.tags_after))?;
     }
-    let compatible = &r.compatible_platforms;
-    let _ =
-        writeln!(out, "  compatible: {}", if compatible.is_empty() { "none".into() } else { compatible.join(", ") });
-    findings(&mut out, &r.findings);
-    out
+    writeln!(out, "  compatible: {}", platform_list(&r.compatible_platforms))?;
+    findings(out, &r.findings)
 }

@@ -2,15 +2,18 @@
 //! markers of how a module was built (exception handling, setjmp, bigint, threads, memory64).
 
 pub mod dylink;
+pub mod items;
+pub mod markers;
 pub mod rewrite;
 
-use serde::Serialize;
 use wasmparser::{
-    ComponentExternalKind, ComponentTypeRef, CompositeInnerType, Encoding, ExternalKind, FuncType, Parser, Payload,
-    TypeRef, ValType, WasmFeatures,
+    ComponentExternalKind, ComponentTypeRef, CompositeInnerType, Encoding, ExternalKind, Parser, Payload, TypeRef,
+    WasmFeatures,
 };
 
 pub use dylink::Dylink;
+pub use items::{Export, Import, ImportItem, ItemKind, Signature, ValueType};
+pub use markers::{Markers, UnwindStyle};
 
 /// The magic number every wasm module and component starts with.
 pub const WASM_MAGIC: &[u8; 4] = b"\0asm";
@@ -60,95 +63,6 @@ impl WasmKind {
     }
 }
 
-/// The kind of an imported or exported item.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ItemKind {
-    /// A function.
-    Func,
-    /// A global.
-    Global,
-    /// A linear memory.
-    Memory,
-    /// A table.
-    Table,
-    /// An exception tag.
-    Tag,
-    /// A component-model instance (an interface).
-    Instance,
-    /// A core module (component model).
-    Module,
-    /// A nested component.
-    Component,
-    /// A type (component model).
-    Type,
-    /// A value (component model).
-    Value,
-}
-
-/// One import.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Import {
-    /// The module it comes from (empty for component imports).
-    pub module: String,
-    /// The item name.
-    pub name: String,
-    /// What it is.
-    pub kind: ItemKind,
-    /// For globals: the value type (`i32`, `i64`, ...).
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub value_type: Option<String>,
-    /// For globals: whether mutable.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mutable: Option<bool>,
-    /// For memories: whether shared (threads).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub shared: Option<bool>,
-    /// For memories: whether 64-bit.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub memory64: Option<bool>,
-    /// For functions: the type, `(i64) -> (i32)`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub signature: Option<String>,
-}
-
-/// One export.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Export {
-    /// The export name.
-    pub name: String,
-    /// What it is.
-    pub kind: ItemKind,
-    /// For functions: the type, `(i64) -> (i32)`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub signature: Option<String>,
-}
-
-/// How a module was built, as its imports and exports show.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct Markers {
-    /// C++ exceptions through JavaScript (`invoke_*`, `__cxa_find_matching_catch_*`).
-    pub js_exceptions: bool,
-    /// C++ exceptions as wasm exceptions (a `__cpp_exception` tag).
-    pub wasm_exceptions: bool,
-    /// setjmp/longjmp through JavaScript (`emscripten_longjmp`, `saveSetjmp`, ...).
-    pub js_setjmp: bool,
-    /// setjmp/longjmp as wasm exceptions (a `__c_longjmp` tag).
-    pub wasm_setjmp: bool,
-    /// i64 values split for JavaScript without BigInt (`getTempRet0`/`setTempRet0`, `orig$*`).
-    pub i64_legalized: bool,
-    /// A shared memory (pthreads).
-    pub shared_memory: bool,
-    /// A 64-bit memory.
-    pub memory64: bool,
-    /// WASI preview 1 imports (`wasi_snapshot_preview1`).
-    pub wasi_preview1: bool,
-    /// WASI preview 2 interfaces (`wasi:*` component imports).
-    pub wasi_preview2: bool,
-    /// Exported CPython extension entry points (`PyInit_*`).
-    pub python_entry_points: Vec<String>,
-}
-
 /// Everything wasmwheel reads from one wasm binary.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WasmInfo {
@@ -166,25 +80,20 @@ pub struct WasmInfo {
     pub custom_sections: Vec<String>,
 }
 
-/// Import modules a JavaScript loader or WASI host provides to a dynamically linked module.
-pub const LOADER_MODULES: [&str; 4] = ["env", "wasi_snapshot_preview1", "GOT.mem", "GOT.func"];
+impl WasmInfo {
+    /// The NEEDED libraries (none without a dynamic-linking section).
+    pub fn needed(&self) -> &[String] {
+        self.dylink.as_ref().map_or(&[], |d| d.needed.as_slice())
+    }
 
-fn value_type(ty: ValType) -> String {
-    match ty {
-        ValType::I32 => "i32".into(),
-        ValType::I64 => "i64".into(),
-        ValType::F32 => "f32".into(),
-        ValType::F64 => "f64".into(),
-        ValType::V128 => "v128".into(),
-        ValType::Ref(r) => format!("{r}"),
+    /// The RUNTIME_PATH entries (none without a dynamic-linking section).
+    pub fn runtime_paths(&self) -> &[String] {
+        self.dylink.as_ref().map_or(&[], |d| d.runtime_paths.as_slice())
     }
 }
 
-/// A function type as wasmwheel prints it: `(i32, i64) -> (i32)`.
-pub fn signature(ty: &FuncType) -> String {
-    let list = |types: &[ValType]| types.iter().map(|t| value_type(*t)).collect::<Vec<_>>().join(", ");
-    format!("({}) -> ({})", list(ty.params()), list(ty.results()))
-}
+/// Import modules a JavaScript loader or WASI host provides to a dynamically linked module.
+pub const LOADER_MODULES: [&str; 4] = ["env", "wasi_snapshot_preview1", "GOT.mem", "GOT.func"];
 
 fn core_kind(kind: ExternalKind) -> ItemKind {
     match kind {
@@ -218,40 +127,181 @@ fn component_ref_kind(ty: ComponentTypeRef) -> ItemKind {
     }
 }
 
-fn import_of(module: &str, name: &str, ty: TypeRef, types: &[Option<String>]) -> Import {
-    let mut import = Import {
-        module: module.to_string(),
-        name: name.to_string(),
-        kind: ItemKind::Func,
-        value_type: None,
-        mutable: None,
-        shared: None,
-        memory64: None,
-        signature: None,
-    };
-    match ty {
-        TypeRef::Func(index) | TypeRef::FuncExact(index) => {
-            import.signature = types.get(index as usize).cloned().flatten();
-        }
-        TypeRef::Table(_) => import.kind = ItemKind::Table,
-        TypeRef::Memory(m) => {
-            import.kind = ItemKind::Memory;
-            import.shared = Some(m.shared);
-            import.memory64 = Some(m.memory64);
-        }
-        TypeRef::Global(g) => {
-            import.kind = ItemKind::Global;
-            import.value_type = Some(value_type(g.content_type));
-            import.mutable = Some(g.mutable);
-        }
-        TypeRef::Tag(_) => import.kind = ItemKind::Tag,
-    }
-    import
-}
-
 /// Whether `bytes` start like a wasm module or component.
 pub fn is_wasm(bytes: &[u8]) -> bool {
     bytes.starts_with(WASM_MAGIC)
+}
+
+/// The state of one pass over a binary's payloads.
+#[derive(Default)]
+struct Inspector {
+    component: bool,
+    depth: usize,
+    section_index: usize,
+    imports: Vec<Import>,
+    exports: Vec<Export>,
+    dylink: Option<Dylink>,
+    custom_sections: Vec<String>,
+    defined: markers::Defined,
+    /// Function types by type index (`None` for GC types).
+    types: Vec<Option<Signature>>,
+    /// Function types by function index.
+    functions: Vec<Option<Signature>>,
+}
+
+impl Inspector {
+    /// Takes one payload; items of modules nested in a component are skipped.
+    fn payload(&mut self, payload: Payload<'_>) -> Result<(), WasmError> {
+        match payload {
+            Payload::Version { encoding, .. } => {
+                if self.depth == 0 {
+                    self.component = encoding == Encoding::Component;
+                }
+                self.depth += 1;
+                return Ok(());
+            }
+            Payload::End(_) => {
+                self.depth -= 1;
+                return Ok(());
+            }
+            _ if self.depth > 1 => return Ok(()),
+            _ => {}
+        }
+        if payload.as_section().is_some() {
+            self.section_index += 1;
+        }
+        match payload {
+            Payload::TypeSection(reader) => self.types(reader),
+            Payload::ImportSection(reader) => self.imports(reader),
+            Payload::FunctionSection(reader) => {
+                for ty in reader {
+                    self.functions.push(self.types.get(ty? as usize).cloned().flatten());
+                }
+                Ok(())
+            }
+            Payload::ExportSection(reader) => self.exports(reader),
+            Payload::MemorySection(reader) => {
+                for memory in reader {
+                    let memory = memory?;
+                    self.defined.shared_memory |= memory.shared;
+                    self.defined.memory64 |= memory.memory64;
+                }
+                Ok(())
+            }
+            Payload::TagSection(reader) => {
+                for tag in reader {
+                    tag?;
+                    self.defined.tags += 1;
+                }
+                Ok(())
+            }
+            Payload::ComponentImportSection(reader) => {
+                for import in reader {
+                    let import = import?;
+                    self.imports.push(Import {
+                        module: String::new(),
+                        name: import.name.name.to_string(),
+                        item: ImportItem::Component(component_ref_kind(import.ty)),
+                    });
+                }
+                Ok(())
+            }
+            Payload::ComponentExportSection(reader) => {
+                for export in reader {
+                    let export = export?;
+                    let kind = component_kind(export.kind);
+                    self.exports.push(Export { name: export.name.name.to_string(), kind, signature: None });
+                }
+                Ok(())
+            }
+            Payload::CustomSection(reader) => self.custom(&reader),
+            _ => Ok(()),
+        }
+    }
+
+    fn types(&mut self, reader: wasmparser::TypeSectionReader<'_>) -> Result<(), WasmError> {
+        for group in reader {
+            for sub in group?.into_types() {
+                self.types.push(match &sub.composite_type.inner {
+                    CompositeInnerType::Func(f) => Some(Signature::from(f)),
+                    _ => None,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn imports(&mut self, reader: wasmparser::ImportSectionReader<'_>) -> Result<(), WasmError> {
+        for import in reader.into_imports() {
+            let import = import?;
+            let item = match import.ty {
+                TypeRef::Func(index) | TypeRef::FuncExact(index) => {
+                    let signature = self.types.get(index as usize).cloned().flatten();
+                    self.functions.push(signature.clone());
+                    ImportItem::Func(signature)
+                }
+                TypeRef::Table(_) => ImportItem::Table,
+                TypeRef::Memory(m) => ImportItem::Memory { shared: m.shared, memory64: m.memory64 },
+                TypeRef::Global(g) => ImportItem::Global { value: g.content_type.into(), mutable: g.mutable },
+                TypeRef::Tag(_) => ImportItem::Tag,
+            };
+            self.imports.push(Import { module: import.module.to_string(), name: import.name.to_string(), item });
+        }
+        Ok(())
+    }
+
+    fn exports(&mut self, reader: wasmparser::ExportSectionReader<'_>) -> Result<(), WasmError> {
+        for export in reader {
+            let export = export?;
+            let kind = core_kind(export.kind);
+            let signature = if kind == ItemKind::Func {
+                self.functions.get(export.index as usize).cloned().flatten()
+            } else {
+                None
+            };
+            self.exports.push(Export { name: export.name.to_string(), kind, signature });
+        }
+        Ok(())
+    }
+
+    fn custom(&mut self, reader: &wasmparser::CustomSectionReader<'_>) -> Result<(), WasmError> {
+        let name = reader.name();
+        let first = self.section_index == 1;
+        if self.dylink.is_none() {
+            if name == dylink::DYLINK0 {
+                self.dylink = Some(Dylink::parse_dylink0(reader.data(), reader.data_offset(), first)?);
+            } else if name == dylink::LEGACY_DYLINK {
+                self.dylink = Some(Dylink::parse_legacy(reader.data(), reader.data_offset(), first)?);
+            }
+        }
+        self.custom_sections.push(name.to_string());
+        Ok(())
+    }
+
+    fn finish(self) -> WasmInfo {
+        let markers = Markers::derive(&self.imports, &self.exports, self.defined);
+        let kind = if self.component {
+            WasmKind::WasmComponent
+        } else if self.dylink.is_some() {
+            if markers.wasi_preview1 && !self.imports.iter().any(is_emscripten_only) {
+                WasmKind::WasiSharedObject
+            } else {
+                WasmKind::EmscriptenSideModule
+            }
+        } else if markers.wasi_preview1 {
+            WasmKind::WasiModule
+        } else {
+            WasmKind::WasmModule
+        };
+        WasmInfo {
+            kind,
+            imports: self.imports,
+            exports: self.exports,
+            dylink: self.dylink,
+            markers,
+            custom_sections: self.custom_sections,
+        }
+    }
 }
 
 /// Inspects a wasm module or component.
@@ -261,137 +311,11 @@ pub fn is_wasm(bytes: &[u8]) -> bool {
 pub fn inspect(bytes: &[u8]) -> Result<WasmInfo, WasmError> {
     let mut parser = Parser::new(0);
     parser.set_features(WasmFeatures::all());
-    let mut component = false;
-    let mut depth = 0usize;
-    let mut section_index = 0usize;
-    let mut imports = Vec::new();
-    let mut exports = Vec::new();
-    let mut dylink = None;
-    let mut custom_sections = Vec::new();
-    let mut markers = Markers::default();
-    let mut local_tags = 0usize;
-    // Function types by type index (`None` for GC types), and by function index.
-    let mut types: Vec<Option<String>> = Vec::new();
-    let mut functions: Vec<Option<String>> = Vec::new();
-
+    let mut inspector = Inspector::default();
     for payload in parser.parse_all(bytes) {
-        let payload = payload?;
-        if let Payload::Version { encoding, .. } = &payload {
-            if depth == 0 {
-                component = *encoding == Encoding::Component;
-            }
-            depth += 1;
-            continue;
-        }
-        if let Payload::End(_) = payload {
-            depth -= 1;
-            continue;
-        }
-        // Items of modules nested in a component are not the component's own.
-        if depth > 1 {
-            continue;
-        }
-        if payload.as_section().is_some() {
-            section_index += 1;
-        }
-        match payload {
-            Payload::TypeSection(reader) => {
-                for group in reader {
-                    for sub in group?.into_types() {
-                        types.push(match &sub.composite_type.inner {
-                            CompositeInnerType::Func(f) => Some(signature(f)),
-                            _ => None,
-                        });
-                    }
-                }
-            }
-            Payload::ImportSection(reader) => {
-                for import in reader.into_imports() {
-                    let import = import?;
-                    let entry = import_of(import.module, import.name, import.ty, &types);
-                    if entry.kind == ItemKind::Func {
-                        functions.push(entry.signature.clone());
-                    }
-                    imports.push(entry);
-                }
-            }
-            Payload::FunctionSection(reader) => {
-                for ty in reader {
-                    functions.push(types.get(ty? as usize).cloned().flatten());
-                }
-            }
-            Payload::ExportSection(reader) => {
-                for export in reader {
-                    let export = export?;
-                    let kind = core_kind(export.kind);
-                    let signature = if kind == ItemKind::Func {
-                        functions.get(export.index as usize).cloned().flatten()
-                    } else {
-                        None
-                    };
-                    exports.push(Export { name: export.name.to_string(), kind, signature });
-                }
-            }
-            Payload::MemorySection(reader) => {
-                for memory in reader {
-                    let memory = memory?;
-                    markers.shared_memory |= memory.shared;
-                    markers.memory64 |= memory.memory64;
-                }
-            }
-            Payload::TagSection(reader) => {
-                for tag in reader {
-                    tag?;
-                    local_tags += 1;
-                }
-            }
-            Payload::ComponentImportSection(reader) => {
-                for import in reader {
-                    let import = import?;
-                    let mut entry = import_of("", import.name.name, TypeRef::Func(0), &[]);
-                    entry.kind = component_ref_kind(import.ty);
-                    imports.push(entry);
-                }
-            }
-            Payload::ComponentExportSection(reader) => {
-                for export in reader {
-                    let export = export?;
-                    exports.push(Export {
-                        name: export.name.name.to_string(),
-                        kind: component_kind(export.kind),
-                        signature: None,
-                    });
-                }
-            }
-            Payload::CustomSection(reader) => {
-                let name = reader.name();
-                let first = section_index == 1;
-                if name == dylink::DYLINK0 && dylink.is_none() {
-                    dylink = Some(Dylink::parse_dylink0(reader.data(), reader.data_offset(), first)?);
-                } else if name == dylink::LEGACY_DYLINK && dylink.is_none() {
-                    dylink = Some(Dylink::parse_legacy(reader.data(), reader.data_offset(), first)?);
-                }
-                custom_sections.push(name.to_string());
-            }
-            _ => {}
-        }
+        inspector.payload(payload?)?;
     }
-
-    set_markers(&mut markers, &imports, &exports, local_tags);
-    let kind = if component {
-        WasmKind::WasmComponent
-    } else if dylink.is_some() {
-        if markers.wasi_preview1 && !imports.iter().any(is_emscripten_only) {
-            WasmKind::WasiSharedObject
-        } else {
-            WasmKind::EmscriptenSideModule
-        }
-    } else if markers.wasi_preview1 {
-        WasmKind::WasiModule
-    } else {
-        WasmKind::WasmModule
-    };
-    Ok(WasmInfo { kind, imports, exports, dylink, markers, custom_sections })
+    Ok(inspector.finish())
 }
 
 /// Whether an import exists only under an Emscripten JavaScript runtime.
@@ -404,49 +328,6 @@ pub fn is_emscripten_only(import: &Import) -> bool {
             || name.starts_with("__syscall_")
             || name.starts_with("__cxa_find_matching_catch_")
             || matches!(name, "getTempRet0" | "setTempRet0" | "saveSetjmp" | "testSetjmp" | "__resumeException"))
-}
-
-fn set_markers(markers: &mut Markers, imports: &[Import], exports: &[Export], local_tags: usize) {
-    let env_funcs = imports.iter().filter(|i| i.module == "env" && i.kind == ItemKind::Func);
-    let mut invoke = false;
-    let mut get_temp_ret = false;
-    for import in env_funcs {
-        let name = import.name.as_str();
-        invoke |= name.starts_with("invoke_");
-        get_temp_ret |= name == "getTempRet0";
-        markers.js_exceptions |= name.starts_with("__cxa_find_matching_catch_") || name == "__resumeException";
-        markers.js_setjmp |=
-            matches!(name, "emscripten_longjmp" | "_emscripten_throw_longjmp" | "saveSetjmp" | "testSetjmp");
-        markers.wasm_setjmp |= matches!(name, "__wasm_setjmp" | "__wasm_setjmp_test" | "__wasm_longjmp");
-        markers.i64_legalized |= name == "setTempRet0" || name.starts_with("legalimport$");
-    }
-    // `invoke_*` wrappers serve both JS exceptions and JS setjmp; alone they mean exceptions.
-    markers.js_exceptions |= invoke && !markers.js_setjmp;
-    markers.i64_legalized |= get_temp_ret && !markers.js_exceptions && !markers.js_setjmp;
-    markers.i64_legalized |= exports.iter().any(|e| e.name.starts_with("orig$"));
-
-    let tag_named = |name: &str| {
-        imports.iter().any(|i| i.kind == ItemKind::Tag && i.name == name)
-            || exports.iter().any(|e| e.kind == ItemKind::Tag && e.name == name)
-    };
-    markers.wasm_exceptions |= tag_named("__cpp_exception");
-    markers.wasm_setjmp |= tag_named("__c_longjmp");
-    // A module that defines tags but neither imports nor exports them by name still throws.
-    markers.wasm_exceptions |= local_tags > 0 && !markers.wasm_setjmp;
-
-    for import in imports {
-        if import.kind == ItemKind::Memory {
-            markers.shared_memory |= import.shared == Some(true);
-            markers.memory64 |= import.memory64 == Some(true);
-        }
-        markers.wasi_preview1 |= import.module == "wasi_snapshot_preview1" || import.module == "wasi_unstable";
-        markers.wasi_preview2 |= import.module.is_empty() && import.name.starts_with("wasi:");
-    }
-    markers.python_entry_points = exports
-        .iter()
-        .filter(|e| e.kind == ItemKind::Func && e.name.starts_with("PyInit_"))
-        .map(|e| e.name.clone())
-        .collect();
 }
 
 #[cfg(test)]
@@ -511,8 +392,8 @@ mod tests {
         assert!(dylink.first_section);
         assert_eq!(info.imports.len(), 4);
         assert_eq!(info.imports[2].module, "GOT.mem");
-        assert_eq!(info.imports[2].kind, ItemKind::Global);
-        assert!(info.markers.js_exceptions);
+        assert_eq!(info.imports[2].item, ImportItem::Global { value: ValueType::I32, mutable: true });
+        assert_eq!(info.markers.exceptions, Some(UnwindStyle::Js));
         assert!(info.markers.shared_memory);
         assert_eq!(info.markers.python_entry_points, ["PyInit__ext"]);
     }

@@ -11,10 +11,66 @@ use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime};
 
 use super::record::{Record, RecordEntry};
-use super::{Binary, BinaryKind, Tag, Wheel, WheelFile, WheelFilename};
+use super::{Binary, BinaryKind, DistInfoError, Tag, Wheel, WheelError, WheelFile, WheelFilename};
 use crate::archive::{self, Archive, Compression, EntryKind, Member};
-use crate::error::{Error, Result};
+use crate::error::Error;
 use crate::wasm::WasmInfo;
+
+/// Why a wheel cannot be rewritten faithfully or safely.
+#[derive(Debug, thiserror::Error)]
+pub enum EditError {
+    /// No `.dist-info` folder.
+    #[error("no .dist-info folder")]
+    NoDistInfo,
+    /// WHEEL is missing or unreadable.
+    #[error("no readable {dist_info}/WHEEL")]
+    NoWheelFile {
+        /// The dist-info folder.
+        dist_info: String,
+    },
+    /// A member name that would land outside site-packages, or is not a path.
+    #[error("member {name:?} {reason}; refusing to rewrite it")]
+    UnsafeName {
+        /// The member.
+        name: String,
+        /// Why it is unsafe.
+        reason: &'static str,
+    },
+    /// A decompression bomb.
+    #[error("member {name} expands {ratio} times, like a decompression bomb; refusing to rewrite it")]
+    Bomb {
+        /// The member.
+        name: String,
+        /// How many times it expands.
+        ratio: u64,
+    },
+    /// A symbolic link.
+    #[error("member {0} is a symbolic link; refusing to rewrite it")]
+    Symlink(String),
+    /// A compression method wasmwheel does not read.
+    #[error("member {name} is compressed with {method}, which wasmwheel cannot read")]
+    Compression {
+        /// The member.
+        name: String,
+        /// The method.
+        method: String,
+    },
+    /// Two members with one name.
+    #[error("member {0} appears twice; refusing to pick one")]
+    Duplicate(String),
+    /// New tags that do not make a filename.
+    #[error("the new tags")]
+    Retag(#[source] super::FilenameError),
+    /// WHEEL cannot be parsed to retag.
+    #[error(transparent)]
+    WheelFile(#[from] DistInfoError),
+    /// The rewritten wheel does not read back (a rewritten module that does not parse).
+    #[error("the rewritten wheel does not read back")]
+    ReadBack(#[source] WheelError),
+    /// The output would replace the input.
+    #[error("the output would replace the input wheel; write to another folder (-w)")]
+    WouldReplaceInput,
+}
 
 /// One file of the wheel being written.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,36 +101,27 @@ impl WheelEdit {
     /// Starts from `wheel`. Refuses what cannot be rewritten faithfully or safely: unsafe or
     /// duplicate member names, members it could not read, symbolic links, decompression bombs,
     /// a missing dist-info or WHEEL.
-    pub fn new(wheel: &Wheel) -> Result<WheelEdit> {
-        let refuse = |message: String| Err(Error::input(&wheel.path, message));
+    pub fn new(wheel: &Wheel) -> Result<WheelEdit, EditError> {
         let Some(dist_info) = wheel.dist_info.clone() else {
-            return refuse("no .dist-info folder".into());
+            return Err(EditError::NoDistInfo);
         };
-        if !matches!(wheel.wheel_file, Some(Ok(_))) {
-            return refuse(format!("no readable {dist_info}/WHEEL"));
+        if wheel.wheel_file.parsed().is_none() {
+            return Err(EditError::NoWheelFile { dist_info });
         }
         let mut files = BTreeMap::new();
         for member in &wheel.archive.members {
+            let name = || member.name.clone();
             if let Some(reason) = archive::unsafe_name_reason(&member.name) {
-                return refuse(format!("member {:?} {reason}; refusing to rewrite it", member.name));
+                return Err(EditError::UnsafeName { name: name(), reason });
             }
             if archive::is_bomb(member) {
-                return refuse(format!(
-                    "member {} expands {} times, like a decompression bomb; refusing to rewrite it",
-                    member.name,
-                    member.size / member.compressed_size.max(1)
-                ));
+                return Err(EditError::Bomb { name: name(), ratio: member.size / member.compressed_size.max(1) });
             }
             match (&member.kind, &member.compression) {
                 (EntryKind::Directory, _) => continue,
-                (EntryKind::Symlink, _) => {
-                    return refuse(format!("member {} is a symbolic link; refusing to rewrite it", member.name));
-                }
+                (EntryKind::Symlink, _) => return Err(EditError::Symlink(name())),
                 (_, Compression::Unsupported(method)) => {
-                    return refuse(format!(
-                        "member {} is compressed with {method}, which wasmwheel cannot read",
-                        member.name
-                    ));
+                    return Err(EditError::Compression { name: name(), method: method.clone() });
                 }
                 _ => {}
             }
@@ -82,8 +129,8 @@ impl WheelEdit {
                 continue;
             }
             let file = File { data: member.data.clone(), executable: member.unix_mode.is_some_and(|m| m & 0o111 != 0) };
-            if files.insert(member.name.clone(), file).is_some() {
-                return refuse(format!("member {} appears twice; refusing to pick one", member.name));
+            if files.insert(name(), file).is_some() {
+                return Err(EditError::Duplicate(name()));
             }
         }
         let known = wheel.binaries.iter().map(|b| (b.path.clone(), b.clone())).collect();
@@ -119,10 +166,9 @@ impl WheelEdit {
     }
 
     /// Changes the wheel's tags: the filename's compressed tag sets and WHEEL's `Tag:` lines.
-    pub fn set_tags(&mut self, filename: WheelFilename) -> Result<()> {
+    pub fn set_tags(&mut self, filename: WheelFilename) -> Result<(), EditError> {
         let wheel_path = format!("{}/WHEEL", self.dist_info);
-        let wheel_file = WheelFile::parse(self.get(&wheel_path).unwrap_or_default())
-            .map_err(|e| Error::input(self.filename.to_string(), e))?;
+        let wheel_file = WheelFile::parse(self.get(&wheel_path).unwrap_or_default())?;
         let tags: Vec<Tag> = filename.tags();
         self.put(&wheel_path, wheel_file.with_tags(&tags).into_bytes());
         self.filename = filename;
@@ -142,13 +188,13 @@ impl WheelEdit {
         let path = format!("{}/RECORD", self.dist_info);
         let mut record =
             Record { entries: self.ordered().iter().map(|(n, f)| RecordEntry::for_data(n, &f.data)).collect() };
-        record.entries.push(RecordEntry { path: path.clone(), hash: String::new(), size: String::new() });
+        record.entries.push(RecordEntry::unhashed(&path));
         (path, record.render())
     }
 
     /// The wheel as it would be written, in memory, for auditing before writing. Only binaries
     /// whose bytes changed are inspected again.
-    pub fn to_wheel(&self) -> Result<Wheel> {
+    pub fn to_wheel(&self) -> Result<Wheel, EditError> {
         let (record_path, record) = self.record();
         let mut members: Vec<Member> =
             self.ordered().into_iter().map(|(name, file)| member(name, file.data.clone())).collect();
@@ -156,10 +202,12 @@ impl WheelEdit {
         let archive = Archive { members };
         let known = self.known.values().cloned().collect();
         Wheel::from_archive_reusing(&self.filename.to_string(), self.filename.clone(), archive, known)
+            .map_err(EditError::ReadBack)
     }
 
-    /// The zip archive of the wheel.
-    pub fn to_bytes(&self) -> Vec<u8> {
+    /// The zip archive of the wheel. Writing to memory fails only if the zip writer does
+    /// (a member too large for zip64, say).
+    pub fn to_bytes(&self) -> zip::result::ZipResult<Vec<u8>> {
         let stamp = timestamp();
         let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
         let options = |executable: bool| {
@@ -176,24 +224,25 @@ impl WheelEdit {
             .map(|(name, file)| (name.as_str(), file.data.as_slice(), file.executable))
             .chain(std::iter::once((record_path.as_str(), record.as_slice(), false)));
         for (name, data, executable) in writes {
-            // Writing to memory cannot fail.
-            zip.start_file(name, options(executable)).expect("zip entry in memory");
-            zip.write_all(data).expect("zip data in memory");
+            zip.start_file(name, options(executable))?;
+            zip.write_all(data)?;
         }
-        zip.finish().expect("zip in memory").into_inner()
+        Ok(zip.finish()?.into_inner())
     }
 
     /// Writes the wheel into `dir` under its filename, atomically; refuses to replace `input`.
-    pub fn write(&self, dir: &Path, input: &Path) -> Result<PathBuf> {
+    pub fn write(&self, dir: &Path, input: &Path) -> Result<PathBuf, Error> {
         let out = dir.join(self.filename.to_string());
         if same_file(&out, input) {
-            return Err(Error::input(
-                out.display(),
-                "the output would replace the input wheel; write to another folder (-w)",
-            ));
+            return Err(Error::Edit { path: out.display().to_string(), source: EditError::WouldReplaceInput });
         }
-        std::fs::create_dir_all(dir).map_err(|e| Error::input(dir.display(), e))?;
-        crate::output::write_atomically(&out, &self.to_bytes()).map_err(|e| Error::input(out.display(), e))?;
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| Error::Io { path, source }
+        };
+        let bytes = self.to_bytes().map_err(|e| Error::Io { path: out.clone(), source: e.into() })?;
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        crate::output::write_atomically(&out, &bytes).map_err(io(&out))?;
         Ok(out)
     }
 }
@@ -255,15 +304,15 @@ mod tests {
             ("pkg/a.py", b"a"),
         ]);
         let edit = WheelEdit::new(&w).unwrap();
-        let out = Wheel::from_bytes("o.whl", "pkg-1.0-py3-none-any.whl", &edit.to_bytes()).unwrap();
+        let out = Wheel::from_bytes("o.whl", "pkg-1.0-py3-none-any.whl", &edit.to_bytes().unwrap()).unwrap();
         let names: Vec<&str> = out.archive.members.iter().map(|m| m.name.as_str()).collect();
         assert_eq!(names, ["pkg/a.py", "zzz/b.py", "pkg-1.0.dist-info/WHEEL", "pkg-1.0.dist-info/RECORD"]);
-        let record = out.record.unwrap().unwrap();
+        let record = out.record.parsed().unwrap();
         assert_eq!(record.entries.len(), 4);
         for m in &out.archive.members[..3] {
             assert_eq!(record.get(&m.name).unwrap().check(&m.data), crate::wheel::record::HashCheck::Match);
         }
-        assert_eq!(edit.to_bytes(), edit.to_bytes(), "deterministic");
+        assert_eq!(edit.to_bytes().unwrap(), edit.to_bytes().unwrap(), "deterministic");
     }
 
     #[test]
@@ -278,7 +327,7 @@ mod tests {
 
     #[test]
     fn refuses_what_it_cannot_rewrite_faithfully() {
-        assert!(WheelEdit::new(&wheel(&[("pkg/a.py", b"a")])).is_err(), "no dist-info");
+        assert!(matches!(WheelEdit::new(&wheel(&[("pkg/a.py", b"a")])), Err(EditError::NoDistInfo)));
         // The zip writer refuses duplicate names: write `pkg/A.py`, then rename it in the bytes.
         let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
         for (name, data) in [("pkg-1.0.dist-info/WHEEL", WHEEL), ("pkg/a.py", b"a"), ("pkg/A.py", b"b")] {
@@ -292,8 +341,8 @@ mod tests {
             }
         }
         let dup = Wheel::from_bytes("t.whl", "pkg-1.0-py3-none-any.whl", &bytes).unwrap();
-        assert!(WheelEdit::new(&dup).unwrap_err().to_string().contains("appears twice"));
+        assert!(matches!(WheelEdit::new(&dup), Err(EditError::Duplicate(name)) if name == "pkg/a.py"));
         let evil = wheel(&[("pkg-1.0.dist-info/WHEEL", WHEEL), ("../evil.py", b"a")]);
-        assert!(WheelEdit::new(&evil).unwrap_err().to_string().contains("climbs out"));
+        assert!(matches!(WheelEdit::new(&evil), Err(EditError::UnsafeName { .. })));
     }
 }

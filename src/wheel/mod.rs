@@ -12,14 +12,14 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use crate::archive::{Archive, EntryKind, Limits};
+use crate::archive::{Archive, ArchiveError, EntryKind, Limits};
 use crate::binary::{self, NativeBinary};
-use crate::error::{Error, Result};
-use crate::wasm::{self, WasmInfo};
+use crate::error::Error;
+use crate::wasm::{self, WasmError, WasmInfo};
 
-pub use filename::{Tag, WheelFilename};
+pub use filename::{FilenameError, Tag, WheelFilename};
 pub use metadata::Metadata;
-pub use record::Record;
+pub use record::{Record, RecordError};
 pub use wheel_file::WheelFile;
 
 /// What a binary member is.
@@ -50,7 +50,7 @@ impl Binary {
     }
 
     /// Inspects `data` if it is a binary; `Ok(None)` if it is not one.
-    pub fn sniff(path: &str, data: &[u8]) -> std::result::Result<Option<Binary>, wasm::WasmError> {
+    pub fn sniff(path: &str, data: &[u8]) -> Result<Option<Binary>, WasmError> {
         let kind = if wasm::is_wasm(data) {
             BinaryKind::Wasm(Box::new(wasm::inspect(data)?))
         } else if let Some(native) = binary::native(data) {
@@ -62,11 +62,88 @@ impl Binary {
     }
 }
 
-/// A parsed dist-info file, or why it could not be parsed; `None` when absent.
-pub type DistInfoFile<T> = Option<std::result::Result<T, String>>;
+/// Why a dist-info file does not parse.
+#[derive(Debug, thiserror::Error)]
+pub enum DistInfoError {
+    /// Not UTF-8.
+    #[error("{file} is not UTF-8")]
+    NotUtf8 {
+        /// `WHEEL` or `METADATA`.
+        file: &'static str,
+        /// Where the bad bytes are.
+        #[source]
+        source: std::str::Utf8Error,
+    },
+    /// RECORD does not parse.
+    #[error(transparent)]
+    Record(#[from] RecordError),
+}
+
+/// A dist-info file of a wheel: absent, present but unreadable, or parsed.
+#[derive(Debug)]
+pub enum DistInfoFile<T> {
+    /// The wheel does not have it.
+    Missing,
+    /// It does not parse.
+    Invalid(DistInfoError),
+    /// Parsed.
+    Parsed(T),
+}
+
+impl<T> DistInfoFile<T> {
+    fn read(bytes: Option<&[u8]>, parse: impl FnOnce(&[u8]) -> Result<T, DistInfoError>) -> DistInfoFile<T> {
+        match bytes.map(parse) {
+            None => DistInfoFile::Missing,
+            Some(Err(e)) => DistInfoFile::Invalid(e),
+            Some(Ok(parsed)) => DistInfoFile::Parsed(parsed),
+        }
+    }
+
+    /// The parsed file, if it parsed.
+    pub fn parsed(&self) -> Option<&T> {
+        match self {
+            DistInfoFile::Parsed(parsed) => Some(parsed),
+            _ => None,
+        }
+    }
+}
+
+/// Why a wheel cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum WheelError {
+    /// The file name is not UTF-8.
+    #[error("the file name is not UTF-8")]
+    FileNameNotUtf8,
+    /// The file name is not a wheel filename.
+    #[error("not a wheel filename")]
+    Filename(#[source] FilenameError),
+    /// The zip archive cannot be read.
+    #[error(transparent)]
+    Archive(#[from] ArchiveError),
+    /// A member starts like wasm but does not parse.
+    #[error("{member}")]
+    Wasm {
+        /// The member.
+        member: String,
+        /// Where and why.
+        #[source]
+        source: WasmError,
+    },
+}
+
+/// Why a bare file is not a binary wasmwheel reads.
+#[derive(Debug, thiserror::Error)]
+pub enum BinaryFileError {
+    /// Starts like wasm but does not parse.
+    #[error(transparent)]
+    Wasm(#[from] WasmError),
+    /// Neither wasm nor native.
+    #[error("neither a wheel nor a wasm, ELF, Mach-O or PE binary")]
+    Unknown,
+}
 
 /// A wheel read into memory.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Wheel {
     /// The path the wheel was read from, as given.
     pub path: String,
@@ -88,27 +165,24 @@ pub struct Wheel {
 
 impl Wheel {
     /// Reads the wheel at `path`.
-    pub fn open(path: &Path) -> Result<Wheel> {
-        let shown = path.display();
-        let bytes = std::fs::read(path).map_err(|e| Error::input(&shown, e))?;
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .ok_or_else(|| Error::input(&shown, "the file name is not UTF-8"))?;
-        Wheel::from_bytes(&shown.to_string(), name, &bytes)
+    pub fn open(path: &Path) -> Result<Wheel, Error> {
+        let shown = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+        let wheel_error = |source| Error::Wheel { path: shown.clone(), source };
+        let name = path.file_name().and_then(|n| n.to_str()).ok_or_else(|| wheel_error(WheelError::FileNameNotUtf8))?;
+        Wheel::from_bytes(&shown, name, &bytes).map_err(wheel_error)
     }
 
-    /// Reads a wheel from memory; `shown` names it in errors, `filename` is its file name.
-    pub fn from_bytes(shown: &str, filename: &str, bytes: &[u8]) -> Result<Wheel> {
-        let parsed: WheelFilename =
-            filename.parse().map_err(|e| Error::input(shown, format!("not a wheel filename: {e}")))?;
-        let archive = Archive::read(bytes, &Limits::default()).map_err(|e| Error::input(shown, e))?;
+    /// Reads a wheel from memory; `shown` names it, `filename` is its file name.
+    pub fn from_bytes(shown: &str, filename: &str, bytes: &[u8]) -> Result<Wheel, WheelError> {
+        let parsed: WheelFilename = filename.parse().map_err(WheelError::Filename)?;
+        let archive = Archive::read(bytes, &Limits::default())?;
         Wheel::from_archive(shown, parsed, archive)
     }
 
     /// A wheel from members already in memory: parses the dist-info files and inspects every
     /// binary.
-    pub fn from_archive(shown: &str, filename: WheelFilename, archive: Archive) -> Result<Wheel> {
+    pub fn from_archive(shown: &str, filename: WheelFilename, archive: Archive) -> Result<Wheel, WheelError> {
         Wheel::from_archive_reusing(shown, filename, archive, Vec::new())
     }
 
@@ -120,15 +194,15 @@ impl Wheel {
         filename: WheelFilename,
         archive: Archive,
         known: Vec<Binary>,
-    ) -> Result<Wheel> {
+    ) -> Result<Wheel, WheelError> {
         let dist_info = find_dist_info(&archive, &filename.dist_info());
         let read = |file: &str| -> Option<&[u8]> {
             let dir = dist_info.as_ref()?;
             archive.get(&format!("{dir}/{file}")).map(|m| m.data.as_slice())
         };
-        let wheel_file = read("WHEEL").map(WheelFile::parse);
-        let metadata = read("METADATA").map(Metadata::parse);
-        let record = read("RECORD").map(Record::parse);
+        let wheel_file = DistInfoFile::read(read("WHEEL"), WheelFile::parse);
+        let metadata = DistInfoFile::read(read("METADATA"), Metadata::parse);
+        let record = DistInfoFile::read(read("RECORD"), |b| Ok(Record::parse(b)?));
         let known: std::collections::HashMap<String, Binary> = known.into_iter().map(|b| (b.path.clone(), b)).collect();
         let binaries = archive
             .members
@@ -136,9 +210,10 @@ impl Wheel {
             .filter(|m| m.kind == EntryKind::File)
             .map(|m| match known.get(&m.name) {
                 Some(binary) => Ok(Some(binary.clone())),
-                None => Binary::sniff(&m.name, &m.data).map_err(|e| Error::input(shown, format!("{}: {e}", m.name))),
+                None => Binary::sniff(&m.name, &m.data)
+                    .map_err(|source| WheelError::Wasm { member: m.name.clone(), source }),
             })
-            .collect::<Result<Vec<_>>>()?
+            .collect::<Result<Vec<_>, WheelError>>()?
             .into_iter()
             .flatten()
             .collect();
@@ -148,6 +223,11 @@ impl Wheel {
     /// Every `python-abi-platform` triple of the filename.
     pub fn tags(&self) -> Vec<Tag> {
         self.filename.tags()
+    }
+
+    /// The bytes of member `name`, if the wheel has it.
+    pub fn member_data(&self, name: &str) -> Option<&[u8]> {
+        self.archive.get(name).map(|m| m.data.as_slice())
     }
 }
 
@@ -169,11 +249,11 @@ fn find_dist_info(archive: &Archive, expected: &str) -> Option<String> {
 }
 
 /// Reads a bare binary file (`.so`, `.wasm`) for `show`.
-pub fn open_binary(path: &Path) -> Result<Binary> {
-    let shown = path.display();
-    let bytes = std::fs::read(path).map_err(|e| Error::input(&shown, e))?;
+pub fn open_binary(path: &Path) -> Result<Binary, Error> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let binary_error = |source| Error::Binary { path: path.display().to_string(), source };
     Binary::sniff(&name, &bytes)
-        .map_err(|e| Error::input(&shown, e))?
-        .ok_or_else(|| Error::input(&shown, "neither a wheel nor a wasm, ELF, Mach-O or PE binary"))
+        .map_err(|e| binary_error(BinaryFileError::Wasm(e)))?
+        .ok_or_else(|| binary_error(BinaryFileError::Unknown))
 }

@@ -1,6 +1,7 @@
 //! `*.dist-info/WHEEL`: Wheel-Version, Root-Is-Purelib and every `Tag:` line.
 
-use super::filename::Tag;
+use super::DistInfoError;
+use super::filename::{FilenameError, Tag};
 use super::headers::Headers;
 
 /// The parsed WHEEL file.
@@ -12,8 +13,8 @@ pub struct WheelFile {
 
 impl WheelFile {
     /// Parses WHEEL bytes; they must be UTF-8.
-    pub fn parse(bytes: &[u8]) -> Result<WheelFile, String> {
-        let text = std::str::from_utf8(bytes).map_err(|e| format!("WHEEL is not UTF-8 ({e})"))?;
+    pub fn parse(bytes: &[u8]) -> Result<WheelFile, DistInfoError> {
+        let text = std::str::from_utf8(bytes).map_err(|source| DistInfoError::NotUtf8 { file: "WHEEL", source })?;
         Ok(WheelFile { headers: Headers::parse(text) })
     }
 
@@ -31,8 +32,8 @@ impl WheelFile {
         }
     }
 
-    /// Every `Tag:` line, parsed; lines that do not parse are returned as errors.
-    pub fn tags(&self) -> Vec<Result<Tag, String>> {
+    /// Every `Tag:` line, parsed.
+    pub fn tags(&self) -> Vec<Result<Tag, FilenameError>> {
         self.headers.get_all("Tag").map(str::parse).collect()
     }
 

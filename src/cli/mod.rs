@@ -1,0 +1,214 @@
+//! Command-line flags: every flag is documented here, in one place. `run.rs` wires each
+//! command to the library; `output.rs` is where they write.
+
+mod output;
+mod run;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use wasmwheel::audit::AuditOptions;
+use wasmwheel::config::Config;
+use wasmwheel::error::UsageError;
+use wasmwheel::platform::PlatformTag;
+use wasmwheel::repair::RepairOptions;
+use wasmwheel::report::Format;
+use wasmwheel::rules::Rule;
+
+pub use run::run;
+
+/// Audit, tag and repair Python wheels built for WebAssembly (Emscripten/Pyodide and WASI).
+///
+/// Exit status: 0 clean, 1 findings, 2 usage or input error.
+/// Settings come from `[tool.wasmwheel]` in the nearest pyproject.toml (see docs/config.md),
+/// then from flags.
+#[derive(Debug, Parser)]
+#[command(name = "wasmwheel", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+    /// Ignore `[tool.wasmwheel]` in pyproject.toml.
+    #[arg(long, global = true)]
+    pub(crate) isolated: bool,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Show what is in wheels or bare .so/.wasm files: tags, binaries, imports, exports,
+    /// dylink.0, build markers.
+    Show {
+        /// Wheels (.whl) or bare wasm/native binaries.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// In text output, list every import and export.
+        #[arg(short, long)]
+        verbose: bool,
+    },
+    /// Audit wheels: on which platforms can every binary load, and why not on the others?
+    /// Exit 1 when any error is found.
+    Audit {
+        /// Wheels to audit (in parallel).
+        #[arg(required = true)]
+        wheels: Vec<PathBuf>,
+        #[command(flatten)]
+        audit: AuditArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Check wheels before upload: everything `audit` reports, plus what PyPI rejects (filename
+    /// against METADATA, platform tags, the zip archive, WHEEL, METADATA, RECORD). Exit 1 when
+    /// any error is found. Source distributions are skipped.
+    Check {
+        /// Files to check (in parallel); `.tar.gz` source distributions are skipped.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        audit: AuditArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Repair wheels: vendor the side modules they NEED into `<dist>.libs/` under hash-mangled
+    /// names, rewrite NEEDED and RUNTIME_PATH, retag canonically, and write the result to
+    /// `-w DIR` only if it passes the audit. For cibuildwheel:
+    /// `repair-wheel-command = "wasmwheel repair -w {dest_dir} {wheel}"`.
+    Repair(RepairArgs),
+    /// Write a copy of a wheel with its tags changed (filename, WHEEL and RECORD), like
+    /// `wheel tags`. Each value is `T.U` (replace), `+T.U` (add); `--platform-tag canonical`
+    /// rewrites `pyodide_*` as `pyemscripten_*`.
+    Tags {
+        /// The wheel.
+        wheel: PathBuf,
+        /// New python tags.
+        #[arg(long, value_name = "TAGS", allow_hyphen_values = true)]
+        python_tag: Option<String>,
+        /// New ABI tags.
+        #[arg(long, value_name = "TAGS", allow_hyphen_values = true)]
+        abi_tag: Option<String>,
+        /// New platform tags, or `canonical`.
+        #[arg(long, value_name = "TAGS", allow_hyphen_values = true)]
+        platform_tag: Option<String>,
+        /// Delete the input wheel once the new one is written.
+        #[arg(long)]
+        remove: bool,
+        /// Folder for the new wheel (default: beside the input).
+        #[arg(short = 'w', long = "wheel-dir", value_name = "DIR")]
+        wheel_dir: Option<PathBuf>,
+    },
+    /// Platform policies: list them, show one, or generate one from a Pyodide release.
+    Policy {
+        /// What to do with them.
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+}
+
+/// Flags of `repair`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct RepairArgs {
+    /// Wheels to repair (in parallel).
+    #[arg(required = true)]
+    wheels: Vec<PathBuf>,
+    /// Folder to write repaired wheels to.
+    #[arg(short = 'w', long = "wheel-dir", value_name = "DIR", default_value = "wheelhouse")]
+    wheel_dir: PathBuf,
+    /// Folder to find NEEDED libraries in; repeatable, searched in order, then
+    /// WASMWHEEL_LIBRARY_PATH (`:`-separated).
+    #[arg(short = 'L', long = "lib-dir", value_name = "DIR")]
+    lib_dirs: Vec<PathBuf>,
+    /// Tag for this platform instead of the wheel's own (an error if the binaries cannot
+    /// satisfy it).
+    #[arg(long = "plat", value_name = "TAG")]
+    platform: Option<PlatformTag>,
+    /// Leave NEEDED libraries matching this glob alone; repeatable.
+    #[arg(long = "exclude", value_name = "GLOB")]
+    exclude: Vec<String>,
+    /// Drop debug information and name sections from every wasm module.
+    #[arg(long)]
+    strip: bool,
+    /// Ignore a rule when auditing the repaired wheel; repeatable.
+    #[arg(long = "ignore", value_name = "RULE")]
+    ignore: Vec<Rule>,
+    /// Also load this policy file; repeatable.
+    #[arg(long = "policy", value_name = "FILE")]
+    policies: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+impl RepairArgs {
+    fn options(&self, config: &Config) -> Result<RepairOptions, UsageError> {
+        let mut lib_dirs = self.lib_dirs.clone();
+        lib_dirs.extend(config.lib_dirs.iter().cloned());
+        if let Some(paths) = std::env::var_os("WASMWHEEL_LIBRARY_PATH") {
+            lib_dirs.extend(std::env::split_paths(&paths).filter(|p| !p.as_os_str().is_empty()));
+        }
+        let mut globs = globset::GlobSetBuilder::new();
+        for pattern in &self.exclude {
+            let glob =
+                globset::Glob::new(pattern).map_err(|source| UsageError::Glob { pattern: pattern.clone(), source })?;
+            globs.add(glob);
+        }
+        let exclude = globs.build().map_err(|source| UsageError::Glob { pattern: self.exclude.join(", "), source })?;
+        let platform = self.platform.clone().or_else(|| config.plat.clone());
+        let ignore = self.ignore.iter().chain(&config.ignore).copied().collect();
+        Ok(RepairOptions { lib_dirs, platform, exclude, strip: self.strip, ignore })
+    }
+}
+
+/// Flags shared by the commands that audit.
+#[derive(Debug, clap::Args)]
+pub(crate) struct AuditArgs {
+    /// Verify against this platform tag instead of the wheel's own platform tags.
+    #[arg(long = "plat", value_name = "TAG")]
+    platform: Option<PlatformTag>,
+    /// Ignore a rule (by id, see spec/rules.md); repeatable.
+    #[arg(long = "ignore", value_name = "RULE")]
+    ignore: Vec<Rule>,
+    /// Also load this policy file (a custom Pyodide build, another runtime); repeatable.
+    #[arg(long = "policy", value_name = "FILE")]
+    policies: Vec<PathBuf>,
+}
+
+impl AuditArgs {
+    fn options(&self, config: &Config) -> AuditOptions {
+        let ignore = self.ignore.iter().chain(&config.ignore).copied().collect();
+        AuditOptions { platform: self.platform.clone(), ignore }
+    }
+}
+
+/// What `policy` does.
+#[derive(Debug, Subcommand)]
+pub(crate) enum PolicyCommand {
+    /// List the known platforms.
+    List {
+        /// Also load these policy files (JSON, optionally gzip-compressed).
+        #[arg(long = "policy", value_name = "FILE")]
+        policies: Vec<PathBuf>,
+    },
+    /// Print one policy as JSON.
+    Show {
+        /// A policy name (`pyemscripten_2026_0`) or platform tag.
+        name: String,
+        /// Also load these policy files.
+        #[arg(long = "policy", value_name = "FILE")]
+        policies: Vec<PathBuf>,
+    },
+    /// Generate policies from releases: Pyodide distribution folders or npm tarballs
+    /// (`npm pack pyodide@314.0.7`) for Emscripten, a componentize-py wheel for WASI.
+    Import {
+        /// Pyodide folders, `pyodide-<version>.tgz` files, or `componentize_py-*.whl`.
+        #[arg(required = true)]
+        releases: Vec<PathBuf>,
+        /// Folder to write `<name>.json.gz` policy files to.
+        #[arg(short = 'o', long, default_value = ".")]
+        out_dir: PathBuf,
+    },
+}

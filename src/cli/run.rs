@@ -1,0 +1,217 @@
+//! The wiring from each command to the library, and the exit status it ends with.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use rayon::prelude::*;
+
+use super::output::{self, emit};
+use super::{AuditArgs, Cli, Command, PolicyCommand, RepairArgs};
+use wasmwheel::Error;
+use wasmwheel::audit::AuditOptions;
+use wasmwheel::config::Config;
+use wasmwheel::error::UsageError;
+use wasmwheel::policy::{self, PolicySet};
+use wasmwheel::repair::Repair;
+use wasmwheel::report::json::InputError;
+use wasmwheel::report::{self, ExitStatus, Format, WheelReport};
+use wasmwheel::tags::{Outcome, TagChange};
+use wasmwheel::wheel::Wheel;
+
+/// Runs the parsed command line and returns the exit status.
+pub fn run(cli: Cli) -> ExitCode {
+    let status = config(cli.isolated).and_then(|config| dispatch(cli.command, &config)).unwrap_or_else(|e| {
+        output::error(&e);
+        ExitStatus::Error
+    });
+    ExitCode::from(status.code())
+}
+
+/// The project configuration, unless `--isolated`.
+fn config(isolated: bool) -> Result<Config, Error> {
+    if isolated {
+        return Ok(Config::default());
+    }
+    let cwd = std::env::current_dir().map_err(|source| Error::Io { path: ".".into(), source })?;
+    Config::discover(&cwd)
+}
+
+fn dispatch(command: Command, config: &Config) -> Result<ExitStatus, Error> {
+    match command {
+        Command::Show { files, format, verbose } => show(&files, format, verbose),
+        Command::Audit { wheels, audit: args, format } => {
+            audit(&wheels, &args, format, wasmwheel::audit::audit, config)
+        }
+        Command::Check { files, audit: args, format } => {
+            let (sdists, wheels): (Vec<PathBuf>, Vec<PathBuf>) =
+                files.into_iter().partition(|f| f.to_string_lossy().ends_with(".tar.gz"));
+            for sdist in &sdists {
+                output::note(format_args!(
+                    "skipping {}: a source distribution (wasmwheel checks wheels)",
+                    sdist.display()
+                ));
+            }
+            audit(&wheels, &args, format, wasmwheel::check::check, config)
+        }
+        Command::Repair(args) => repair(&args, config),
+        Command::Tags { wheel, python_tag, abi_tag, platform_tag, remove, wheel_dir } => {
+            let change = TagChange { python: python_tag, abi: abi_tag, platform: platform_tag };
+            let outcome = wasmwheel::tags::tags(&wheel, &change, wheel_dir.as_deref(), remove)?;
+            emit(|out| match outcome {
+                Outcome::Unchanged => writeln!(out, "{}: tags unchanged, nothing written", wheel.display()),
+                Outcome::Written(path) => writeln!(out, "{}", path.display()),
+            })?;
+            Ok(ExitStatus::Clean)
+        }
+        Command::Policy { command } => policy(command, config),
+    }
+}
+
+/// The user's policy files and the project's.
+fn load_policies(flags: &[PathBuf], config: &Config) -> Result<PolicySet, Error> {
+    let all: Vec<&PathBuf> = config.policies.iter().chain(flags).collect();
+    PolicySet::load(&all)
+}
+
+/// Runs `work` on every input in parallel, in input order, with a progress bar on stderr when
+/// there are many inputs and stderr is a terminal.
+fn each<T: Sync, R: Send>(inputs: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    use std::io::IsTerminal;
+    let bar = (inputs.len() > 4 && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(inputs.len() as u64);
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} wheels {elapsed}") {
+            bar.set_style(style);
+        }
+        bar
+    });
+    let results = inputs
+        .par_iter()
+        .map(|input| {
+            let result = work(input);
+            if let Some(bar) = &bar {
+                bar.inc(1);
+            }
+            result
+        })
+        .collect();
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    results
+}
+
+/// Splits per-file results into reports and errors, keeping input order.
+fn partition<T>(results: Vec<Result<T, Error>>) -> (Vec<T>, Vec<InputError>) {
+    let mut ok = Vec::new();
+    let mut errors = Vec::new();
+    for r in results {
+        match r {
+            Ok(v) => ok.push(v),
+            Err(e) => errors.push(output::input_error(&e)),
+        }
+    }
+    (ok, errors)
+}
+
+/// A text rendering of one report.
+type TextRender = fn(&mut dyn std::io::Write, &WheelReport) -> std::io::Result<()>;
+
+/// Writes reports in `format`, input errors on stderr, and returns the exit status.
+fn finish(
+    reports: &[WheelReport],
+    errors: &[InputError],
+    format: Format,
+    text: TextRender,
+) -> Result<ExitStatus, Error> {
+    emit(|out| match format {
+        Format::Json => report::json::render(out, "wheels", reports, errors),
+        Format::Github => report::github::render(out, reports, errors),
+        Format::Text => reports.iter().try_for_each(|r| text(out, r)),
+    })?;
+    output::input_errors(errors);
+    Ok(ExitStatus::of(!errors.is_empty(), reports.iter().any(WheelReport::has_errors)))
+}
+
+fn show(files: &[PathBuf], format: Format, verbose: bool) -> Result<ExitStatus, Error> {
+    let results = each(files, |f| wasmwheel::show::show(f));
+    let (reports, errors) = partition(results);
+    let text: TextRender = if verbose { report::text::show_verbose } else { report::text::show_brief };
+    finish(&reports, &errors, format, text)
+}
+
+/// The analysis `audit` or `check` runs on each wheel.
+type Analysis = fn(&Wheel, &PolicySet, &AuditOptions) -> wasmwheel::audit::Audit;
+
+fn audit(
+    wheels: &[PathBuf],
+    args: &AuditArgs,
+    format: Format,
+    analysis: Analysis,
+    config: &Config,
+) -> Result<ExitStatus, Error> {
+    let policies = load_policies(&args.policies, config)?;
+    let options = args.options(config);
+    let results = each(wheels, |path| {
+        let wheel = Wheel::open(path)?;
+        Ok(WheelReport::audited(&wheel, analysis(&wheel, &policies, &options)))
+    });
+    let (reports, errors) = partition(results);
+    finish(&reports, &errors, format, report::text::audit)
+}
+
+fn repair(args: &RepairArgs, config: &Config) -> Result<ExitStatus, Error> {
+    let policies = load_policies(&args.policies, config)?;
+    let options = args.options(config)?;
+    let results = each(&args.wheels, |w| wasmwheel::repair::repair(w, &args.wheel_dir, &policies, &options));
+    let (repairs, errors) = partition(results);
+    emit(|out| match args.format {
+        Format::Json => report::json::render(out, "repairs", &repairs, &errors),
+        Format::Github => report::github::render_repairs(out, &repairs, &errors),
+        Format::Text => repairs.iter().try_for_each(|r| report::text::repair(out, r)),
+    })?;
+    output::input_errors(&errors);
+    Ok(ExitStatus::of(!errors.is_empty(), repairs.iter().any(Repair::failed)))
+}
+
+fn policy(command: PolicyCommand, config: &Config) -> Result<ExitStatus, Error> {
+    match command {
+        PolicyCommand::List { policies } => {
+            let set = load_policies(&policies, config)?;
+            emit(|out| report::text::policies(out, set.all()))?;
+        }
+        PolicyCommand::Show { name, policies } => {
+            let set = load_policies(&policies, config)?;
+            let found = set.by_name(&name).ok_or(UsageError::NoPolicy(name))?;
+            emit(|out| {
+                serde_json::to_writer_pretty(&mut *out, &found.policy)?;
+                writeln!(out)
+            })?;
+        }
+        PolicyCommand::Import { releases, out_dir } => {
+            let imported: Vec<Result<_, Error>> = releases.par_iter().map(|r| policy::import::import(r)).collect();
+            // Write nothing unless every release imported.
+            let imported = imported.into_iter().collect::<Result<Vec<_>, Error>>()?;
+            let mut written = Vec::new();
+            for p in &imported {
+                written.push((policy::import::write(p, &out_dir)?, p));
+            }
+            emit(|out| {
+                for (path, p) in &written {
+                    let tags: Vec<&str> = p.platform_tags.iter().map(|t| t.as_str()).collect();
+                    writeln!(
+                        out,
+                        "{}: {} ({} {}, Python {}, {} symbols)",
+                        path.display(),
+                        tags.join(", "),
+                        p.source.runtime,
+                        p.source.version,
+                        p.python,
+                        p.symbols.len()
+                    )?;
+                }
+                Ok(())
+            })?;
+        }
+    }
+    Ok(ExitStatus::Clean)
+}
