@@ -6,6 +6,7 @@ mod common;
 use common::*;
 
 #[test]
+#[ignore = "needs Node and the Pyodide releases (testdata/fetch.sh)"]
 fn audit_verdicts_match_real_pyodide() {
     let wheels = [
         ("fxclean", "fxclean-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl", "7"),
@@ -44,8 +45,8 @@ fn audit_verdicts_match_real_pyodide() {
             .collect()
     });
     let mut disagreements = Vec::new();
+    assert_eq!(results.len(), cases.len(), "every case ran");
     for ((package, _, value, abi, compatible), result) in cases.iter().zip(results) {
-        let Some(result) = result else { return };
         let loads = result.as_deref() == Ok(*value);
         if loads != *compatible {
             disagreements

@@ -25,9 +25,10 @@ fn unresolved<'a>(report: &'a Value, platform: &str) -> Vec<&'a str> {
 }
 
 #[test]
+#[ignore = "needs the PyPI wheels (testdata/fetch.sh)"]
 fn real_2026_0_wheels_load_only_on_2026_0_and_say_why_not_elsewhere() {
     for (rel, missing_on_2025) in [(MSGSPEC, "PyLong_GetSign"), (JITER, "PyUnicodeWriter_Create"), (PYDANTIC, "")] {
-        let Some(wheel) = cached(rel) else { return };
+        let wheel = cached(rel);
         let (code, report) = audit(&[wheel.to_str().unwrap()]);
         assert_eq!(code, 0, "{rel}: {report:#}");
         assert_eq!(compatible(&report), ["pyemscripten_2026_0_wasm32"], "{rel}");
@@ -46,8 +47,9 @@ fn real_2026_0_wheels_load_only_on_2026_0_and_say_why_not_elsewhere() {
 }
 
 #[test]
+#[ignore = "needs the PyPI wheels (testdata/fetch.sh)"]
 fn msgspec_retagged_for_2025_0_names_missing_symbols_and_python_mismatch() {
-    let Some(wheel) = cached(MSGSPEC) else { return };
+    let wheel = cached(MSGSPEC);
     let dir = tempfile::tempdir().unwrap();
     let retagged =
         derive_wheel(&wheel, dir.path(), "msgspec-0.22.0-cp313-cp313-pyodide_2025_0_wasm32.whl", |name, data| {
@@ -146,8 +148,9 @@ fn plat_ignore_and_unknown_platforms() {
 }
 
 #[test]
+#[ignore = "needs the PyPI wheels (testdata/fetch.sh)"]
 fn abi3_wheels_may_import_only_the_limited_api() {
-    let Some(wheel) = cached(MSGSPEC) else { return };
+    let wheel = cached(MSGSPEC);
     let dir = tempfile::tempdir().unwrap();
     let abi3 =
         derive_wheel(&wheel, dir.path(), "msgspec-0.22.0-cp312-abi3-pyemscripten_2026_0_wasm32.whl", |name, data| {
@@ -159,7 +162,10 @@ fn abi3_wheels_may_import_only_the_limited_api() {
     assert_eq!(bad.len(), 1);
     let message = bad[0]["message"].as_str().unwrap();
     assert!(message.contains("PyLong_GetSign (not in the limited API)"), "{message}");
-    // The clean fixture is abi3 too, and uses only the limited API.
+}
+
+#[test]
+fn an_abi3_fixture_that_uses_only_the_limited_api_passes() {
     let clean = fixture("fxclean-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl");
     let (_, report) = audit(&[clean.to_str().unwrap()]);
     assert!(findings(&report, "abi3-non-limited-symbol").is_empty());

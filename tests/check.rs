@@ -39,9 +39,9 @@ fn each_fixture_fails_with_its_rule_and_the_clean_one_passes() {
         covered.push(rule);
     }
     covered.sort();
-    let mut expected: Vec<String> = index_rules().into_iter().filter(|r| r != "filename-unsafe").collect();
+    let mut expected: Vec<String> = index_rules();
     expected.sort();
-    assert_eq!(covered, expected, "one fixture per index rule (filename-unsafe is made at run time)");
+    assert_eq!(covered, expected, "one fixture per index rule");
 }
 
 #[test]
@@ -49,9 +49,11 @@ fn control_characters_in_the_file_name() {
     let dir = tempfile::tempdir().unwrap();
     let odd = dir.path().join("fx\u{7}clean-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl");
     std::fs::copy(testdata("check/clean/fxclean-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl"), &odd).unwrap();
-    let (code, report) = check(&odd);
-    assert_eq!(code, 1);
-    assert_eq!(findings(&report, "filename-unsafe").len(), 1);
+    let out = wasmwheel(["check", odd.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "refused by the filename parser");
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("not a wheel filename") && err.contains("is not a distribution name"), "{err}");
 }
 
 #[test]
@@ -72,6 +74,7 @@ fn legacy_tag_fails_until_retagged() {
 }
 
 #[test]
+#[ignore = "needs the PyPI wheels (testdata/fetch.sh)"]
 fn wheels_pypi_accepted_pass() {
     for rel in [
         "pypi/msgspec-0.22.0-cp314-cp314-pyemscripten_2026_0_wasm32.whl",
@@ -80,7 +83,7 @@ fn wheels_pypi_accepted_pass() {
         "pypi/MarkupSafe-3.0.2-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
         "pypi/itkwasm_compress_stringify_wasi-3.5.0-py3-none-any.whl",
     ] {
-        let Some(wheel) = cached(rel) else { return };
+        let wheel = cached(rel);
         let (code, report) = check(&wheel);
         assert_eq!(code, 0, "{rel}: {report:#}");
     }

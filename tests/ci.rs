@@ -68,17 +68,28 @@ fn github_format_annotates_each_finding() {
     assert_eq!(lines.len(), findings);
 }
 
-#[test]
-fn progress_shows_on_a_terminal_only() {
+/// `audit` over every fixture wheel.
+fn audit_all_fixtures() -> (Vec<String>, Vec<String>) {
     let wheels: Vec<String> =
         std::fs::read_dir(testdata("wheels")).unwrap().map(|e| e.unwrap().path().display().to_string()).collect();
     let mut args = vec!["audit".to_string()];
     args.extend(wheels.iter().cloned());
+    (wheels, args)
+}
+
+#[test]
+fn no_progress_when_stderr_is_not_a_terminal() {
+    let (_, args) = audit_all_fixtures();
     let piped = wasmwheel(&args);
     assert!(stderr(&piped).is_empty(), "no progress when stderr is not a terminal: {}", stderr(&piped));
+}
 
+#[test]
+#[ignore = "needs script (util-linux) for a terminal"]
+fn progress_shows_on_a_terminal() {
+    let (wheels, args) = audit_all_fixtures();
     // `script` gives the command a terminal.
-    let Some(script) = tool("script") else { return };
+    let script = tool("script");
     let command = format!("{} {} >/dev/null", env!("CARGO_BIN_EXE_wasmwheel"), args.join(" "));
     let out = Command::new(script).args(["-qec", &command, "/dev/null"]).output().unwrap();
     let shown = String::from_utf8_lossy(&out.stdout);

@@ -48,8 +48,9 @@ fn an_emscripten_module_fails_in_a_wasi_wheel() {
 }
 
 #[test]
+#[ignore = "needs the PyPI wheels (testdata/fetch.sh)"]
 fn itkwasm_is_a_pure_wheel_of_wasi_programs_and_passes() {
-    let Some(wheel) = cached("pypi/itkwasm_compress_stringify_wasi-3.5.0-py3-none-any.whl") else { return };
+    let wheel = cached("pypi/itkwasm_compress_stringify_wasi-3.5.0-py3-none-any.whl");
     let (code, report) = wasmwheel_json(["check", "--format", "json", wheel.to_str().unwrap()]);
     assert_eq!(code, 0, "{report:#}");
     let w = &report["wheels"][0];

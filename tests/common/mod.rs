@@ -22,34 +22,20 @@ pub fn cache_dir() -> PathBuf {
     std::env::var_os("WASMWHEEL_CACHE").map(PathBuf::from).unwrap_or_else(|| testdata("cache"))
 }
 
-/// A file from the cache, or `None` (with a note on stderr) when the cache lacks it.
-///
-/// With `WASMWHEEL_REQUIRE_CACHE=1` (set by `.ci/run`), a missing file fails the test instead,
-/// so CI can never pass by skipping.
-pub fn cached(rel: &str) -> Option<PathBuf> {
+/// A file from the cache. Tests that call this are `#[ignore = "needs ..."]`: plain
+/// `cargo test` reports them ignored, and CI runs them (`--include-ignored`), where a missing
+/// file fails them.
+pub fn cached(rel: &str) -> PathBuf {
     let path = cache_dir().join(rel);
-    if path.exists() {
-        return Some(path);
-    }
-    let hint = "run testdata/fetch.sh to download it";
-    if std::env::var_os("WASMWHEEL_REQUIRE_CACHE").is_some() {
-        panic!("{} is missing from the cache; {hint}", path.display());
-    }
-    eprintln!("SKIPPED: {} is not in the cache; {hint}", path.display());
-    None
+    assert!(path.exists(), "{} is missing from the cache: run testdata/fetch.sh", path.display());
+    path
 }
 
-/// A program on PATH, or `None` (with a note) when absent; required under `.ci/run`.
-pub fn tool(name: &str) -> Option<PathBuf> {
-    let found = std::env::var_os("PATH")
-        .and_then(|paths| std::env::split_paths(&paths).map(|d| d.join(name)).find(|p| p.is_file()));
-    if found.is_none() {
-        if std::env::var_os("WASMWHEEL_REQUIRE_CACHE").is_some() {
-            panic!("{name} is not installed; .ci/run installs it");
-        }
-        eprintln!("SKIPPED: {name} is not installed");
-    }
-    found
+/// A program on PATH. Tests that call this are `#[ignore = "needs ..."]`, as for [`cached`].
+pub fn tool(name: &str) -> PathBuf {
+    std::env::var_os("PATH")
+        .and_then(|paths| std::env::split_paths(&paths).map(|d| d.join(name)).find(|p| p.is_file()))
+        .unwrap_or_else(|| panic!("{name} is not installed; scripts/test.sh installs it"))
 }
 
 /// Runs `wasmwheel` with `args`.
@@ -127,17 +113,17 @@ pub fn compatible(report: &serde_json::Value) -> Vec<String> {
 pub const ABIS: [(&str, &str); 3] = [("2024_0", "0.27.7"), ("2025_0", "0.29.3"), ("2026_0", "314.0.7")];
 
 /// Installs `wheels` into the real Pyodide of `abi` under Node and evaluates `code`: the repr
-/// of its value, or the error. `None` when Node or the Pyodide cache is missing.
-pub fn pyodide_run(abi: &str, wheels: &[&Path], code: &str) -> Option<Result<String, String>> {
-    let node = tool("node")?;
-    let dir = cached(&format!("node/{abi}"))?;
+/// of its value, or the error. Needs Node and the Pyodide cache (see [`cached`]).
+pub fn pyodide_run(abi: &str, wheels: &[&Path], code: &str) -> Result<String, String> {
+    let node = tool("node");
+    let dir = cached(&format!("node/{abi}"));
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pyodide/import.js");
     let out = Command::new(node).arg(script).arg(dir).arg(code).args(wheels).output().expect("run node");
     let stdout = String::from_utf8_lossy(&out.stdout);
     if out.status.success() {
-        Some(Ok(stdout.lines().last().unwrap_or_default().to_string()))
+        Ok(stdout.lines().last().unwrap_or_default().to_string())
     } else {
-        Some(Err(format!("{}{}", stdout, stderr(&out)).trim().to_string()))
+        Err(format!("{}{}", stdout, stderr(&out)).trim().to_string())
     }
 }
 
