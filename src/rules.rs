@@ -79,6 +79,14 @@ rules! {
     PythonVersionMismatch = "python-version-mismatch", Error;
     /// METADATA's Requires-Python excludes the platform's Python.
     RequiresPythonExcludes = "requires-python-excludes", Error;
+    // The wheel against a platform's installers.
+    /// Modules or binaries under `<name>.data/purelib|platlib/`, which the platform's
+    /// installers leave where Python imports nothing from.
+    DataSchemeUnimportable = "data-scheme-unimportable", Error;
+    /// Files under `<name>.data/` that an installer of the platform never installs.
+    DataSchemeNotInstalled = "data-scheme-not-installed", Warning;
+    /// An installer of a declared platform that refuses every platform tag of the wheel.
+    InstallerRefusesTag = "installer-refuses-tag", Warning;
     // Binaries on their own.
     /// `dylink.0` is not the first section.
     DylinkNotFirst = "dylink-not-first", Error;

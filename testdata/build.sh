@@ -89,6 +89,13 @@ wheel fxwasiemsc 1.0 cp314-cp314-pyemscripten_2026_0_wasm32 "$(init fxwasiemsc _
 wheel fxemscwasi 1.0 cp312-abi3-wasi_0_0_0_wasm32 "$(init fxemscwasi _cpp)" "fxemscwasi/_cpp.abi3.so=$tmp/cppjs.so"
 # A WASI extension that NEEDs a WASI library it does not ship.
 wheel fxwasiuse 1.0 cp314-cp314-wasi_0_0_0_wasm32 "$(init fxwasiuse _wasiuse)" "fxwasiuse/_wasiuse.cpython-314-wasm32-wasi.so=$tmp/wasiuse.so"
+# The package and its extension under <name>.data/platlib/, where pip installs them and
+# Pyodide's installers do not; with a console script, a header and a data file.
+wheel fxdata 1.0 cp312-abi3-pyemscripten_2024_0_wasm32 "$(init fxdata-1.0.data/platlib/fxdata _clean)" \
+  "fxdata-1.0.data/platlib/fxdata/_clean.abi3.so=$tmp/clean.so" \
+  "fxdata-1.0.data/scripts/fxdata-run:=#!python"$'\n'"import fxdata; print(fxdata.value())"$'\n' \
+  "fxdata-1.0.data/headers/fxdata.h:=int fxdata_value(void);"$'\n' \
+  "fxdata-1.0.data/data/share/fxdata/notes.txt:=notes"$'\n'
 # A pure wheel.
 wheel fxpure 1.0 py3-none-any --purelib "fxpure/__init__.py:=value = 1"$'\n'
 

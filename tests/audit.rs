@@ -189,13 +189,56 @@ fn many_wheels_in_one_run_keep_their_order() {
 fn text_output_and_exit_codes() {
     let clean = fixture("fxclean-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl");
     let out = wasmwheel(["audit", clean.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.status.code(), Some(0), "a warning is not a failure");
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.starts_with("fxclean-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl: OK\n"), "{text}");
+    assert!(text.starts_with("fxclean-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl: OK, 1 warning\n"), "{text}");
+    assert!(text.contains("warning[installer-refuses-tag]"), "micropip 0.9 refuses pyemscripten tags: {text}");
+    // Tagged for 2026_0, whose micropip takes PEP 783 tags: nothing to say.
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(
+        wasmwheel([
+            "tags",
+            "--platform-tag",
+            "pyemscripten_2026_0_wasm32",
+            "-w",
+            dir.path().to_str().unwrap(),
+            clean.to_str().unwrap()
+        ])
+        .status
+        .code(),
+        Some(0)
+    );
+    let retagged = dir.path().join("fxclean-1.0-cp312-abi3-pyemscripten_2026_0_wasm32.whl");
+    let text = String::from_utf8(wasmwheel(["audit", retagged.to_str().unwrap()]).stdout).unwrap();
+    assert!(text.starts_with("fxclean-1.0-cp312-abi3-pyemscripten_2026_0_wasm32.whl: OK\n"), "{text}");
     let pkg = fixture("fxpkg-1.0-cp314-cp314-pyemscripten_2026_0_wasm32.whl");
     let out = wasmwheel(["audit", pkg.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8(out.stdout).unwrap().contains("error[needed-library-missing]"));
     let missing = wasmwheel(["audit", "missing.whl", clean.to_str().unwrap()]);
     assert_eq!(missing.status.code(), Some(2), "an unreadable input wins over findings");
+}
+
+#[test]
+fn a_package_under_data_platlib_loads_nowhere_and_says_why() {
+    let wheel = fixture("fxdata-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl");
+    let (code, report) = audit(&[wheel.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(compatible(&report).is_empty(), "{report:#}");
+    for verdict in report["wheels"][0]["platforms"].as_array().unwrap() {
+        let rules: Vec<&str> =
+            verdict["reasons"].as_array().unwrap().iter().map(|r| r["rule"].as_str().unwrap()).collect();
+        assert!(rules.contains(&"data-scheme-unimportable"), "{verdict:#}");
+    }
+    let unimportable = findings(&report, "data-scheme-unimportable");
+    assert_eq!(unimportable.len(), 1, "reported for the declared platform");
+    assert_eq!(unimportable[0]["path"], "fxdata-1.0.data/platlib/");
+    let message = unimportable[0]["message"].as_str().unwrap();
+    assert!(message.contains("fxdata/_clean.abi3.so") && message.contains("micropip 0.9.0"), "{message}");
+    // Scripts and headers land nowhere; data files only where micropip 0.9 leaves them.
+    let not_installed: Vec<&str> =
+        findings(&report, "data-scheme-not-installed").iter().map(|f| f["path"].as_str().unwrap()).collect();
+    assert_eq!(not_installed, ["fxdata-1.0.data/data/", "fxdata-1.0.data/headers/", "fxdata-1.0.data/scripts/"]);
+    let data = findings(&report, "data-scheme-not-installed")[0]["message"].as_str().unwrap();
+    assert!(data.contains("micropip 0.9.0") && !data.contains("loadPackage"), "{data}");
 }

@@ -21,6 +21,9 @@ fn regenerating_from_the_releases_gives_the_committed_policies() {
     let dir = tempfile::tempdir().unwrap();
     let mut args = vec!["policy".to_string(), "import".into(), "-o".into(), dir.path().display().to_string()];
     args.extend(tarballs.iter().map(|(_, t)| t.display().to_string()));
+    for micropip in ["0.9.0", "0.11.0", "0.11.1"] {
+        args.push(cached(&format!("pypi/micropip-{micropip}-py3-none-any.whl")).display().to_string());
+    }
     args.push(componentize.display().to_string());
     let out = wasmwheel(&args);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));

@@ -314,3 +314,50 @@ fn a_stripped_module_still_loads() {
     let repaired = output(&report);
     assert_eq!(pyodide_run("2025_0", &[&repaired], "import fxdebug; fxdebug.value()").as_deref(), Ok("7"));
 }
+
+#[test]
+fn repair_moves_purelib_and_platlib_to_the_root_and_keeps_the_rest() {
+    let out = tempfile::tempdir().unwrap();
+    let input = fixture("fxdata-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl");
+    let (code, report) = repair(out.path(), &[input.to_str().unwrap()]);
+    assert_eq!(code, 0, "{report:#}");
+    let r = &report["repairs"][0];
+    let moved: Vec<(&str, &str)> = r["moved"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["from"].as_str().unwrap(), m["to"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        moved,
+        [
+            ("fxdata-1.0.data/platlib/fxdata/__init__.py", "fxdata/__init__.py"),
+            ("fxdata-1.0.data/platlib/fxdata/_clean.abi3.so", "fxdata/_clean.abi3.so")
+        ]
+    );
+    assert_eq!(r["kept_data"].as_array().unwrap().len(), 3, "scripts, headers and data stay: {r:#}");
+    let repaired = output(&report);
+    let (code, audit) = wasmwheel_json(["audit", "--format", "json", repaired.to_str().unwrap()]);
+    assert_eq!(code, 0, "{audit:#}");
+    assert_eq!(compatible(&audit).len(), 3);
+    let (code, checked) = wasmwheel_json(["check", "--format", "json", repaired.to_str().unwrap()]);
+    assert_eq!(code, 0, "RECORD follows the move: {checked:#}");
+}
+
+#[test]
+fn a_move_onto_a_member_the_wheel_has_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = fixture("fxdata-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl");
+    let clash = derive_wheel(&input, dir.path(), input.file_name().unwrap().to_str().unwrap(), |name, data| {
+        Some((name.replace("fxdata-1.0.data/headers/fxdata.h", "fxdata/__init__.py"), data))
+    });
+    let out = dir.path().join("out");
+    let result = wasmwheel(["repair", "-w", out.to_str().unwrap(), clash.to_str().unwrap()]);
+    assert_eq!(result.status.code(), Some(2));
+    let err = stderr(&result);
+    assert!(
+        err.contains("moving fxdata-1.0.data/platlib/fxdata/__init__.py to fxdata/__init__.py would replace"),
+        "{err}"
+    );
+    assert!(!out.exists(), "nothing written");
+}

@@ -1,14 +1,16 @@
 //! The checks of a wheel against one platform, each a small named function: the wheel's
-//! Python (tags, Requires-Python), then each side module's file name, unwinding style,
+//! Python (tags, Requires-Python) and what the platform's installers do with its `.data`
+//! folder, then each side module's file name, unwinding style,
 //! bigint, memory, dynamic-linking section, NEEDED libraries, function types and symbols.
 //! [`Context::evaluate`] runs them all.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use super::python::{self, ExtensionSuffix};
 use super::resolve::{self, Layout};
 use super::{limited_api, name_list};
-use crate::policy::{LoadedPolicy, PolicyFamily, PolicySet};
+use crate::archive::EntryKind;
+use crate::policy::{DataScheme, Installer, LoadedPolicy, PolicyFamily, PolicySet};
 use crate::rules::{Finding, Rule};
 use crate::wasm::WasmInfo;
 use crate::wheel::{Tag, Wheel};
@@ -36,11 +38,11 @@ pub(super) struct SideModule<'a> {
 }
 
 /// A check of the whole wheel against a platform.
-type WheelCheck = fn(&Context<'_>, &LoadedPolicy) -> Option<Finding>;
+type WheelCheck = fn(&Context<'_>, &LoadedPolicy) -> Vec<Finding>;
 /// A check of one side module against a platform.
 type ModuleCheck = fn(&Context<'_>, &SideModule<'_>, &LoadedPolicy) -> Vec<Finding>;
 
-const WHEEL_CHECKS: [WheelCheck; 2] = [python_tags, requires_python];
+const WHEEL_CHECKS: [WheelCheck; 3] = [python_tags, requires_python, data_schemes];
 const MODULE_CHECKS: [ModuleCheck; 10] = [
     extension_python,
     exception_handling,
@@ -64,22 +66,85 @@ fn platform(policy: &LoadedPolicy) -> &str {
     policy.canonical_tag().as_str()
 }
 
-fn python_tags(cx: &Context<'_>, policy: &LoadedPolicy) -> Option<Finding> {
+fn python_tags(cx: &Context<'_>, policy: &LoadedPolicy) -> Vec<Finding> {
     let python = policy.python();
-    (!cx.tags.iter().any(|t| python::tag_fits(t, python))).then(|| {
-        let needed = python::describe_needed(cx.tags);
-        let message = format!("its tags need Python {needed}; {} has Python {python}", platform(policy));
-        Finding::new(Rule::PythonVersionMismatch, None, message)
-    })
+    if cx.tags.iter().any(|t| python::tag_fits(t, python)) {
+        return Vec::new();
+    }
+    let needed = python::describe_needed(cx.tags);
+    let message = format!("its tags need Python {needed}; {} has Python {python}", platform(policy));
+    vec![Finding::new(Rule::PythonVersionMismatch, None, message)]
 }
 
-fn requires_python(cx: &Context<'_>, policy: &LoadedPolicy) -> Option<Finding> {
-    let spec = cx.wheel.metadata.parsed()?.requires_python()?.ok()?;
+fn requires_python(cx: &Context<'_>, policy: &LoadedPolicy) -> Vec<Finding> {
+    let Some(Ok(spec)) = cx.wheel.metadata.parsed().and_then(|m| m.requires_python()) else { return Vec::new() };
     let version = policy.policy.python.version();
-    (!spec.contains(version)).then(|| {
-        let message = format!("Requires-Python `{spec}` excludes {}'s Python {version}", platform(policy));
-        Finding::new(Rule::RequiresPythonExcludes, None, message)
-    })
+    if spec.contains(version) {
+        return Vec::new();
+    }
+    let message = format!("Requires-Python `{spec}` excludes {}'s Python {version}", platform(policy));
+    vec![Finding::new(Rule::RequiresPythonExcludes, None, message)]
+}
+
+/// Whether a member is something Python imports or loads: a module, bytecode, a binary.
+fn is_code(cx: &Context<'_>, member: &str) -> bool {
+    [".py", ".pyc", ".so"].iter().any(|ext| member.ends_with(ext)) || cx.wheel.binaries.iter().any(|b| b.path == member)
+}
+
+/// Members under `<name>.data/<scheme>/` that some installer of the platform leaves where
+/// pip would not: an error for modules and binaries of `purelib`/`platlib`, a warning for the
+/// rest.
+fn data_schemes(cx: &Context<'_>, policy: &LoadedPolicy) -> Vec<Finding> {
+    let installers = &policy.policy.installers;
+    let mut findings = Vec::new();
+    for ((dir, scheme), members) in data_dir_members(cx.wheel) {
+        let skipping: Vec<String> =
+            installers.iter().filter(|i| !i.installs.contains(&scheme)).map(Installer::describe).collect();
+        if skipping.is_empty() {
+            continue;
+        }
+        let folder = format!("{dir}/{}/", scheme.as_str());
+        let relative: Vec<String> = members.iter().map(|m| m[folder.len()..].to_string()).collect();
+        let who = skipping.join(" and ");
+        let code = members.iter().any(|m| is_code(cx, m));
+        let finding = if scheme.is_library() && code {
+            Finding::new(
+                Rule::DataSchemeUnimportable,
+                Some(&folder),
+                format!(
+                    "holds {}; {who} leave it in site-packages/{folder}, where Python imports nothing from: move it to the wheel's root (wasmwheel repair does)",
+                    name_list(&relative, 6)
+                ),
+            )
+        } else {
+            Finding::new(
+                Rule::DataSchemeNotInstalled,
+                Some(&folder),
+                format!(
+                    "holds {} that {who} never install{}",
+                    name_list(&relative, 6),
+                    if skipping.len() == 1 { "s" } else { "" }
+                ),
+            )
+        };
+        findings.push(finding);
+    }
+    findings
+}
+
+/// The files of each `<name>.data/<scheme>/` folder, by folder and scheme.
+fn data_dir_members(wheel: &Wheel) -> BTreeMap<(String, DataScheme), Vec<String>> {
+    let mut out: BTreeMap<(String, DataScheme), Vec<String>> = BTreeMap::new();
+    for member in wheel.archive.members.iter().filter(|m| m.kind == EntryKind::File) {
+        let mut parts = member.name.splitn(3, '/');
+        if let (Some(dir), Some(scheme), Some(_)) = (parts.next(), parts.next(), parts.next())
+            && dir.ends_with(".data")
+            && let Some(scheme) = DataScheme::from_folder(scheme)
+        {
+            out.entry((dir.to_string(), scheme)).or_default().push(member.name.clone());
+        }
+    }
+    out
 }
 
 fn extension_python(_: &Context<'_>, module: &SideModule<'_>, policy: &LoadedPolicy) -> Vec<Finding> {
@@ -210,7 +275,7 @@ impl Context<'_> {
     /// Why the wheel cannot load on `policy` (empty if it can), and each side module's
     /// unresolved imports there.
     pub fn evaluate(&self, policy: &LoadedPolicy) -> Evaluation {
-        let mut reasons: Vec<Finding> = WHEEL_CHECKS.iter().filter_map(|check| check(self, policy)).collect();
+        let mut reasons: Vec<Finding> = WHEEL_CHECKS.iter().flat_map(|check| check(self, policy)).collect();
         let mut unresolved = Vec::new();
         let side_modules = self.wheel.binaries.iter().filter_map(|b| {
             let info = b.wasm().filter(|i| i.dylink.is_some())?;
@@ -269,7 +334,8 @@ impl Context<'_> {
     }
 }
 
-/// The rule ids of `reasons`, sorted and without repeats.
-pub(super) fn rule_ids(reasons: &[Finding]) -> Vec<String> {
-    reasons.iter().map(|r| r.rule.id().to_string()).collect::<BTreeSet<_>>().into_iter().collect()
+/// The rule ids of the errors among `reasons`, sorted and without repeats.
+pub(super) fn error_rule_ids(reasons: &[Finding]) -> Vec<String> {
+    let errors = reasons.iter().filter(|r| r.severity == crate::rules::Severity::Error);
+    errors.map(|r| r.rule.id().to_string()).collect::<BTreeSet<_>>().into_iter().collect()
 }

@@ -164,6 +164,7 @@ fn declared_tag_findings(
         ));
         return findings;
     };
+    findings.extend(refusing_installers(context.wheel, policy));
     // Warnings stand even on a compatible platform; errors make it incompatible. Blocking
     // binary findings are reported once, without a platform.
     findings.extend(verdict.reasons.iter().filter(|r| !binaries::blocks_loading(r.rule)).cloned());
@@ -174,11 +175,40 @@ fn declared_tag_findings(
     let compatible: Vec<&str> = platforms.iter().filter(|v| v.compatible).map(|v| v.platform.as_str()).collect();
     let message = format!(
         "tagged {tag}, but its binaries cannot load there ({}); compatible platforms: {}",
-        name_list(&checks::rule_ids(&verdict.reasons), 8),
+        name_list(&checks::error_rule_ids(&verdict.reasons), 8),
         if compatible.is_empty() { "none".to_string() } else { compatible.join(", ") }
     );
     findings.push(Finding::new(Rule::PlatformTagIncompatible, None, message).on(policy.canonical_tag()));
     findings
+}
+
+/// The installers of `policy` that check tags and accept none of the wheel's.
+fn refusing_installers(wheel: &Wheel, policy: &LoadedPolicy) -> Vec<Finding> {
+    let tags = wheel.filename.platform_tags();
+    let refusing = policy.policy.installers.iter().filter_map(|installer| {
+        let accepted = installer.platform_tags.as_ref()?;
+        (!tags.iter().any(|t| accepted.contains(t))).then_some((installer, accepted))
+    });
+    refusing
+        .map(|(installer, accepted)| {
+            let accepted: Vec<&str> = accepted.iter().map(PlatformTag::as_str).collect();
+            let mut others: Vec<String> =
+                policy.policy.installers.iter().filter(|i| i.platform_tags.is_none()).map(|i| i.name.clone()).collect();
+            others.dedup();
+            let message = format!(
+                "{} refuses this wheel: it installs wheels tagged {}, not {}{}",
+                installer.describe(),
+                accepted.join(" or "),
+                tags.iter().map(PlatformTag::as_str).collect::<Vec<_>>().join("."),
+                if others.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {} loads it regardless of tags", others.join(" and "))
+                }
+            );
+            Finding::new(Rule::InstallerRefusesTag, None, message).on(policy.canonical_tag())
+        })
+        .collect()
 }
 
 /// What can be said of a wheel without any platform policy: whether it installs safely, and

@@ -188,9 +188,8 @@ fn policy(command: PolicyCommand, config: &Config) -> Result<ExitStatus, Error> 
             })?;
         }
         PolicyCommand::Import { releases, out_dir } => {
-            let imported: Vec<Result<_, Error>> = releases.par_iter().map(|r| policy::import::import(r)).collect();
             // Write nothing unless every release imported.
-            let imported = imported.into_iter().collect::<Result<Vec<_>, Error>>()?;
+            let imported = policy::import::import(&releases)?;
             let mut written = Vec::new();
             for p in &imported {
                 written.push((policy::import::write(p, &out_dir)?, p));

@@ -120,5 +120,6 @@ pub(super) fn import(path: &Path) -> Result<Policy, ImportError> {
         shared_library_packages: Vec::new(),
         symbols: symbols.into_iter().collect(),
         signatures,
+        installers: Vec::new(),
     })
 }

@@ -1,17 +1,22 @@
 //! `wasmwheel policy import`: policies generated from real releases, and written to
 //! `spec/policies/`.
 //!
-//! A Pyodide release (folder or npm tarball) gives an Emscripten policy (`pyodide.rs`);
-//! a componentize-py wheel gives a WASI policy (`componentize.rs`): the CPython it
-//! bundles is what a WASI extension module links against.
+//! A Pyodide release (folder or npm tarball) gives an Emscripten policy (`pyodide.rs`), with
+//! the micropip wheel its lock pins given beside it (how it installs wheels,
+//! `installers.rs`); a componentize-py wheel gives a WASI policy (`componentize.rs`): the
+//! CPython it bundles is what a WASI extension module links against.
 
 use std::io::Write;
+
+use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
 use super::Policy;
+use super::installers::Micropip;
+use crate::archive::ArchiveError;
 use crate::error::Error;
 use crate::wasm::WasmError;
-use crate::wheel::WheelError;
+use crate::wheel::{WheelError, WheelFilename};
 
 /// Why a release cannot give a policy.
 #[derive(Debug, thiserror::Error)]
@@ -55,23 +60,54 @@ pub enum ReleaseError {
     /// A wheel that does not read.
     #[error(transparent)]
     Wheel(#[from] WheelError),
-    /// A wheel that is not componentize-py.
-    #[error("not a componentize-py wheel (the only wheel policy import reads)")]
+    /// A wheel that is not componentize-py or micropip.
+    #[error("not a componentize-py or micropip wheel (the only wheels policy import reads)")]
     NotComponentize,
+    /// A zip inside the release (`python_stdlib.zip`, a micropip wheel) that does not read.
+    #[error("a zip archive inside it")]
+    Stdlib(#[source] ArchiveError),
+    /// A micropip whose way of installing wasmwheel cannot tell.
+    #[error("micropip {0}: its wheelinfo.py neither awaits Pyodide's install nor extracts wheels itself")]
+    Micropip(String),
+    /// The release pins a micropip that was not given.
+    #[error(
+        "its lock pins micropip {0}: give that wheel too (pip download --no-deps --only-binary=:all: --python-version 3.14 micropip=={0})"
+    )]
+    MicropipMissing(String),
 }
 
-/// Generates the policy of the release at `path`: a Pyodide folder or `pyodide-*.tgz`, or a
-/// componentize-py wheel.
-pub fn import(path: &Path) -> Result<Policy, Error> {
-    let result = if path.extension().is_some_and(|e| e == "whl") {
-        super::componentize::import(path)
-    } else {
-        super::pyodide::import(path)
-    };
-    result.map_err(|e| match e {
-        ImportError::Io(source) => Error::Io { path: path.to_path_buf(), source },
-        ImportError::Release(source) => Error::Release { path: path.display().to_string(), source },
-    })
+/// Generates the policies of the releases among `paths`: Pyodide folders or `pyodide-*.tgz`
+/// (each with the `micropip-*.whl` its lock pins, also among `paths`), and componentize-py
+/// wheels.
+pub fn import(paths: &[PathBuf]) -> Result<Vec<Policy>, Error> {
+    let mut micropips = Vec::new();
+    let mut releases = Vec::new();
+    for path in paths {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        match name.parse::<WheelFilename>() {
+            Ok(filename) if filename.name.as_str() == "micropip" => {
+                let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.clone(), source })?;
+                let micropip = Micropip::read(filename.version.as_str(), &bytes)
+                    .map_err(|source| Error::Release { path: path.display().to_string(), source })?;
+                micropips.push(micropip);
+            }
+            _ => releases.push(path),
+        }
+    }
+    releases
+        .into_par_iter()
+        .map(|path| {
+            let result = if path.extension().is_some_and(|e| e == "whl") {
+                super::componentize::import(path)
+            } else {
+                super::pyodide::import(path, &micropips)
+            };
+            result.map_err(|e| match e {
+                ImportError::Io(source) => Error::Io { path: path.clone(), source },
+                ImportError::Release(source) => Error::Release { path: path.display().to_string(), source },
+            })
+        })
+        .collect()
 }
 
 /// A failure while importing: reading the release, or what it holds.

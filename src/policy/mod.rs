@@ -4,6 +4,7 @@
 
 mod componentize;
 pub mod import;
+pub mod installers;
 pub mod loader;
 mod pyodide;
 
@@ -34,6 +35,72 @@ pub struct Source {
     pub file: String,
     /// sha256 of that file, hex.
     pub sha256: String,
+}
+
+/// A scheme of a wheel's `<name>.data/` folder: where pip would install what it holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DataScheme {
+    /// Pure modules: site-packages.
+    Purelib,
+    /// Platform modules: site-packages.
+    Platlib,
+    /// Console scripts: the interpreter's `bin`.
+    Scripts,
+    /// C headers: the interpreter's `include`.
+    Headers,
+    /// Anything: the interpreter's prefix.
+    Data,
+}
+
+impl DataScheme {
+    /// Every scheme.
+    pub const ALL: [DataScheme; 5] =
+        [DataScheme::Purelib, DataScheme::Platlib, DataScheme::Scripts, DataScheme::Headers, DataScheme::Data];
+
+    /// The folder name inside `<name>.data/`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DataScheme::Purelib => "purelib",
+            DataScheme::Platlib => "platlib",
+            DataScheme::Scripts => "scripts",
+            DataScheme::Headers => "headers",
+            DataScheme::Data => "data",
+        }
+    }
+
+    /// The scheme a `<name>.data/` subfolder names.
+    pub fn from_folder(name: &str) -> Option<DataScheme> {
+        DataScheme::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
+    /// Whether the scheme holds importable modules (pip puts it in site-packages).
+    pub fn is_library(self) -> bool {
+        matches!(self, DataScheme::Purelib | DataScheme::Platlib)
+    }
+}
+
+/// One way a platform installs wheels, and what it does with `<name>.data/`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Installer {
+    /// `pyodide.loadPackage` or `micropip`.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+    /// The schemes it installs where pip would. What it does not install stays in
+    /// site-packages under `<name>.data/<scheme>/`, where Python imports nothing from.
+    pub installs: Vec<DataScheme>,
+    /// The platform tags it accepts a wheel for; absent when it does not look at tags.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform_tags: Option<Vec<PlatformTag>>,
+}
+
+impl Installer {
+    /// `micropip 0.11.1`, for messages.
+    pub fn describe(&self) -> String {
+        format!("{} {}", self.name, self.version)
+    }
 }
 
 /// `exceptions` and `setjmp` in policy files: `"js"`, `"wasm"`, or `"none"` for a platform
@@ -105,6 +172,10 @@ pub struct Policy {
     /// The type of every function the main module exports: a side module that imports one
     /// with another type fails to link.
     pub signatures: BTreeMap<String, Signature>,
+    /// How the platform installs wheels, each way it has. Empty: as pip does (the WASI
+    /// toolchains take a site-packages that pip made).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub installers: Vec<Installer>,
 }
 
 /// The family of a policy.

@@ -14,7 +14,8 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::import::{ImportError, ReleaseError};
-use super::{Loader, POLICY_VERSION, Policy, PolicyFamily, Source};
+use super::installers::{self, Micropip};
+use super::{Installer, Loader, POLICY_VERSION, Policy, PolicyFamily, Source};
 use crate::hash::sha256_hex;
 use crate::platform::{Abi, PlatformTag};
 use crate::wasm::{self, UnwindStyle};
@@ -26,6 +27,7 @@ pub(super) struct Release {
     package_json: Option<Vec<u8>>,
     main_module: Option<Vec<u8>>,
     loader_js: Option<Vec<u8>>,
+    stdlib: Option<Vec<u8>>,
 }
 
 impl Release {
@@ -36,6 +38,7 @@ impl Release {
             "package.json" => &mut self.package_json,
             "pyodide.asm.wasm" => &mut self.main_module,
             "pyodide.asm.js" | "pyodide.asm.mjs" => &mut self.loader_js,
+            "python_stdlib.zip" => &mut self.stdlib,
             _ => return Ok(()),
         };
         *slot = Some(data()?);
@@ -51,7 +54,15 @@ pub(super) fn read_release(path: &Path) -> Result<(Release, Source), ImportError
     let mut release = Release::default();
     let sha256;
     if path.is_dir() {
-        for name in ["pyodide-lock.json", "package.json", "pyodide.asm.wasm", "pyodide.asm.js", "pyodide.asm.mjs"] {
+        let names = [
+            "pyodide-lock.json",
+            "package.json",
+            "pyodide.asm.wasm",
+            "pyodide.asm.js",
+            "pyodide.asm.mjs",
+            "python_stdlib.zip",
+        ];
+        for name in names {
             let file = path.join(name);
             if file.is_file() {
                 release.offer(name, || std::fs::read(&file))?;
@@ -127,6 +138,7 @@ struct ReleaseInfo {
     emscripten: pep440_rs::Version,
     version: String,
     shared_library_packages: Vec<String>,
+    micropip: Option<String>,
 }
 
 impl ReleaseInfo {
@@ -175,12 +187,35 @@ impl ReleaseInfo {
             .map(|(name, _)| name.clone())
             .collect();
         shared_library_packages.sort();
-        Ok(ReleaseInfo { abi, python, emscripten, version, shared_library_packages })
+        let micropip = json_str(&lock, &["packages", "micropip", "version"]).map(str::to_string);
+        Ok(ReleaseInfo { abi, python, emscripten, version, shared_library_packages, micropip })
     }
 }
 
-/// Generates the policy of the Pyodide release at `path` (a folder or an npm `.tgz`).
-pub(super) fn import(path: &Path) -> Result<Policy, ImportError> {
+/// How the release installs wheels: `pyodide.loadPackage`, and the micropip its lock pins
+/// (one of `micropips`); `emscripten` is the release's own platform tag.
+fn installers(
+    release: &Release,
+    info: &ReleaseInfo,
+    micropips: &[Micropip],
+    emscripten: &PlatformTag,
+) -> Result<Vec<Installer>, ReleaseError> {
+    let stdlib = release.stdlib.as_deref().ok_or(ReleaseError::Missing("python_stdlib.zip"))?;
+    let load_package = installers::load_package(&info.version, stdlib)?;
+    let mut out = vec![load_package.clone()];
+    if let Some(version) = &info.micropip {
+        let micropip = micropips
+            .iter()
+            .find(|m| m.version == *version)
+            .ok_or_else(|| ReleaseError::MicropipMissing(version.clone()))?;
+        out.push(micropip.installer(&load_package, info.abi, emscripten));
+    }
+    Ok(out)
+}
+
+/// Generates the policy of the Pyodide release at `path` (a folder or an npm `.tgz`);
+/// `micropips` are the micropip wheels given with it.
+pub(super) fn import(path: &Path, micropips: &[Micropip]) -> Result<Policy, ImportError> {
     let (release, mut source) = read_release(path)?;
     let info = ReleaseInfo::read(&release)?;
     source.version = info.version.clone();
@@ -202,11 +237,10 @@ pub(super) fn import(path: &Path) -> Result<Policy, ImportError> {
     if info.version.starts_with("0.") {
         platform_tags.push(tag(format!("pyodide_{}_wasm32", info.abi))?);
     }
-    let release = info.emscripten.release();
-    platform_tags.push(tag(format!(
-        "emscripten_{}_wasm32",
-        release.iter().map(ToString::to_string).collect::<Vec<_>>().join("_")
-    ))?);
+    let numbers = info.emscripten.release().iter().map(ToString::to_string).collect::<Vec<_>>().join("_");
+    let emscripten_tag = tag(format!("emscripten_{numbers}_wasm32"))?;
+    platform_tags.push(emscripten_tag.clone());
+    let installers = installers(&release, &info, micropips, &emscripten_tag)?;
 
     let unwinding = |wasm_style: bool| Some(if wasm_style { UnwindStyle::Wasm } else { UnwindStyle::Js });
     Ok(Policy {
@@ -234,6 +268,7 @@ pub(super) fn import(path: &Path) -> Result<Policy, ImportError> {
         shared_library_packages: info.shared_library_packages,
         symbols: symbols.into_iter().collect(),
         signatures: main_info.exports.iter().filter_map(|e| Some((e.name.clone(), e.signature.clone()?))).collect(),
+        installers,
     })
 }
 

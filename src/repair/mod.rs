@@ -2,6 +2,7 @@
 //! names, rewrite NEEDED and RUNTIME_PATH so every Pyodide loader finds them, retag with the
 //! canonical platform tag, and write a deterministic wheel, only if it then passes the audit.
 
+pub mod layout;
 pub mod vendor;
 
 use std::collections::{BTreeMap, HashSet};
@@ -20,6 +21,7 @@ use crate::wasm::rewrite::{self, Edit, is_debug_section};
 use crate::wasm::{WasmError, WasmKind};
 use crate::wheel::edit::{EditError, WheelEdit};
 use crate::wheel::{FilenameError, Tag, Wheel};
+use layout::Moved;
 use vendor::{Module, Vendor};
 
 /// What the user asked of a repair.
@@ -143,6 +145,10 @@ pub struct Repair {
     pub vendored: Vec<Vendored>,
     /// Modules rewritten.
     pub rewritten: Vec<Rewritten>,
+    /// Members moved from `<name>.data/purelib/` or `platlib/` to the root.
+    pub moved: Vec<Moved>,
+    /// Members of `<name>.data/scripts/`, `headers/` and `data/`, kept as they are.
+    pub kept_data: Vec<String>,
     /// The `python-abi-platform` tags before.
     pub tags_before: Vec<Tag>,
     /// And after.
@@ -182,6 +188,8 @@ fn target_tags(wheel: &Wheel, policies: &PolicySet, options: &RepairOptions) -> 
 struct Changes {
     vendored: Vec<Vendored>,
     rewritten: Vec<Rewritten>,
+    moved: Vec<Moved>,
+    kept_data: Vec<String>,
 }
 
 /// Repairs the wheel at `path` into `out_dir`.
@@ -201,6 +209,8 @@ pub fn repair(path: &Path, out_dir: &Path, policies: &PolicySet, options: &Repai
         output,
         vendored: changes.vendored,
         rewritten: changes.rewritten,
+        moved: changes.moved,
+        kept_data: changes.kept_data,
         tags_before: wheel.tags(),
         tags_after: result.tags(),
         compatible_platforms: verdict.compatible_platforms,
@@ -217,14 +227,19 @@ fn repaired(wheel: &Wheel, policies: &PolicySet, options: &RepairOptions) -> Res
         return Err(RepairError::NativeTarget(names.join(", ")));
     }
     let mut edit = WheelEdit::new(wheel)?;
-    // Every side module of the wheel, by where it is installed, and its member path.
+    let mut changes = Changes::default();
+    (changes.moved, changes.kept_data) = layout::flatten_data(&mut edit)?;
+    let now = layout::new_paths(&changes.moved);
+    let current = |member: &str| now.get(member).map_or(member, String::as_str).to_string();
+    // Every side module of the wheel, by where it is installed, and its member path now.
     let mut members: BTreeMap<String, String> = BTreeMap::new();
     let mut modules = BTreeMap::new();
     for binary in &wheel.binaries {
         let (Some(info), Some(installed)) = (binary.wasm(), resolve::installed_path(&binary.path)) else { continue };
         if info.dylink.is_some() {
-            let data = edit.get(&binary.path).unwrap_or_default().to_vec();
-            members.insert(installed.clone(), binary.path.clone());
+            let member = current(&binary.path);
+            let data = edit.get(&member).unwrap_or_default().to_vec();
+            members.insert(installed.clone(), member);
             modules.insert(installed, Module { data, info: info.clone(), source: None });
         }
     }
@@ -237,14 +252,14 @@ fn repaired(wheel: &Wheel, policies: &PolicySet, options: &RepairOptions) -> Res
     let mut vendor = Vendor::new(modules, &libs_dir, &options.lib_dirs, loaders, &keep);
     vendor.resolve()?;
 
-    let mut changes = Changes::default();
     for (installed, module) in &vendor.modules {
         let member = members.get(installed).cloned().unwrap_or_else(|| installed.clone());
         let links = links(installed, module, &vendor.dependencies[installed], &libs_dir, family);
         apply(&mut edit, &mut changes, &member, module, links, options.strip)?;
     }
     if options.strip {
-        strip_other_modules(wheel, &mut edit, &members, &mut changes.rewritten)?;
+        let others = wheel.binaries.iter().filter_map(|b| Some((current(&b.path), b.wasm()?)));
+        strip_other_modules(others, &mut edit, &members, &mut changes.rewritten)?;
     }
     let filename = wheel.filename.with_platform_tags(tags).map_err(RepairError::Tags)?;
     if filename != wheel.filename {
@@ -329,27 +344,27 @@ fn apply(
     Ok(())
 }
 
-/// `--strip` on the wasm modules that are not side modules (commands, plain modules).
-fn strip_other_modules(
-    wheel: &Wheel,
+/// `--strip` on the wasm modules (member path, inspection) that are not side modules
+/// (commands, plain modules).
+fn strip_other_modules<'a>(
+    modules: impl Iterator<Item = (String, &'a crate::wasm::WasmInfo)>,
     edit: &mut WheelEdit,
     side_modules: &BTreeMap<String, String>,
     rewritten: &mut Vec<Rewritten>,
 ) -> Result<(), RepairError> {
     let side: HashSet<&String> = side_modules.values().collect();
-    for binary in &wheel.binaries {
-        let Some(info) = binary.wasm() else { continue };
+    for (path, info) in modules {
         let has_debug = info.custom_sections.iter().any(|s| is_debug_section(s));
-        if side.contains(&binary.path) || info.kind == WasmKind::WasmComponent || !has_debug {
+        if side.contains(&path) || info.kind == WasmKind::WasmComponent || !has_debug {
             continue;
         }
-        let data = edit.get(&binary.path).unwrap_or_default();
+        let data = edit.get(&path).unwrap_or_default();
         let stripped = rewrite::rewrite(data, &Edit { strip: true, ..Edit::default() })
-            .map_err(|source| RepairError::Rewrite { member: binary.path.clone(), source })?;
-        edit.put(&binary.path, stripped);
+            .map_err(|source| RepairError::Rewrite { member: path.clone(), source })?;
+        edit.put(&path, stripped);
         // Not a side module: no NEEDED or RUNTIME_PATH to report.
         rewritten.push(Rewritten {
-            path: binary.path.clone(),
+            path,
             needed: Vec::new(),
             runtime_paths: Vec::new(),
             converted_legacy_dylink: false,

@@ -151,7 +151,8 @@ pub fn audit(out: &mut dyn Write, report: &WheelReport) -> io::Result<()> {
         let compatible = report.compatible_platforms.as_deref().unwrap_or_default();
         writeln!(out, "  compatible: {}", platform_list(compatible))?;
         for verdict in platforms.iter().filter(|v| !v.compatible) {
-            let mut rules: Vec<&str> = verdict.reasons.iter().map(|r| r.rule.id()).collect();
+            let errors = verdict.reasons.iter().filter(|r| r.severity == crate::rules::Severity::Error);
+            let mut rules: Vec<&str> = errors.map(|r| r.rule.id()).collect();
             rules.sort();
             rules.dedup();
             writeln!(out, "  not {}: {}", verdict.platform, rules.join(", "))?;
@@ -178,6 +179,17 @@ pub fn repair(out: &mut dyn Write, r: &crate::repair::Repair) -> io::Result<()> 
     }
     for v in &r.vendored {
         writeln!(out, "  vendored {} from {} as {}", v.library, v.source, v.path)?;
+    }
+    let mut moved_from: BTreeMap<&str, usize> = BTreeMap::new();
+    for m in &r.moved {
+        let folder = m.from.len() - m.to.len();
+        *moved_from.entry(&m.from[..folder]).or_default() += 1;
+    }
+    for (folder, n) in moved_from {
+        writeln!(out, "  moved {} from {folder} to the root, where Pyodide imports them", count(n, "member"))?;
+    }
+    if !r.kept_data.is_empty() {
+        writeln!(out, "  kept {}", crate::audit::name_list(&r.kept_data, 6))?;
     }
     for w in &r.rewritten {
         let mut what = vec![format!("NEEDED {}", list_or_none(&w.needed))];

@@ -67,6 +67,14 @@ pub enum EditError {
     /// The rewritten wheel does not read back (a rewritten module that does not parse).
     #[error("the rewritten wheel does not read back")]
     ReadBack(#[source] WheelError),
+    /// A member moved onto one that exists.
+    #[error("moving {from} to {to} would replace a member the wheel already has")]
+    MoveConflict {
+        /// The member moved.
+        from: String,
+        /// Where to.
+        to: String,
+    },
     /// The output would replace the input.
     #[error("the output would replace the input wheel; write to another folder (-w)")]
     WouldReplaceInput,
@@ -158,6 +166,21 @@ impl WheelEdit {
     pub fn put_inspected(&mut self, name: &str, data: Vec<u8>, info: WasmInfo) {
         self.put(name, data);
         self.known.insert(name.to_string(), Binary { path: name.to_string(), kind: BinaryKind::Wasm(Box::new(info)) });
+    }
+
+    /// Moves member `from` to `to`, with its inspection; refuses to replace a member.
+    pub fn rename(&mut self, from: &str, to: &str) -> Result<(), EditError> {
+        if self.files.contains_key(to) {
+            return Err(EditError::MoveConflict { from: from.to_string(), to: to.to_string() });
+        }
+        if let Some(file) = self.files.remove(from) {
+            self.files.insert(to.to_string(), file);
+        }
+        if let Some(mut binary) = self.known.remove(from) {
+            binary.path = to.to_string();
+            self.known.insert(to.to_string(), binary);
+        }
+        Ok(())
     }
 
     /// The dist-info folder.

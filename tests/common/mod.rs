@@ -112,13 +112,54 @@ pub fn compatible(report: &serde_json::Value) -> Vec<String> {
 /// The Pyodide ABIs the tests load wheels into, with their npm release.
 pub const ABIS: [(&str, &str); 3] = [("2024_0", "0.27.7"), ("2025_0", "0.29.3"), ("2026_0", "314.0.7")];
 
-/// Installs `wheels` into the real Pyodide of `abi` under Node and evaluates `code`: the repr
-/// of its value, or the error. Needs Node and the Pyodide cache (see [`cached`]).
+/// How a wheel gets into Pyodide.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Installer {
+    /// `pyodide.loadPackage("file://...")`.
+    LoadPackage,
+    /// `micropip.install("emfs:...")`, with the micropip the release's lock pins (from PyPI).
+    Micropip,
+}
+
+pub use Installer::*;
+
+/// Both installers.
+pub const INSTALLERS: [Installer; 2] = [LoadPackage, Micropip];
+
+/// The `import.js` installer argument: for micropip, the wheels of the micropip the release
+/// of `abi` pins, and what it needs.
+fn installer_arg(abi: &str, installer: Installer) -> String {
+    let wheels: &[&str] = match (installer, abi) {
+        (LoadPackage, _) => return "loadPackage".into(),
+        (Micropip, "2024_0") => &["packaging-24.2", "micropip-0.9.0"],
+        (Micropip, "2025_0") => &["micropip-0.11.0"],
+        (Micropip, _) => &["micropip-0.11.1"],
+    };
+    let paths: Vec<String> =
+        wheels.iter().map(|w| cached(&format!("pypi/{w}-py3-none-any.whl")).display().to_string()).collect();
+    format!("micropip:{}", paths.join(","))
+}
+
+/// Installs `wheels` into the real Pyodide of `abi` under Node with `pyodide.loadPackage` and
+/// evaluates `code`: the repr of its value, or the error. Needs Node and the Pyodide cache
+/// (see [`cached`]).
 pub fn pyodide_run(abi: &str, wheels: &[&Path], code: &str) -> Result<String, String> {
+    pyodide_install(abi, LoadPackage, wheels, code)
+}
+
+/// Like [`pyodide_run`], with the given installer.
+pub fn pyodide_install(abi: &str, installer: Installer, wheels: &[&Path], code: &str) -> Result<String, String> {
     let node = tool("node");
     let dir = cached(&format!("node/{abi}"));
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pyodide/import.js");
-    let out = Command::new(node).arg(script).arg(dir).arg(code).args(wheels).output().expect("run node");
+    let out = Command::new(node)
+        .arg(script)
+        .arg(dir)
+        .arg(installer_arg(abi, installer))
+        .arg(code)
+        .args(wheels)
+        .output()
+        .expect("run node");
     let stdout = String::from_utf8_lossy(&out.stdout);
     if out.status.success() {
         Ok(stdout.lines().last().unwrap_or_default().to_string())
