@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use crate::policy::PolicyError;
 use crate::policy::import::ReleaseError;
+use crate::pyodide::PyodideError;
+use crate::pyodide::node::NodeError;
 use crate::repair::RepairError;
 use crate::wheel::edit::EditError;
 use crate::wheel::{BinaryFileError, WheelError};
@@ -85,6 +87,18 @@ pub enum Error {
         #[source]
         source: Box<crate::config::ConfigError>,
     },
+    /// A Pyodide release that cannot be had or used.
+    #[error("{what}")]
+    Pyodide {
+        /// The release, as `--pyodide` or a policy named it.
+        what: String,
+        /// Why.
+        #[source]
+        source: PyodideError,
+    },
+    /// Node.js is missing, too old, or failed.
+    #[error(transparent)]
+    Node(#[from] NodeError),
     /// Arguments that do not make sense.
     #[error(transparent)]
     Usage(#[from] UsageError),
@@ -96,6 +110,12 @@ pub enum UsageError {
     /// `policy show NAME` with an unknown name.
     #[error("no policy called `{0}`")]
     NoPolicy(String),
+    /// No release to load wheels in.
+    #[error("no Pyodide release to test on: {0}; name one with --pyodide")]
+    NoRelease(String),
+    /// A module name Python cannot import.
+    #[error("--import {0}: not a module name")]
+    ModuleName(String),
     /// A glob that does not parse.
     #[error("--exclude {pattern}")]
     Glob {
@@ -118,7 +138,8 @@ impl Error {
             | Error::Repair { path, .. }
             | Error::Policy { path, .. }
             | Error::Release { path, .. } => Some(path.clone()),
-            Error::Usage(_) => None,
+            Error::Pyodide { what, .. } => Some(what.clone()),
+            Error::Node(_) | Error::Usage(_) => None,
         }
     }
 

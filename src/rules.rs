@@ -87,6 +87,9 @@ rules! {
     DataSchemeNotInstalled = "data-scheme-not-installed", Warning;
     /// An installer of a declared platform that refuses every platform tag of the wheel.
     InstallerRefusesTag = "installer-refuses-tag", Warning;
+    /// A native binary named like a library, which the platform's installers load when they
+    /// install the wheel, and fail on.
+    NativeLibraryLoaded = "native-library-loaded", Error;
     // Binaries on their own.
     /// `dylink.0` is not the first section.
     DylinkNotFirst = "dylink-not-first", Error;
@@ -133,6 +136,9 @@ rules! {
     GenericPlatformTag = "generic-platform-tag", Warning;
     /// A platform tag no known policy describes: not verified.
     UnknownPlatform = "unknown-platform", Warning;
+    // Confirmed in real Pyodide.
+    /// Real loading in a Pyodide release disagrees with the audit's verdict for its platform.
+    ConfirmMismatch = "confirm-mismatch", Error;
     // What the index rejects on upload.
     /// A platform tag PyPI refuses.
     PlatformTagRejected = "platform-tag-rejected", Error;

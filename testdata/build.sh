@@ -59,7 +59,7 @@ wheel() { python3 make_wheel.py wheels "$@" >/dev/null; }
 init() { echo "$1/__init__.py:=from .$2 import value"$'\n'; }
 
 # The extension NEEDs libb.so -> liba.so, which the wheels do not ship: one wheel per ABI.
-for abi in 2024_0:312 2025_0:313 2026_0:314; do
+for abi in 2024_0:312 2025_0:313 2026_0:314 2026_5:315; do
   py=${abi#*:}
   wheel fxpkg 1.0 "cp$py-cp$py-pyemscripten_${abi%:*}_wasm32" "$(init fxpkg _ext)" \
     "fxpkg/_ext.cpython-$py-wasm32-emscripten.so=$tmp/ext.so"

@@ -37,22 +37,21 @@ while read -r kind spec platform pyver file sha; do
   esac
 done < <(grep -v '^#' "$here/external.lock" | grep .)
 
-# Pyodide for Node: each release unpacked under node/<abi>/, with its one dependency (ws).
+# Pyodide for Node: each release unpacked under node/<abi>/ (it needs nothing else under Node).
 node_dir="$cache/node"
-if [ ! -f "$node_dir/.complete" ]; then
-  rm -rf "$node_dir"
-  mkdir -p "$node_dir"
-  (cd "$node_dir" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund ws@8 >/dev/null)
-  while read -r abi tarball; do
+while read -r abi tarball; do
+  if [ ! -f "$node_dir/$abi/.complete" ]; then
+    rm -rf "$node_dir/$abi"
     mkdir -p "$node_dir/$abi"
     tar -xzf "$cache/npm/$tarball" -C "$node_dir/$abi" --strip-components=1
-  done <<EOF
+    touch "$node_dir/$abi/.complete"
+  fi
+done <<EOF
 2024_0 pyodide-0.27.7.tgz
 2025_0 pyodide-0.29.3.tgz
 2026_0 pyodide-314.0.7.tgz
+2026_5 pyodide-315.0.0-alpha.2.tgz
 EOF
-  touch "$node_dir/.complete"
-fi
 # Zig (from its PyPI wheel) for the WASI fixtures: its clang emits position-independent code
 # for wasm32-wasi, which Debian's clang 14 does not.
 if [ ! -x "$cache/zig/ziglang/zig" ]; then

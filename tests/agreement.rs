@@ -18,9 +18,10 @@ struct Case {
     compatible: bool,
 }
 
-/// The canonical tags `audit` calls compatible for `wheel`.
+/// The canonical tags `audit --prerelease` calls compatible for `wheel` (prerelease
+/// platforms counted, so that 315.0.0-alpha.2 is judged too).
 fn audit_compatible(wheel: &Path) -> Vec<String> {
-    let (_, report) = wasmwheel_json(["audit", "--format", "json", wheel.to_str().unwrap()]);
+    let (_, report) = wasmwheel_json(["audit", "--prerelease", "--format", "json", wheel.to_str().unwrap()]);
     compatible(&report)
 }
 
@@ -43,6 +44,12 @@ fn accepts_tags(abi: &str, installer: Installer, tags: &[&str]) -> bool {
 /// A case for each of `abis` and `installers`: `import package; package.value()` must give
 /// `value` exactly where the audit says compatible and the installer takes the wheel's tags.
 fn cases(wheel: &Path, package: &str, value: &str, abis: &[&'static str], installers: &[Installer]) -> Vec<Case> {
+    let code = format!("import {package}; {package}.value()");
+    cases_running(wheel, &code, value, abis, installers)
+}
+
+/// Like [`cases`], with the code to run.
+fn cases_running(wheel: &Path, code: &str, value: &str, abis: &[&'static str], installers: &[Installer]) -> Vec<Case> {
     let compatible = audit_compatible(wheel);
     let file = wheel.file_name().unwrap().to_str().unwrap();
     let tags: Vec<&str> = file.trim_end_matches(".whl").rsplit('-').next().unwrap().split('.').collect();
@@ -52,7 +59,7 @@ fn cases(wheel: &Path, package: &str, value: &str, abis: &[&'static str], instal
             out.push(Case {
                 name: format!("{file} on {abi} with {installer:?}"),
                 wheel: wheel.to_path_buf(),
-                code: format!("import {package}; {package}.value()"),
+                code: code.to_string(),
                 expected: value.to_string(),
                 abi,
                 installer: *installer,
@@ -89,7 +96,7 @@ fn disagreements(cases: &[Case]) -> Vec<String> {
         .collect()
 }
 
-const ALL: [&str; 3] = ["2024_0", "2025_0", "2026_0"];
+const ALL: [&str; 4] = ["2024_0", "2025_0", "2026_0", "2026_5"];
 
 #[test]
 #[ignore = "needs Node and the Pyodide releases (testdata/fetch.sh)"]
@@ -102,10 +109,14 @@ fn audit_verdicts_match_real_pyodide() {
         ("fxthreads", "fxthreads-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl", "6"),
         ("fxoldlink", "fxoldlink-1.0-cp312-abi3-pyemscripten_2026_0_wasm32.whl", "7"),
     ];
-    let all: Vec<Case> = wheels
+    let mut all: Vec<Case> = wheels
         .iter()
         .flat_map(|(package, wheel, value)| cases(&fixture(wheel), package, value, &ALL, &[LoadPackage]))
         .collect();
+    // A native library beside the package: 0.27 skips it; later releases fail the install.
+    let fxnative = fixture("fxnative-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl");
+    all.extend(cases_running(&fxnative, "import fxnative; 7", "7", &ALL, &[LoadPackage]));
+    assert!(all.iter().any(|c| c.compatible) && all.iter().any(|c| !c.compatible), "both verdicts are tried");
     let wrong = disagreements(&all);
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
@@ -158,7 +169,7 @@ fn data_layouts_agree_with_load_package_and_micropip() {
     let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
     let [out, moved, again] = [dirs[0].path(), dirs[1].path(), dirs[2].path()];
     let mut legacy = Vec::new();
-    let every = "pyodide_2024_0_wasm32.pyodide_2025_0_wasm32.pyemscripten_2026_0_wasm32";
+    let every = "pyodide_2024_0_wasm32.pyodide_2025_0_wasm32.pyemscripten_2026_0_wasm32.pyemscripten_2026_5_wasm32";
     let fxdata = fixture("fxdata-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl");
     let fixed = repaired(&fxdata, out);
     let mut all = Vec::new();
@@ -166,7 +177,7 @@ fn data_layouts_agree_with_load_package_and_micropip() {
         all.extend(cases(&wheel, "fxdata", "7", &ALL, &INSTALLERS));
     }
     // A side module NEEDing vendored libraries, at the root and under platlib, on its release.
-    for (abi, py) in [("2024_0", "312"), ("2025_0", "313"), ("2026_0", "314")] {
+    for (abi, py) in [("2024_0", "312"), ("2025_0", "313"), ("2026_0", "314"), ("2026_5", "315")] {
         let fxpkg = fixture(&format!("fxpkg-1.0-cp{py}-cp{py}-pyemscripten_{abi}_wasm32.whl"));
         let root = repaired(&fxpkg, out);
         let platlib = under_platlib(&root, moved);

@@ -57,8 +57,11 @@ fn policies_say_what_the_releases_are() {
     assert_eq!(wasmwheel(["policy", "show", "nothing_1_0"]).status.code(), Some(2));
 
     let list = String::from_utf8(wasmwheel(["policy", "list"]).stdout).unwrap();
-    assert_eq!(list.lines().count(), 5, "a header and four policies: {list}");
+    assert_eq!(list.lines().count(), 6, "a header and five policies: {list}");
     assert!(list.contains("componentize-py 0.25.1"), "{list}");
+    assert!(list.contains("pyodide 315.0.0-alpha.2"), "{list}");
+    let p2026_5 = show("pyemscripten_2026_5_wasm32");
+    assert_eq!((p2026_5["prerelease"].as_bool(), p2026_5["python"].as_str()), (Some(true), Some("3.15.0rc1")));
 }
 
 #[test]
@@ -66,13 +69,13 @@ fn a_users_policy_verifies_its_own_platform_tag() {
     let dir = tempfile::tempdir().unwrap();
     let out = wasmwheel(["policy", "show", "pyemscripten_2026_0"]);
     let mut custom: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    custom["name"] = "pyemscripten_2026_5".into();
-    custom["abi"] = "2026_5".into();
-    custom["platform_tags"] = serde_json::json!(["pyemscripten_2026_5_wasm32"]);
+    custom["name"] = "pyemscripten_2031_5".into();
+    custom["abi"] = "2031_5".into();
+    custom["platform_tags"] = serde_json::json!(["pyemscripten_2031_5_wasm32"]);
     let policy = dir.path().join("custom.json");
     std::fs::write(&policy, serde_json::to_vec(&custom).unwrap()).unwrap();
 
-    let wheel = dir.path().join("fxclean-1.0-cp312-abi3-pyemscripten_2026_5_wasm32.whl");
+    let wheel = dir.path().join("fxclean-1.0-cp312-abi3-pyemscripten_2031_5_wasm32.whl");
     std::fs::copy(fixture("fxclean-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl"), &wheel).unwrap();
     let (code, report) = wasmwheel_json(["audit", "--format", "json", wheel.to_str().unwrap()]);
     assert_eq!((code, findings(&report, "unknown-platform").len()), (0, 1));
@@ -80,7 +83,7 @@ fn a_users_policy_verifies_its_own_platform_tag() {
         wasmwheel_json(["audit", "--format", "json", "--policy", policy.to_str().unwrap(), wheel.to_str().unwrap()]);
     assert_eq!(code, 0);
     assert!(findings(&report, "unknown-platform").is_empty());
-    assert!(compatible(&report).contains(&"pyemscripten_2026_5_wasm32".to_string()));
+    assert!(compatible(&report).contains(&"pyemscripten_2031_5_wasm32".to_string()));
 
     std::fs::write(&policy, b"{\"not\": \"a policy\"}").unwrap();
     let out = wasmwheel(["audit", "--policy", policy.to_str().unwrap(), wheel.to_str().unwrap()]);

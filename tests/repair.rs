@@ -31,7 +31,8 @@ fn fxpkg(abi: &str) -> PathBuf {
     let py = match abi {
         "2024_0" => "312",
         "2025_0" => "313",
-        _ => "314",
+        "2026_0" => "314",
+        _ => "315",
     };
     fixture(&format!("fxpkg-1.0-cp{py}-cp{py}-pyemscripten_{abi}_wasm32.whl"))
 }

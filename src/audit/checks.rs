@@ -10,10 +10,10 @@ use super::python::{self, ExtensionSuffix};
 use super::resolve::{self, Layout};
 use super::{limited_api, name_list};
 use crate::archive::EntryKind;
-use crate::policy::{DataScheme, Installer, LoadedPolicy, PolicyFamily, PolicySet};
+use crate::policy::{DataScheme, Installer, LoadedPolicy, PolicyFamily, PolicySet, loader};
 use crate::rules::{Finding, Rule};
 use crate::wasm::WasmInfo;
-use crate::wheel::{Tag, Wheel};
+use crate::wheel::{BinaryKind, Tag, Wheel};
 
 /// What a platform evaluation needs to know of the wheel.
 pub(super) struct Context<'a> {
@@ -42,7 +42,7 @@ type WheelCheck = fn(&Context<'_>, &LoadedPolicy) -> Vec<Finding>;
 /// A check of one side module against a platform.
 type ModuleCheck = fn(&Context<'_>, &SideModule<'_>, &LoadedPolicy) -> Vec<Finding>;
 
-const WHEEL_CHECKS: [WheelCheck; 3] = [python_tags, requires_python, data_schemes];
+const WHEEL_CHECKS: [WheelCheck; 4] = [python_tags, requires_python, data_schemes, native_libraries];
 const MODULE_CHECKS: [ModuleCheck; 10] = [
     extension_python,
     exception_handling,
@@ -130,6 +130,30 @@ fn data_schemes(cx: &Context<'_>, policy: &LoadedPolicy) -> Vec<Finding> {
         findings.push(finding);
     }
     findings
+}
+
+/// Native binaries the platform's installers load as libraries when they install the wheel,
+/// on a platform where that fails the install.
+fn native_libraries(cx: &Context<'_>, policy: &LoadedPolicy) -> Vec<Finding> {
+    if !policy.policy.loader.native_fails_install {
+        return Vec::new();
+    }
+    let native = cx.wheel.binaries.iter().filter_map(|b| match &b.kind {
+        BinaryKind::Native(native) => Some((b, native)),
+        BinaryKind::Wasm(_) => None,
+    });
+    native
+        .filter(|(b, _)| loader::loads_at_install(&b.path, policy.python()))
+        .map(|(b, native)| {
+            let message = format!(
+                "a native {} binary ({}) that {}'s installers load as a library when they install the wheel, which then fails: remove it, or rename it so it does not end in .so",
+                native.format,
+                native.arch,
+                platform(policy)
+            );
+            Finding::new(Rule::NativeLibraryLoaded, Some(&b.path), message)
+        })
+        .collect()
 }
 
 /// The files of each `<name>.data/<scheme>/` folder, by folder and scheme.

@@ -31,6 +31,8 @@ pub struct AuditOptions {
     pub platform: Option<PlatformTag>,
     /// Rules to ignore: neither reported nor counted against a platform (`--ignore`).
     pub ignore: HashSet<Rule>,
+    /// Count platforms of prerelease policies among the others (`--prerelease`).
+    pub prerelease: bool,
 }
 
 /// Whether a wheel's binaries can load on one platform, and if not, why not.
@@ -52,10 +54,15 @@ pub type Unresolved = BTreeMap<String, BTreeMap<PlatformTag, Vec<String>>>;
 pub struct Audit {
     /// The platform family of the wheel's tags.
     pub family: Family,
+    /// The platform tags verified: the filename's, or the one `--plat` named.
+    pub declared: Vec<PlatformTag>,
     /// Every known platform of that family, oldest first.
     pub platforms: Vec<PlatformVerdict>,
     /// The canonical tags of the compatible platforms, oldest first.
     pub compatible_platforms: Vec<PlatformTag>,
+    /// Platforms of prerelease policies the audit was not asked to count, with their
+    /// verdicts: what the next release will say.
+    pub upcoming: Vec<PlatformVerdict>,
     /// Unresolved imports by binary path, then canonical platform tag.
     pub unresolved: Unresolved,
     /// Every finding, errors first.
@@ -105,21 +112,32 @@ pub fn audit(wheel: &Wheel, policies: &PolicySet, options: &AuditOptions) -> Aud
     let exports = resolve::exported_symbols(layout.modules().values().copied());
     let context = Context { wheel, tags: &tags, layout: &layout, exports: &exports, ignore: &options.ignore };
 
-    let candidates: Vec<&LoadedPolicy> = match family {
+    let family_policies: Vec<&LoadedPolicy> = match family {
         Family::Emscripten | Family::Wasi => policies.family(family).collect(),
         Family::Pure | Family::Native => Vec::new(),
     };
+    // Prerelease platforms count when asked for, or named by a declared tag.
+    let counted = |p: &&LoadedPolicy| {
+        !p.policy.prerelease
+            || options.prerelease
+            || declared.iter().any(|t| policies.for_tag(t).is_some_and(|d| d.policy.name == p.policy.name))
+    };
+    let (candidates, later): (Vec<&LoadedPolicy>, Vec<&LoadedPolicy>) = family_policies.into_iter().partition(counted);
     // Binary findings that stop a module from loading on any platform of the family.
     let blocking: Vec<Finding> = findings.iter().filter(|f| binaries::blocks_loading(f.rule)).cloned().collect();
-    let (platforms, unresolved) = verdicts(&context, &candidates, &blocking);
+    let (platforms, mut unresolved) = verdicts(&context, &candidates, &blocking);
+    let (upcoming, unresolved_later) = verdicts(&context, &later, &blocking);
+    for (path, by_platform) in unresolved_later {
+        unresolved.entry(path).or_default().extend(by_platform);
+    }
     let on_family = |t: &&PlatformTag| t.family() == family && matches!(family, Family::Emscripten | Family::Wasi);
     for tag in declared.iter().filter(on_family) {
-        findings.extend(declared_tag_findings(tag, &context, policies, &platforms, &unresolved));
+        findings.extend(declared_tag_findings(tag, &declared, &context, policies, &platforms, &unresolved));
     }
     findings.retain(|f| !options.ignore.contains(&f.rule));
     sort_findings(&mut findings);
     let compatible_platforms = platforms.iter().filter(|v| v.compatible).map(|v| v.platform.clone()).collect();
-    Audit { family, platforms, compatible_platforms, unresolved, findings }
+    Audit { family, declared, platforms, compatible_platforms, upcoming, unresolved, findings }
 }
 
 /// Each candidate platform's verdict, and the unresolved imports of each binary there.
@@ -147,6 +165,7 @@ fn verdicts(
 /// binaries cannot load there, why.
 fn declared_tag_findings(
     tag: &PlatformTag,
+    declared: &[PlatformTag],
     context: &Context<'_>,
     policies: &PolicySet,
     platforms: &[PlatformVerdict],
@@ -164,7 +183,7 @@ fn declared_tag_findings(
         ));
         return findings;
     };
-    findings.extend(refusing_installers(context.wheel, policy));
+    findings.extend(refusing_installers(declared, policy));
     // Warnings stand even on a compatible platform; errors make it incompatible. Blocking
     // binary findings are reported once, without a platform.
     findings.extend(verdict.reasons.iter().filter(|r| !binaries::blocks_loading(r.rule)).cloned());
@@ -182,9 +201,9 @@ fn declared_tag_findings(
     findings
 }
 
-/// The installers of `policy` that check tags and accept none of the wheel's.
-fn refusing_installers(wheel: &Wheel, policy: &LoadedPolicy) -> Vec<Finding> {
-    let tags = wheel.filename.platform_tags();
+/// The installers of `policy` that check tags and accept none of `tags` (the wheel's, or
+/// `--plat`).
+fn refusing_installers(tags: &[PlatformTag], policy: &LoadedPolicy) -> Vec<Finding> {
     let refusing = policy.policy.installers.iter().filter_map(|installer| {
         let accepted = installer.platform_tags.as_ref()?;
         (!tags.iter().any(|t| accepted.contains(t))).then_some((installer, accepted))

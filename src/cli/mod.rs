@@ -57,10 +57,20 @@ pub(crate) enum Command {
         wheels: Vec<PathBuf>,
         #[command(flatten)]
         audit: AuditArgs,
+        /// Then load each wheel in the real Pyodide release of every platform the audit calls
+        /// compatible and every platform it is tagged for (Node.js needed), and report any
+        /// disagreement (confirm-mismatch).
+        #[arg(long)]
+        confirm: bool,
+        #[command(flatten)]
+        runtime: RuntimeArgs,
         /// Output format.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Load wheels in real Pyodide under Node: install them together, import their top-level
+    /// modules, run code. Exit 1 when anything fails. Needs Node.js 18 or later.
+    Test(TestArgs),
     /// Check wheels before upload: everything `audit` reports, plus what PyPI rejects (filename
     /// against METADATA, platform tags, the zip archive, WHEEL, METADATA, RECORD). Exit 1 when
     /// any error is found. Source distributions are skipped.
@@ -163,6 +173,48 @@ impl RepairArgs {
     }
 }
 
+/// Flags of `test`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct TestArgs {
+    /// Wheels to install together in each release.
+    #[arg(required = true)]
+    wheels: Vec<PathBuf>,
+    /// A Pyodide release: an npm version (0.29.3, 315.0.0-alpha.2, fetched and cached), a
+    /// release folder, or a pyodide-<version>.tgz; repeatable. Default: the release of each
+    /// platform the audit calls compatible (and those the wheels are tagged for).
+    #[arg(long = "pyodide", value_name = "VERSION|DIR|TGZ")]
+    releases: Vec<wasmwheel::pyodide::ReleaseSpec>,
+    /// Import this module instead of the wheels' top-level modules; repeatable.
+    #[arg(long = "import", value_name = "MODULE")]
+    imports: Vec<String>,
+    /// Python code to run after the imports.
+    #[arg(short = 'c', value_name = "CODE")]
+    code: Option<String>,
+    /// Also test on prerelease platforms the wheels fit (315.0.0-alpha.2).
+    #[arg(long)]
+    prerelease: bool,
+    /// Also load this policy file; repeatable.
+    #[arg(long = "policy", value_name = "FILE")]
+    policies: Vec<PathBuf>,
+    #[command(flatten)]
+    runtime: RuntimeArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+/// Flags of the commands that load wheels in real Pyodide.
+#[derive(Debug, clap::Args)]
+pub(crate) struct RuntimeArgs {
+    /// Never fetch a release: use only the cache ($WASMWHEEL_CACHE_DIR, or the user's cache
+    /// folder); one not there is an error.
+    #[arg(long)]
+    offline: bool,
+    /// Stop a release that runs longer than this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    timeout: u64,
+}
+
 /// Flags shared by the commands that audit.
 #[derive(Debug, clap::Args)]
 pub(crate) struct AuditArgs {
@@ -175,12 +227,16 @@ pub(crate) struct AuditArgs {
     /// Also load this policy file (a custom Pyodide build, another runtime); repeatable.
     #[arg(long = "policy", value_name = "FILE")]
     policies: Vec<PathBuf>,
+    /// Count platforms of prerelease Pyodide releases (315.0.0-alpha.2) among the compatible
+    /// ones; without it they are listed as upcoming.
+    #[arg(long)]
+    prerelease: bool,
 }
 
 impl AuditArgs {
     fn options(&self, config: &Config) -> AuditOptions {
         let ignore = self.ignore.iter().chain(&config.ignore).copied().collect();
-        AuditOptions { platform: self.platform.clone(), ignore }
+        AuditOptions { platform: self.platform.clone(), ignore, prerelease: self.prerelease }
     }
 }
 

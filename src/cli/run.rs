@@ -3,14 +3,17 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use std::time::Duration;
+
 use rayon::prelude::*;
 
 use super::output::{self, emit};
-use super::{AuditArgs, Cli, Command, PolicyCommand, RepairArgs};
+use super::{AuditArgs, Cli, Command, PolicyCommand, RepairArgs, RuntimeArgs, TestArgs};
 use wasmwheel::Error;
 use wasmwheel::audit::AuditOptions;
 use wasmwheel::config::Config;
 use wasmwheel::error::UsageError;
+use wasmwheel::loading::{self, Runtime, TestOptions};
 use wasmwheel::policy::{self, PolicySet};
 use wasmwheel::repair::Repair;
 use wasmwheel::report::json::InputError;
@@ -39,9 +42,11 @@ fn config(isolated: bool) -> Result<Config, Error> {
 fn dispatch(command: Command, config: &Config) -> Result<ExitStatus, Error> {
     match command {
         Command::Show { files, format, verbose } => show(&files, format, verbose),
-        Command::Audit { wheels, audit: args, format } => {
-            audit(&wheels, &args, format, wasmwheel::audit::audit, config)
+        Command::Audit { wheels, audit: args, confirm, runtime: flags, format } => {
+            let runtime = if confirm { Some(runtime(&flags)?) } else { None };
+            audit(&wheels, &args, format, wasmwheel::audit::audit, config, runtime.as_ref())
         }
+        Command::Test(args) => test(&args, config),
         Command::Check { files, audit: args, format } => {
             let (sdists, wheels): (Vec<PathBuf>, Vec<PathBuf>) =
                 files.into_iter().partition(|f| f.to_string_lossy().ends_with(".tar.gz"));
@@ -51,7 +56,7 @@ fn dispatch(command: Command, config: &Config) -> Result<ExitStatus, Error> {
                     sdist.display()
                 ));
             }
-            audit(&wheels, &args, format, wasmwheel::check::check, config)
+            audit(&wheels, &args, format, wasmwheel::check::check, config, None)
         }
         Command::Repair(args) => repair(&args, config),
         Command::Tags { wheel, python_tag, abi_tag, platform_tag, remove, wheel_dir } => {
@@ -139,6 +144,11 @@ fn show(files: &[PathBuf], format: Format, verbose: bool) -> Result<ExitStatus, 
     finish(&reports, &errors, format, text)
 }
 
+/// Node, the cache and the time limit, for the commands that load wheels in real Pyodide.
+fn runtime(args: &RuntimeArgs) -> Result<Runtime, Error> {
+    Runtime::new(args.offline, Duration::from_secs(args.timeout))
+}
+
 /// The analysis `audit` or `check` runs on each wheel.
 type Analysis = fn(&Wheel, &PolicySet, &AuditOptions) -> wasmwheel::audit::Audit;
 
@@ -148,15 +158,70 @@ fn audit(
     format: Format,
     analysis: Analysis,
     config: &Config,
+    confirm: Option<&Runtime>,
 ) -> Result<ExitStatus, Error> {
     let policies = load_policies(&args.policies, config)?;
     let options = args.options(config);
+    if let Some(runtime) = confirm {
+        return audit_confirmed(wheels, &policies, &options, format, runtime);
+    }
     let results = each(wheels, |path| {
         let wheel = Wheel::open(path)?;
         Ok(WheelReport::audited(&wheel, analysis(&wheel, &policies, &options)))
     });
     let (reports, errors) = partition(results);
     finish(&reports, &errors, format, report::text::audit)
+}
+
+/// `audit --confirm`: the audits, then every wheel loaded in the release of each platform the
+/// audit judged, all runs in one batch.
+fn audit_confirmed(
+    wheels: &[PathBuf],
+    policies: &PolicySet,
+    options: &AuditOptions,
+    format: Format,
+    runtime: &Runtime,
+) -> Result<ExitStatus, Error> {
+    let results = each(wheels, |path| {
+        let wheel = Wheel::open(path)?;
+        let audit = wasmwheel::audit::audit(&wheel, policies, options);
+        Ok((wheel, audit))
+    });
+    let (audited, errors) = partition(results);
+    let pairs: Vec<(&Wheel, &wasmwheel::audit::Audit)> = audited.iter().map(|(w, a)| (w, a)).collect();
+    let confirmations = loading::confirm(&pairs, policies, runtime)?;
+    let reports: Vec<WheelReport> = audited
+        .into_iter()
+        .zip(confirmations)
+        .map(|((wheel, mut audit), confirmed)| {
+            audit.findings.extend(loading::confirm_findings(&audit, &confirmed));
+            wasmwheel::audit::sort_findings(&mut audit.findings);
+            let mut report = WheelReport::audited(&wheel, audit);
+            report.confirmed = Some(confirmed);
+            report
+        })
+        .collect();
+    finish(&reports, &errors, format, report::text::audit)
+}
+
+fn test(args: &TestArgs, config: &Config) -> Result<ExitStatus, Error> {
+    let policies = load_policies(&args.policies, config)?;
+    let options = TestOptions {
+        releases: args.releases.clone(),
+        imports: args.imports.clone(),
+        code: args.code.clone(),
+        prerelease: args.prerelease,
+    };
+    options.validate()?;
+    let wheels = args.wheels.iter().map(|p| Wheel::open(p)).collect::<Result<Vec<_>, Error>>()?;
+    let runtime = runtime(&args.runtime)?;
+    let runs = loading::test(&wheels, &policies, &runtime, &options)?;
+    emit(|out| match args.format {
+        Format::Json => report::json::render(out, "tests", &runs, &[]),
+        Format::Github => report::github::render_tests(out, &runs, &[]),
+        Format::Text => runs.iter().try_for_each(|r| report::text::test_run(out, r)),
+    })?;
+    Ok(ExitStatus::of(false, runs.iter().any(|r| !r.ok)))
 }
 
 fn repair(args: &RepairArgs, config: &Config) -> Result<ExitStatus, Error> {

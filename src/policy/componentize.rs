@@ -115,11 +115,13 @@ pub(super) fn import(path: &Path) -> Result<Policy, ImportError> {
             search_module_dir: false,
             search_by_name: true,
             legacy_dylink: false,
+            native_fails_install: false,
         },
         provided_libraries: needed.into_iter().collect(),
         shared_library_packages: Vec::new(),
         symbols: symbols.into_iter().collect(),
         signatures,
         installers: Vec::new(),
+        prerelease: false,
     })
 }

@@ -24,6 +24,11 @@ pub struct Loader {
     pub search_by_name: bool,
     /// Loads the pre-2021 `dylink` section (Emscripten before 4.0.5).
     pub legacy_dylink: bool,
+    /// Installing a wheel loads every `.so` member the loader picks by name (Pyodide's
+    /// `should_load_dynlib`: [`loads_at_install`]), and a native (ELF, Mach-O, PE) one fails
+    /// the install (Pyodide 0.28 and later; 0.27 warns and skips it).
+    #[serde(default)]
+    pub native_fails_install: bool,
 }
 
 /// The side modules a search can find: by installed path, with their RUNTIME_PATH.
@@ -59,6 +64,7 @@ impl Loader {
         search_module_dir: true,
         search_by_name: false,
         legacy_dylink: true,
+        native_fails_install: false,
     };
 
     /// Where this loader finds library `name`, NEEDed by the module at `parent`, while loading
@@ -121,6 +127,51 @@ impl Loader {
     }
 }
 
+/// Whether Pyodide's installers load the member `path` as a dynamic library when they install
+/// the wheel, for a platform of Python `python`: its name ends in `.so` (maybe `.so.N...`),
+/// and the part before `.so` is one of the platform's extension tags (`.cpython-3XY-wasm32-
+/// emscripten`, `.abi3`) or not another interpreter's tag (`.cpython-312-x86_64-linux-gnu`);
+/// `should_load_dynlib` of `pyodide/_package_loader.py`, 0.27 to 315.
+pub fn loads_at_install(path: &str, python: crate::python::PythonVersion) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let chars: Vec<char> = name.chars().collect();
+    let shared = (0..chars.len()).any(|i| chars[i..].starts_with(&['.', 's', 'o']) && so_tail(&chars[i + 3..]));
+    if !shared {
+        return false;
+    }
+    let suffixes = suffixes(name);
+    let Some(at) = suffixes.iter().position(|s| s == ".so") else { return false };
+    // Python's `suffixes[index - 1]`: the last suffix when `.so` is the first.
+    let tag = if at == 0 { &suffixes[suffixes.len() - 1] } else { &suffixes[at - 1] };
+    let own = [format!(".cpython-{}{}-wasm32-emscripten", python.major, python.minor), ".abi3".to_string()];
+    own.contains(tag) || !is_interpreter_tag(tag)
+}
+
+/// Whether `rest` matches `(.\d+)*` to its end: any character then digits, repeated.
+fn so_tail(rest: &[char]) -> bool {
+    let Some((_, after)) = rest.split_first() else { return true };
+    let digits = after.iter().take_while(|c| c.is_ascii_digit()).count();
+    (1..=digits).any(|n| so_tail(&after[n..]))
+}
+
+/// pathlib's `PurePath.suffixes` of a file name: none when it ends with a dot; else, leading
+/// dots dropped, each `.`-led part after the first.
+fn suffixes(name: &str) -> Vec<String> {
+    if name.ends_with('.') {
+        return Vec::new();
+    }
+    name.trim_start_matches('.').split('.').skip(1).map(|s| format!(".{s}")).collect()
+}
+
+/// `\.(cpython|pypy|jython)-[0-9]{2,}[a-z]*(-[a-z0-9_-]*)?` matched at the start of `tag`.
+fn is_interpreter_tag(tag: &str) -> bool {
+    let Some(rest) = ["cpython-", "pypy-", "jython-"].iter().find_map(|p| tag.strip_prefix('.')?.strip_prefix(p))
+    else {
+        return false;
+    };
+    rest.bytes().take_while(u8::is_ascii_digit).count() >= 2
+}
+
 /// Resolves `.` and `..` in a `/`-separated relative path; `None` if it climbs above its root.
 pub fn normalize(path: &str) -> Option<String> {
     let mut parts: Vec<&str> = Vec::new();
@@ -172,6 +223,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn install_loads_so_files_as_should_load_dynlib_picks_them() {
+        let py314 = crate::python::PythonVersion { major: 3, minor: 14 };
+        for (path, loads) in [
+            ("pkg/helper.so", true),
+            ("pkg/_ext.cpython-314-wasm32-emscripten.so", true),
+            ("pkg/_ext.cpython-312-wasm32-emscripten.so", false),
+            ("pkg/_ext.cpython-314-x86_64-linux-gnu.so", false),
+            ("pkg/_ext.abi3.so", true),
+            ("pkg.libs/libz.so.1", true),
+            ("pkg.libs/libz.so.1.2.13", true),
+            ("pkg/some.name.so", true),
+            ("pkg/data.so.txt", false),
+            ("pkg/module.py", false),
+            ("pkg/libx.so.", false),
+        ] {
+            assert_eq!(loads_at_install(path, py314), loads, "{path}");
+        }
+    }
+
+    #[test]
     fn runtime_path_arithmetic() {
         assert_eq!(normalize("pkg/../pkg.libs/./a.so").as_deref(), Some("pkg.libs/a.so"));
         assert_eq!(normalize("pkg/../../x"), None);
@@ -214,6 +285,7 @@ mod tests {
             search_module_dir: true,
             search_by_name: false,
             legacy_dylink: true,
+            native_fails_install: false,
         };
         let pyodide_029 =
             Loader { runtime_path: true, search_dist_libs: false, search_module_dir: false, ..pyodide_027.clone() };

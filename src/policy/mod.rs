@@ -176,6 +176,10 @@ pub struct Policy {
     /// toolchains take a site-packages that pip made).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub installers: Vec<Installer>,
+    /// Whether it comes from a prerelease (`315.0.0-alpha.2`): audits list it as upcoming, not
+    /// among the compatible platforms, unless asked (`--prerelease`, or a tag that names it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub prerelease: bool,
 }
 
 /// The family of a policy.
@@ -254,11 +258,13 @@ impl LoadedPolicy {
 }
 
 /// The policies generated from real releases, committed under `spec/policies/`: Pyodide
-/// 0.27.7, 0.29.3 and 314.0.7, and the CPython WASI build of componentize-py 0.25.1.
-pub const EMBEDDED: [(&str, &[u8]); 4] = [
+/// 0.27.7, 0.29.3 and 314.0.7, the 315.0.0-alpha.2 prerelease, and the CPython WASI build of
+/// componentize-py 0.25.1.
+pub const EMBEDDED: [(&str, &[u8]); 5] = [
     ("pyemscripten_2024_0", include_bytes!("../../spec/policies/pyemscripten_2024_0.json.gz")),
     ("pyemscripten_2025_0", include_bytes!("../../spec/policies/pyemscripten_2025_0.json.gz")),
     ("pyemscripten_2026_0", include_bytes!("../../spec/policies/pyemscripten_2026_0.json.gz")),
+    ("pyemscripten_2026_5", include_bytes!("../../spec/policies/pyemscripten_2026_5.json.gz")),
     ("wasi_0_0_0", include_bytes!("../../spec/policies/wasi_0_0_0.json.gz")),
 ];
 
@@ -357,7 +363,8 @@ mod tests {
     fn embedded_policies_load_and_order_oldest_first() {
         let set = PolicySet::load(&[] as &[&Path]).unwrap();
         let names: Vec<&str> = set.family(Family::Emscripten).map(|p| p.policy.name.as_str()).collect();
-        assert_eq!(names, ["pyemscripten_2024_0", "pyemscripten_2025_0", "pyemscripten_2026_0"]);
+        assert_eq!(names, ["pyemscripten_2024_0", "pyemscripten_2025_0", "pyemscripten_2026_0", "pyemscripten_2026_5"]);
+        assert!(set.by_name("pyemscripten_2026_5").unwrap().policy.prerelease, "from 315.0.0-alpha.2");
         for p in set.all() {
             assert!(p.policy.symbols.windows(2).all(|w| w[0] < w[1]), "{} symbols sorted and unique", p.policy.name);
         }

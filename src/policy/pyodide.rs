@@ -263,12 +263,16 @@ pub(super) fn import(path: &Path, micropips: &[Micropip]) -> Result<Policy, Impo
             search_module_dir: js.contains("getSubDirs("),
             search_by_name: false,
             legacy_dylink: js.contains("\"dylink\""),
+            // 0.27 catches "need to see wasm magic number" with a console.warn and goes on.
+            native_fails_install: !js.contains("console.warn(`Failed to load dynlib"),
         },
         provided_libraries: Vec::new(),
         shared_library_packages: info.shared_library_packages,
         symbols: symbols.into_iter().collect(),
         signatures: main_info.exports.iter().filter_map(|e| Some((e.name.clone(), e.signature.clone()?))).collect(),
         installers,
+        // npm versions mark a prerelease with a hyphen (semver): `315.0.0-alpha.2`.
+        prerelease: info.version.contains('-'),
     })
 }
 

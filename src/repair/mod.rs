@@ -202,7 +202,8 @@ pub fn repair(path: &Path, out_dir: &Path, policies: &PolicySet, options: &Repai
     let repair_error = |source| Error::Repair { path: wheel.path.clone(), source };
     let (edit, changes) = repaired(&wheel, policies, options).map_err(repair_error)?;
     let result = edit.to_wheel().map_err(|e| repair_error(e.into()))?;
-    let verdict = audit::audit(&result, policies, &AuditOptions { platform: None, ignore: options.ignore.clone() });
+    let verdict =
+        audit::audit(&result, policies, &AuditOptions { ignore: options.ignore.clone(), ..AuditOptions::default() });
     let output = if verdict.has_errors() { None } else { Some(edit.write(out_dir, path)?.display().to_string()) };
     Ok(Repair {
         input: wheel.path.clone(),

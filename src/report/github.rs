@@ -52,6 +52,26 @@ pub fn render(out: &mut dyn Write, reports: &[WheelReport], errors: &[InputError
     input_errors(out, errors)
 }
 
+/// Annotations for test: an error for each failed install, import and code run, a notice for
+/// each release where everything worked.
+pub fn render_tests(out: &mut dyn Write, runs: &[crate::loading::ReleaseRun], errors: &[InputError]) -> io::Result<()> {
+    for run in runs {
+        let file = run.wheels.first().map_or("", |w| w.wheel.as_str());
+        let title = property(&format!("wasmwheel test: Pyodide {}", run.pyodide));
+        let mut failures: Vec<String> = run.install.error.iter().map(|e| format!("install failed: {e}")).collect();
+        failures.extend(run.imports.iter().filter_map(|i| Some(format!("import {}: {}", i.module, i.error.as_ref()?))));
+        failures.extend(run.link.iter().map(|l| format!("{}: cannot resolve {}", l.library, l.unresolved.join(", "))));
+        failures.extend(run.code.iter().filter_map(|c| Some(format!("code: {}", c.error.as_ref()?))));
+        for failure in &failures {
+            writeln!(out, "::error file={},title={title}::{}", property(file), data(failure))?;
+        }
+        if failures.is_empty() {
+            writeln!(out, "::notice file={},title={title}::{}", property(file), data("installed and imported"))?;
+        }
+    }
+    input_errors(out, errors)
+}
+
 /// Annotations for repair: its findings, and a notice for each wheel written.
 pub fn render_repairs(out: &mut dyn Write, repairs: &[Repair], errors: &[InputError]) -> io::Result<()> {
     for repair in repairs {

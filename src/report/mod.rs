@@ -88,9 +88,16 @@ pub struct WheelReport {
     /// Every known platform of the wheel's family, with why it is not compatible (audit only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub platforms: Option<Vec<PlatformVerdict>>,
+    /// Platforms of prerelease policies, not counted among the compatible ones (audit only,
+    /// without `--prerelease`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upcoming: Option<Vec<PlatformVerdict>>,
     /// Findings (audit and check only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub findings: Option<Vec<Finding>>,
+    /// Real loading in Pyodide, platform by platform (`audit --confirm` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirmed: Option<Vec<crate::loading::Confirmation>>,
 }
 
 /// What wasmwheel says of one binary.
@@ -176,7 +183,9 @@ impl WheelReport {
             family: None,
             compatible_platforms: None,
             platforms: None,
+            upcoming: None,
             findings: None,
+            confirmed: None,
         }
     }
 
@@ -190,6 +199,7 @@ impl WheelReport {
         report.family = Some(audit.family);
         report.compatible_platforms = Some(audit.compatible_platforms);
         report.platforms = Some(audit.platforms);
+        report.upcoming = (!audit.upcoming.is_empty()).then_some(audit.upcoming);
         report.findings = Some(audit.findings);
         report
     }
@@ -211,7 +221,9 @@ impl WheelReport {
             family: None,
             compatible_platforms: None,
             platforms: None,
+            upcoming: None,
             findings: None,
+            confirmed: None,
         }
     }
 }

@@ -96,17 +96,17 @@ fn show(out: &mut dyn Write, report: &WheelReport, verbose: bool) -> io::Result<
 pub fn policies(out: &mut dyn Write, policies: &[LoadedPolicy]) -> io::Result<()> {
     writeln!(
         out,
-        "{:<20} {:<24} {:<7} {:<11} {:<10} {:<8} {:>8}  tags",
+        "{:<20} {:<26} {:<9} {:<11} {:<10} {:<8} {:>8}  tags",
         "policy", "from", "python", "emscripten", "exceptions", "rpath", "symbols"
     )?;
     for p in policies {
         let p = &p.policy;
         writeln!(
             out,
-            "{:<20} {:<24} {:<7} {:<11} {:<10} {:<8} {:>8}  {}",
+            "{:<20} {:<26} {:<9} {:<11} {:<10} {:<8} {:>8}  {}",
             p.name,
             format!("{} {}", p.source.runtime, p.source.version),
-            p.python,
+            p.python.to_string(),
             p.emscripten.as_ref().map_or_else(|| "-".to_string(), ToString::to_string),
             p.exceptions.map_or("none", |s| match s {
                 crate::wasm::UnwindStyle::Js => "js",
@@ -158,7 +158,75 @@ pub fn audit(out: &mut dyn Write, report: &WheelReport) -> io::Result<()> {
             writeln!(out, "  not {}: {}", verdict.platform, rules.join(", "))?;
         }
     }
+    for verdict in report.upcoming.iter().flatten() {
+        let errors = verdict.reasons.iter().filter(|r| r.severity == crate::rules::Severity::Error);
+        let mut rules: Vec<&str> = errors.map(|r| r.rule.id()).collect();
+        rules.dedup();
+        let how = if verdict.compatible { "compatible".to_string() } else { format!("not: {}", rules.join(", ")) };
+        writeln!(out, "  upcoming {} (a prerelease; --prerelease counts it): {how}", verdict.platform)?;
+    }
+    for c in report.confirmed.iter().flatten() {
+        let real = if c.loads { "loads".to_string() } else { format!("fails: {}", c.error.as_deref().unwrap_or("?")) };
+        writeln!(out, "  in Pyodide {} ({}): {real}", c.pyodide, c.platform)?;
+    }
     findings(out, all)
+}
+
+/// Renders one release run of `test`.
+pub fn test_run(out: &mut dyn Write, run: &crate::loading::ReleaseRun) -> io::Result<()> {
+    writeln!(
+        out,
+        "Pyodide {} ({}, Python {}): {} (start {} ms, install {} ms)",
+        run.pyodide,
+        run.platform,
+        run.python,
+        if run.ok { "ok" } else { "FAILED" },
+        run.startup_ms,
+        run.install.ms
+    )?;
+    if let Some(error) = &run.install.error {
+        writeln!(out, "  install failed: {error}")?;
+    }
+    for wheel in &run.wheels {
+        writeln!(out, "  {}", wheel.wheel)?;
+        if let Some(expected) = &wheel.audit {
+            let errors: Vec<&crate::rules::Finding> =
+                expected.reasons.iter().filter(|r| r.severity == crate::rules::Severity::Error).collect();
+            if expected.compatible {
+                writeln!(out, "    audit: compatible")?;
+            } else {
+                writeln!(out, "    audit: not compatible")?;
+            }
+            for reason in errors {
+                let path = reason.path.as_deref().map(|p| format!(" {p}")).unwrap_or_default();
+                writeln!(out, "      {}[{}]{path}: {}", reason.severity, reason.rule, reason.message)?;
+            }
+        }
+    }
+    for import in &run.imports {
+        match &import.error {
+            None => writeln!(out, "  import {}: ok ({} ms)", import.module, import.ms)?,
+            Some(error) => writeln!(out, "  import {}: {error}", import.module)?,
+        }
+    }
+    for unlinked in &run.link {
+        writeln!(
+            out,
+            "  link {}: cannot resolve {} (calling them fails)",
+            unlinked.library,
+            unlinked.unresolved.join(", ")
+        )?;
+    }
+    if let Some(code) = &run.code {
+        match &code.error {
+            None => writeln!(out, "  code: ok ({} ms)", code.ms)?,
+            Some(error) => writeln!(out, "  code: {error}")?,
+        }
+        for line in code.stdout.lines() {
+            writeln!(out, "  | {line}")?;
+        }
+    }
+    Ok(())
 }
 
 /// Platform tags for a line of text, or `none`.

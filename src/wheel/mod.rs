@@ -229,6 +229,40 @@ impl Wheel {
     pub fn member_data(&self, name: &str) -> Option<&[u8]> {
         self.archive.get(name).map(|m| m.data.as_slice())
     }
+
+    /// The top-level modules and packages the wheel installs, sorted: `.py` files and
+    /// extension modules at the root of site-packages, and folders that hold any (packages,
+    /// namespace packages too). The dist-info and `.data` folders and `<dist>.libs` are not
+    /// modules; neither is a name Python cannot import.
+    pub fn top_level_modules(&self) -> Vec<String> {
+        let libs = self.filename.libs_dir();
+        let mut names: Vec<String> = self
+            .archive
+            .members
+            .iter()
+            .filter(|m| m.kind == EntryKind::File)
+            .filter_map(|m| crate::audit::resolve::installed_path(&m.name))
+            .filter(|path| path.ends_with(".py") || path.ends_with(".so") || path.ends_with(".pyc"))
+            .filter_map(|path| {
+                let (top, rest) = path.split_once('/').map_or((path.as_str(), None), |(t, r)| (t, Some(r)));
+                let name = match rest {
+                    Some(_) => top,
+                    None => top.split('.').next().unwrap_or(top),
+                };
+                let skip = top == libs || top.ends_with(".dist-info") || top.ends_with(".data") || top == "__pycache__";
+                (!skip && is_identifier(name)).then(|| name.to_string())
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+}
+
+/// Whether `name` is a Python identifier (ASCII, as module names of wheels are in practice).
+pub fn is_identifier(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// The `.dist-info` folder: the one the filename names (compared case-insensitively), else the

@@ -47,6 +47,44 @@ where
     Command::new(env!("CARGO_BIN_EXE_wasmwheel")).args(args).output().expect("run wasmwheel")
 }
 
+/// Runs `wasmwheel` with `args` and environment variables `env`.
+pub fn wasmwheel_env<I, S>(args: I, env: &[(&str, &std::ffi::OsStr)]) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let mut command = Command::new(env!("CARGO_BIN_EXE_wasmwheel"));
+    command.args(args);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().expect("run wasmwheel")
+}
+
+/// The release cache the tests of `wasmwheel test`, `lock` and `pack` share
+/// (`WASMWHEEL_CACHE_DIR`): inside the download cache, filled by wasmwheel itself from npm.
+pub fn release_cache() -> PathBuf {
+    cache_dir().join("wasmwheel")
+}
+
+/// Runs `wasmwheel` with the shared release cache, and parses its JSON output.
+pub fn wasmwheel_json_cached<I, S>(args: I) -> (i32, serde_json::Value)
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let cache = release_cache();
+    let out = wasmwheel_env(args, &[("WASMWHEEL_CACHE_DIR", cache.as_os_str())]);
+    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap_or(-1), json)
+}
+
 /// Runs `wasmwheel` and parses its JSON output.
 pub fn wasmwheel_json<I, S>(args: I) -> (i32, serde_json::Value)
 where
@@ -110,7 +148,8 @@ pub fn compatible(report: &serde_json::Value) -> Vec<String> {
 }
 
 /// The Pyodide ABIs the tests load wheels into, with their npm release.
-pub const ABIS: [(&str, &str); 3] = [("2024_0", "0.27.7"), ("2025_0", "0.29.3"), ("2026_0", "314.0.7")];
+pub const ABIS: [(&str, &str); 4] =
+    [("2024_0", "0.27.7"), ("2025_0", "0.29.3"), ("2026_0", "314.0.7"), ("2026_5", "315.0.0-alpha.2")];
 
 /// How a wheel gets into Pyodide.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,0 +1,209 @@
+// wasmwheel's driver, embedded in the binary and run as `node -e <this> <job>`: loads a Pyodide
+// release, installs wheels together with loadPackage (so one can depend on another), imports
+// modules, checks that every function the loaded side modules import can be resolved, runs
+// code, and prints one JSON result after a record separator (U+001E).
+"use strict";
+const path = require("path");
+const { pathToFileURL } = require("url");
+
+const job = JSON.parse(process.argv[1]);
+const clock = () => Number(process.hrtime.bigint() / 1000000n);
+
+// One line for an error: a Python exception's last line (its traceback comes before), or the
+// first line of anything else.
+function describe(e) {
+  const lines = String((e && e.message) || e).split("\n").map((l) => l.trim()).filter(Boolean);
+  if (e && e.type) return lines[lines.length - 1] || String(e.type);
+  return lines[0] || "unknown error";
+}
+
+// loadPackage reports through its errorCallback; it announces each error with a line of its own.
+function installErrors(messages) {
+  return messages
+    .map((m) => String(m).replace(/\s+/g, " ").trim())
+    .filter((m) => m && !/^The following error occurred while loading/.test(m));
+}
+
+// Emscripten binds a side module's function imports lazily: one that nothing provides becomes
+// a stub that throws "Dynamic linking error: cannot resolve symbol" when first called, so an
+// import can work while the module cannot. For each side module loaded since `before`, the
+// function imports that neither the main module, nor the module itself, nor the libraries it
+// NEEDs (transitively) provide: what the stubs would find, asked of the loader itself.
+function unresolvedImports(pyodide, before, sitePackages) {
+  const module = pyodide._module;
+  const loaded = module.LDSO.loadedLibsByName;
+  const byBase = new Map();
+  for (const [name, dso] of Object.entries(loaded)) byBase.set(path.basename(name), dso);
+  // A wasm module's bytes; null for what is not one (a library that failed to load stays
+  // listed, whatever its file holds).
+  const read = (name) => {
+    try {
+      const bytes = pyodide.FS.readFile(name);
+      const magic = bytes.length >= 4 && bytes[0] === 0 && bytes[1] === 0x61 && bytes[2] === 0x73 && bytes[3] === 0x6d;
+      return magic ? bytes : null;
+    } catch (e) {
+      return null;
+    }
+  };
+  // NEEDED of a module; none when its dylink section is one this loader does not read.
+  const needed = (bytes) => {
+    try {
+      return module.getDylinkMetadata(bytes).neededDynlibs || [];
+    } catch (e) {
+      return [];
+    }
+  };
+  const imports = (bytes) => {
+    try {
+      return WebAssembly.Module.imports(new WebAssembly.Module(bytes));
+    } catch (e) {
+      return [];
+    }
+  };
+  const result = [];
+  for (const [name, dso] of Object.entries(loaded)) {
+    if (before.has(name) || !name.startsWith("/")) continue;
+    const bytes = read(name);
+    if (!bytes) continue;
+    // The module and its NEEDED closure, as loaded.
+    const scope = [dso];
+    const queue = [bytes];
+    const seen = new Set([path.basename(name)]);
+    while (queue.length) {
+      for (const lib of needed(queue.pop())) {
+        const base = path.basename(lib);
+        const dep = byBase.get(base);
+        if (seen.has(base) || !dep) continue;
+        seen.add(base);
+        scope.push(dep);
+        const depPath = Object.keys(loaded).find((k) => loaded[k] === dep);
+        const depBytes = depPath && depPath.startsWith("/") ? read(depPath) : null;
+        if (depBytes) queue.push(depBytes);
+      }
+    }
+    const missing = imports(bytes)
+      .filter((i) => i.kind === "function" && (i.module === "env" || i.module === "wasi_snapshot_preview1"))
+      .map((i) => i.name)
+      .filter((n) => !module.resolveGlobalSymbol(n).sym && !scope.some((d) => d.exports && d.exports[n]));
+    if (missing.length) {
+      const shown = name.startsWith(sitePackages + "/") ? name.slice(sitePackages.length + 1) : name;
+      result.push({ library: shown, unresolved: [...new Set(missing)].sort() });
+    }
+  }
+  return result.sort((a, b) => (a.library < b.library ? -1 : 1));
+}
+
+// What has been found so far, and the step under way: a fatal Pyodide error (a wasm trap, a
+// function that cannot be resolved being called) may end the run from outside any await, and
+// is then recorded against that step.
+const result = { startup_ms: 0, install: null, imports: [], link: [], code: null };
+const output = [];
+let pyodide = null;
+let before = new Set();
+let sitePackages = "";
+let step = { kind: "startup", start: clock() };
+let done = false;
+
+function begin(kind, name) {
+  step = { kind, name, start: clock() };
+}
+
+function emit() {
+  if (done) return;
+  done = true;
+  process.stdout.write("\n\u001e" + JSON.stringify(result) + "\n");
+}
+
+function fail(e) {
+  const error = describe(e);
+  const ms = clock() - step.start;
+  if (step.kind === "startup") {
+    done = true;
+    process.stdout.write("\n\u001e" + JSON.stringify({ fatal: error }) + "\n");
+    process.exit(0);
+  }
+  if (step.kind === "install") result.install = { ok: false, error, ms };
+  if (step.kind === "import") result.imports.push({ module: step.name, ok: false, error, ms });
+  if (step.kind === "code") result.code = { ok: false, error, stdout: stdoutText(), ms };
+  if (step.kind === "import") {
+    try {
+      result.link = unresolvedImports(pyodide, before, sitePackages);
+    } catch (ignored) {
+      // Pyodide is dead; what it loaded cannot be asked any more.
+    }
+  }
+  if (!result.install) result.install = { ok: false, error, ms };
+  emit();
+  process.exit(0);
+}
+
+function stdoutText() {
+  return output.map((l) => l + "\n").join("");
+}
+
+async function main() {
+  const { loadPyodide } = require(path.join(path.resolve(job.pyodide), "pyodide.js"));
+  pyodide = await loadPyodide({
+    indexURL: path.resolve(job.pyodide) + path.sep,
+    stdout: (line) => output.push(line),
+    stderr: () => {},
+  });
+  result.startup_ms = clock() - step.start;
+  // Pyodide 0.27 asks locateFile for a library its dynamic loader cannot find in the file
+  // system, and locateFile then throws "Didn't expect to load any more file_packager files!".
+  // Throwing with the library's name instead changes that message and nothing else.
+  const module = pyodide._module;
+  if (module && typeof module.locateFile === "function") {
+    module.locateFile = (name) => {
+      throw new Error(`Failed to find dynamic library "${name}"`);
+    };
+  }
+  before = new Set(Object.keys(module.LDSO.loadedLibsByName));
+  // sysconfig says `//lib/python3.X/site-packages` (its prefix is `/`).
+  const purelib = pyodide.runPython("import sysconfig; sysconfig.get_paths()['purelib']");
+  sitePackages = "/" + purelib.replace(/^\/+/, "");
+
+  begin("install");
+  const messages = [];
+  try {
+    await pyodide.loadPackage(
+      job.wheels.map((w) => pathToFileURL(path.resolve(w)).href),
+      {
+        messageCallback: () => {},
+        errorCallback: (m) => messages.push(m),
+      },
+    );
+  } catch (e) {
+    messages.push(describe(e));
+  }
+  const errors = installErrors(messages);
+  result.install = { ok: errors.length === 0, error: errors.length ? errors.join("; ") : null, ms: clock() - step.start };
+
+  for (const name of job.imports) {
+    begin("import", name);
+    try {
+      pyodide.pyimport(name);
+      result.imports.push({ module: name, ok: true, error: null, ms: clock() - step.start });
+    } catch (e) {
+      result.imports.push({ module: name, ok: false, error: describe(e), ms: clock() - step.start });
+    }
+  }
+  begin("link");
+  result.link = unresolvedImports(pyodide, before, sitePackages);
+
+  if (job.code !== null) {
+    output.length = 0;
+    begin("code");
+    try {
+      await pyodide.runPythonAsync(job.code);
+      result.code = { ok: true, error: null, stdout: stdoutText(), ms: clock() - step.start };
+    } catch (e) {
+      result.code = { ok: false, error: describe(e), stdout: stdoutText(), ms: clock() - step.start };
+    }
+  }
+  emit();
+}
+
+process.on("uncaughtException", fail);
+process.on("unhandledRejection", fail);
+main().catch(fail);

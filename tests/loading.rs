@@ -1,0 +1,234 @@
+//! `wasmwheel test` and `audit --confirm`: wheels loaded in real Pyodide releases that
+//! wasmwheel fetches from the npm registry and caches, under Node.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+use serde_json::Value;
+
+/// `wasmwheel test --format json` with the shared release cache.
+fn test_json(args: &[&str]) -> (i32, Value) {
+    let mut all = vec!["test", "--format", "json"];
+    all.extend(args);
+    wasmwheel_json_cached(all)
+}
+
+/// The platform of each release run of a `test` report.
+fn platforms(report: &Value) -> Vec<String> {
+    report["tests"].as_array().unwrap().iter().map(|r| r["platform"].as_str().unwrap().to_string()).collect()
+}
+
+/// fxpkg for 2026_0 repaired against testdata/libs into `out`.
+fn repaired_fxpkg(out: &Path) -> PathBuf {
+    let input = fixture("fxpkg-1.0-cp314-cp314-pyemscripten_2026_0_wasm32.whl");
+    let libs = testdata("libs");
+    let (code, report) = wasmwheel_json([
+        "repair",
+        "--format",
+        "json",
+        "-w",
+        out.to_str().unwrap(),
+        "-L",
+        libs.to_str().unwrap(),
+        input.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{report:#}");
+    PathBuf::from(report["repairs"][0]["output"].as_str().unwrap())
+}
+
+#[test]
+#[ignore = "needs Node and the npm registry (Pyodide releases are fetched and cached)"]
+fn a_repaired_wheel_passes_on_every_compatible_release_and_the_unrepaired_one_names_the_library() {
+    let out = tempfile::tempdir().unwrap();
+    let repaired = repaired_fxpkg(out.path());
+    let (_, audit) = wasmwheel_json(["audit", "--format", "json", repaired.to_str().unwrap()]);
+    let (code, report) = test_json(&[repaired.to_str().unwrap()]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(platforms(&report), compatible(&audit), "one release per compatible platform");
+    let run = &report["tests"][0];
+    assert_eq!(run["pyodide"], "314.0.7");
+    assert_eq!(run["imports"][0]["module"], "fxpkg");
+    assert_eq!(run["imports"][0]["ok"], true);
+
+    let unrepaired = fixture("fxpkg-1.0-cp314-cp314-pyemscripten_2026_0_wasm32.whl");
+    let cache = release_cache();
+    let out = wasmwheel_env(["test", unrepaired.to_str().unwrap()], &[("WASMWHEEL_CACHE_DIR", cache.as_os_str())]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    assert!(text.contains("Failed to find dynamic library \"libb.so\""), "names the library: {text}");
+    assert!(text.contains("FAILED"), "{text}");
+}
+
+#[test]
+#[ignore = "needs Node and the npm registry (Pyodide releases are fetched and cached)"]
+fn a_clean_wheel_is_tested_on_each_release_and_the_prerelease_when_asked() {
+    let clean = fixture("fxclean-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl");
+    let (code, report) = test_json(&[clean.to_str().unwrap()]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(
+        platforms(&report),
+        ["pyemscripten_2024_0_wasm32", "pyemscripten_2025_0_wasm32", "pyemscripten_2026_0_wasm32"]
+    );
+    let (code, report) =
+        test_json(&["--prerelease", "-c", "import fxclean; print(fxclean.value())", clean.to_str().unwrap()]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(platforms(&report).last().map(String::as_str), Some("pyemscripten_2026_5_wasm32"));
+    for run in report["tests"].as_array().unwrap() {
+        assert_eq!(run["code"]["stdout"], "7\n", "{run:#}");
+        assert_eq!(run["wheels"][0]["audit"]["compatible"], true);
+    }
+}
+
+/// A module built with JavaScript exceptions imports on 315 (Emscripten binds functions
+/// lazily) but its exception helpers resolve to nothing: `test` finds that without calling
+/// them, and a call confirms it.
+#[test]
+#[ignore = "needs Node and the npm registry (Pyodide releases are fetched and cached)"]
+fn functions_nothing_provides_fail_the_test_though_the_import_works() {
+    let cppjs = fixture("fxcppjs-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl");
+    let (code, report) = test_json(&["--pyodide", "315.0.0-alpha.2", cppjs.to_str().unwrap()]);
+    assert_eq!(code, 1, "{report:#}");
+    let run = &report["tests"][0];
+    assert_eq!(run["imports"][0]["ok"], true, "the import itself works: {run:#}");
+    let unresolved: Vec<&str> =
+        run["link"][0]["unresolved"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+    assert!(unresolved.contains(&"invoke_iii"), "{unresolved:?}");
+    assert_eq!(run["wheels"][0]["audit"]["compatible"], false, "as the audit says");
+
+    let (code, report) =
+        test_json(&["--pyodide", "315.0.0-alpha.2", "-c", "import fxcppjs; fxcppjs.value()", cppjs.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let error = report["tests"][0]["code"]["error"].as_str().unwrap();
+    assert!(error.contains("cannot resolve symbol invoke_iii"), "calling fails as predicted: {error}");
+
+    let (code, report) = test_json(&["--pyodide", "0.27.7", cppjs.to_str().unwrap()]);
+    assert_eq!(code, 0, "JavaScript exceptions link on 0.27: {report:#}");
+}
+
+#[test]
+#[ignore = "needs Node and the npm registry (Pyodide releases are fetched and cached)"]
+fn a_second_run_needs_no_network() {
+    let cache = tempfile::tempdir().unwrap();
+    let clean = fixture("fxclean-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl");
+    let args = ["test", "--pyodide", "314.0.7", clean.to_str().unwrap()];
+    let dir = cache.path().as_os_str();
+    let first = wasmwheel_env(args, &[("WASMWHEEL_CACHE_DIR", dir)]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    // Nothing listens on port 9 (discard): any request would fail.
+    let unreachable = std::ffi::OsStr::new("http://127.0.0.1:9");
+    let second = wasmwheel_env(args, &[("WASMWHEEL_CACHE_DIR", dir), ("WASMWHEEL_NPM_REGISTRY", unreachable)]);
+    assert_eq!(second.status.code(), Some(0), "the cache serves it: {}", stderr(&second));
+    let offline = wasmwheel_env(
+        ["test", "--offline", "--pyodide", "314.0.7", clean.to_str().unwrap()],
+        &[("WASMWHEEL_CACHE_DIR", dir)],
+    );
+    assert_eq!(offline.status.code(), Some(0), "{}", stderr(&offline));
+
+    // Without the cache, the unreachable registry is an error that says what failed.
+    let empty = tempfile::tempdir().unwrap();
+    let out = wasmwheel_env(
+        args,
+        &[("WASMWHEEL_CACHE_DIR", empty.path().as_os_str()), ("WASMWHEEL_NPM_REGISTRY", unreachable)],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("pyodide@314.0.7") && err.contains("127.0.0.1:9"), "{err}");
+    let out = wasmwheel_env(
+        ["test", "--offline", "--pyodide", "314.0.7", clean.to_str().unwrap()],
+        &[("WASMWHEEL_CACHE_DIR", empty.path().as_os_str())],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--offline"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_dir(empty.path()).map(|d| d.count()).unwrap_or(0), 0, "nothing left in the cache");
+}
+
+/// Without Node, `test` and `audit --confirm` stop at once with one line naming what is needed;
+/// `audit` alone never needs Node.
+#[test]
+fn without_node_it_says_so_in_one_line() {
+    let empty = tempfile::tempdir().unwrap();
+    let clean = fixture("fxclean-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl");
+    let clean = clean.to_str().unwrap();
+    let path = empty.path().as_os_str();
+    for args in [vec!["test", clean], vec!["audit", "--confirm", clean]] {
+        let out = wasmwheel_env(&args, &[("PATH", path)]);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains("node is not on PATH") && err.contains("Node.js 18"), "{err}");
+        assert!(out.stdout.is_empty());
+    }
+    let out = wasmwheel_env(["audit", clean], &[("PATH", path)]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn bad_arguments_are_usage_errors() {
+    let clean = fixture("fxclean-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl");
+    let clean = clean.to_str().unwrap();
+    for (args, says) in [
+        (vec!["test", "--pyodide", "latest", clean], "neither a Pyodide version"),
+        (vec!["test", "--import", "not a module", clean], "not a module name"),
+        (vec!["test", "testdata/nothing.whl"], "nothing.whl"),
+    ] {
+        let out = wasmwheel(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&out).contains(says), "{args:?}: {}", stderr(&out));
+    }
+}
+
+/// The Done-when of `audit --confirm`: on every Emscripten fixture, real loading in 0.27.7,
+/// 0.29.3, 314.0.7 and 315.0.0-alpha.2 agrees with the audit, platform by platform.
+#[test]
+#[ignore = "needs Node and the npm registry (Pyodide releases are fetched and cached)"]
+fn audit_confirm_agrees_with_real_loading_on_every_fixture() {
+    let wheels: Vec<String> = std::fs::read_dir(testdata("wheels"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_str().unwrap();
+            name.contains("pyemscripten_") || name.contains("pyodide_")
+        })
+        .map(|p| p.display().to_string())
+        .collect();
+    let mut args = vec!["audit".to_string(), "--confirm".into(), "--format".into(), "json".into()];
+    args.extend(wheels.iter().cloned());
+    let (_, report) = wasmwheel_json_cached(&args);
+    let reports = report["wheels"].as_array().unwrap();
+    assert_eq!(reports.len(), wheels.len());
+    let mut judged = std::collections::BTreeSet::new();
+    let mut both = (false, false);
+    for wheel in reports {
+        let confirmed = wheel["confirmed"].as_array().unwrap();
+        assert_eq!(confirmed.len(), 4, "{}: every platform is loaded", wheel["filename"]);
+        for c in confirmed {
+            judged.insert(c["platform"].as_str().unwrap().to_string());
+            assert_eq!(c["loads"], c["compatible"], "{}: {c:#}", wheel["filename"]);
+            if c["loads"] == true { both.0 = true } else { both.1 = true }
+        }
+        let mismatches: Vec<&Value> =
+            wheel["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "confirm-mismatch").collect();
+        assert!(mismatches.is_empty(), "{mismatches:#?}");
+    }
+    assert_eq!(judged.len(), 4, "{judged:?}");
+    assert_eq!(both, (true, true), "wheels that load and wheels that do not");
+}
+
+/// Loaded in 314.0.7, real PyPI wheels for 2026_0 pass `test`.
+#[test]
+#[ignore = "needs Node, the npm registry and the PyPI wheels (testdata/fetch.sh)"]
+fn real_pypi_wheels_pass_on_their_release() {
+    for rel in [
+        "pypi/msgspec-0.22.0-cp314-cp314-pyemscripten_2026_0_wasm32.whl",
+        "pypi/jiter-0.19.0-cp314-cp314-pyemscripten_2026_0_wasm32.whl",
+    ] {
+        let wheel = cached(rel);
+        let (code, report) = test_json(&[wheel.to_str().unwrap()]);
+        assert_eq!(code, 0, "{rel}: {report:#}");
+        assert_eq!(platforms(&report), ["pyemscripten_2026_0_wasm32"]);
+        assert!(report["tests"][0]["link"].as_array().unwrap().is_empty(), "{rel}: every function resolves");
+    }
+}
