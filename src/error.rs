@@ -96,6 +96,9 @@ pub enum Error {
         #[source]
         source: PyodideError,
     },
+    /// A lock that cannot be made.
+    #[error(transparent)]
+    Lock(#[from] crate::lock::LockError),
     /// Node.js is missing, too old, or failed.
     #[error(transparent)]
     Node(#[from] NodeError),
@@ -139,7 +142,7 @@ impl Error {
             | Error::Policy { path, .. }
             | Error::Release { path, .. } => Some(path.clone()),
             Error::Pyodide { what, .. } => Some(what.clone()),
-            Error::Node(_) | Error::Usage(_) => None,
+            Error::Node(_) | Error::Usage(_) | Error::Lock(_) => None,
         }
     }
 

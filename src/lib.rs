@@ -35,6 +35,7 @@ pub mod config;
 pub mod error;
 pub mod hash;
 pub mod loading;
+pub mod lock;
 pub mod output;
 pub mod platform;
 pub mod policy;

@@ -136,6 +136,10 @@ rules! {
     GenericPlatformTag = "generic-platform-tag", Warning;
     /// A platform tag no known policy describes: not verified.
     UnknownPlatform = "unknown-platform", Warning;
+    // A lock for a release.
+    /// A requirement the lock cannot meet: not in the release's lock nor among the wheels
+    /// given, or of another version.
+    LockRequirementUnmet = "lock-requirement-unmet", Error;
     // Confirmed in real Pyodide.
     /// Real loading in a Pyodide release disagrees with the audit's verdict for its platform.
     ConfirmMismatch = "confirm-mismatch", Error;

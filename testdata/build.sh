@@ -98,6 +98,13 @@ wheel fxdata 1.0 cp312-abi3-pyemscripten_2024_0_wasm32 "$(init fxdata-1.0.data/p
   "fxdata-1.0.data/data/share/fxdata/notes.txt:=notes"$'\n'
 # A pure wheel.
 wheel fxpure 1.0 py3-none-any --purelib "fxpure/__init__.py:=value = 1"$'\n'
+# A pure package that needs fxpkg (given beside it to `lock`) and micropip (a package of each
+# Pyodide release); its other requirements do not apply in Pyodide.
+wheel fxapp 1.0 py3-none-any --purelib \
+  "fxapp/__init__.py:=import micropip"$'\n'"from fxpkg import value as _value"$'\n\n'"def value():"$'\n'"    return _value() + 1"$'\n' \
+  --metadata "Requires-Dist: fxpkg>=1.0" --metadata "Requires-Dist: micropip" \
+  --metadata 'Requires-Dist: numpy; extra == "plot"' --metadata 'Requires-Dist: pywin32; sys_platform == "win32"' \
+  --metadata 'Requires-Dist: tomli; python_version < "3.11"' --metadata "Provides-Extra: plot"
 
 # The `wasmwheel check` fixtures, one folder per rule, derived from fxclean.
 python3 check/make.py

@@ -71,6 +71,10 @@ pub(crate) enum Command {
     /// Load wheels in real Pyodide under Node: install them together, import their top-level
     /// modules, run code. Exit 1 when anything fails. Needs Node.js 18 or later.
     Test(TestArgs),
+    /// Write a pyodide-lock.json for your own wheels: the release's lock plus one entry per
+    /// wheel, each audited for the release's platform, with its Requires-Dist closure checked.
+    /// Exit 1 (nothing written) when a wheel is refused.
+    Lock(LockArgs),
     /// Check wheels before upload: everything `audit` reports, plus what PyPI rejects (filename
     /// against METADATA, platform tags, the zip archive, WHEEL, METADATA, RECORD). Exit 1 when
     /// any error is found. Source distributions are skipped.
@@ -198,6 +202,39 @@ pub(crate) struct TestArgs {
     policies: Vec<PathBuf>,
     #[command(flatten)]
     runtime: RuntimeArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+/// Flags of `lock`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct LockArgs {
+    /// Wheels to add.
+    #[arg(required = true)]
+    wheels: Vec<PathBuf>,
+    /// The Pyodide release: an npm version (fetched and cached), a release folder, or a
+    /// pyodide-<version>.tgz.
+    #[arg(long = "pyodide", value_name = "VERSION|DIR|TGZ")]
+    release: wasmwheel::pyodide::ReleaseSpec,
+    /// Where to write pyodide-lock.json and copy the wheels.
+    #[arg(short = 'o', long = "out-dir", value_name = "DIR")]
+    out_dir: PathBuf,
+    /// The URL the wheels will be served from (file names are then absolute); default: next
+    /// to the lock.
+    #[arg(long, value_name = "URL")]
+    base_url: Option<String>,
+    /// Where the release's own packages are served from (`{version}` is replaced); `""`
+    /// keeps the release's relative file names. Default: Pyodide's CDN,
+    /// https://cdn.jsdelivr.net/pyodide/v{version}/full/.
+    #[arg(long, value_name = "URL")]
+    release_url: Option<String>,
+    /// Never fetch the release: use only the cache.
+    #[arg(long)]
+    offline: bool,
+    /// Also load this policy file; repeatable.
+    #[arg(long = "policy", value_name = "FILE")]
+    policies: Vec<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: Format,

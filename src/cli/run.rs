@@ -8,13 +8,15 @@ use std::time::Duration;
 use rayon::prelude::*;
 
 use super::output::{self, emit};
-use super::{AuditArgs, Cli, Command, PolicyCommand, RepairArgs, RuntimeArgs, TestArgs};
+use super::{AuditArgs, Cli, Command, LockArgs, PolicyCommand, RepairArgs, RuntimeArgs, TestArgs};
 use wasmwheel::Error;
 use wasmwheel::audit::AuditOptions;
 use wasmwheel::config::Config;
 use wasmwheel::error::UsageError;
 use wasmwheel::loading::{self, Runtime, TestOptions};
+use wasmwheel::lock;
 use wasmwheel::policy::{self, PolicySet};
+use wasmwheel::pyodide::Sources;
 use wasmwheel::repair::Repair;
 use wasmwheel::report::json::InputError;
 use wasmwheel::report::{self, ExitStatus, Format, WheelReport};
@@ -47,6 +49,7 @@ fn dispatch(command: Command, config: &Config) -> Result<ExitStatus, Error> {
             audit(&wheels, &args, format, wasmwheel::audit::audit, config, runtime.as_ref())
         }
         Command::Test(args) => test(&args, config),
+        Command::Lock(args) => lock(&args, config),
         Command::Check { files, audit: args, format } => {
             let (sdists, wheels): (Vec<PathBuf>, Vec<PathBuf>) =
                 files.into_iter().partition(|f| f.to_string_lossy().ends_with(".tar.gz"));
@@ -222,6 +225,23 @@ fn test(args: &TestArgs, config: &Config) -> Result<ExitStatus, Error> {
         Format::Text => runs.iter().try_for_each(|r| report::text::test_run(out, r)),
     })?;
     Ok(ExitStatus::of(false, runs.iter().any(|r| !r.ok)))
+}
+
+fn lock(args: &LockArgs, config: &Config) -> Result<ExitStatus, Error> {
+    let policies = load_policies(&args.policies, config)?;
+    let inputs = args.wheels.iter().map(|p| lock::Input::open(p)).collect::<Result<Vec<_>, Error>>()?;
+    let sources = Sources::from_env(args.offline).map_err(|source| Error::Pyodide { what: "cache".into(), source })?;
+    let release =
+        sources.get(&args.release).map_err(|source| Error::Pyodide { what: args.release.to_string(), source })?;
+    let options = lock::LockOptions { base_url: args.base_url.clone(), release_url: args.release_url.clone() };
+    let mut made = lock::lock(&inputs, &policies, &release, &options)?;
+    lock::write(&mut made, &inputs, &args.out_dir)?;
+    emit(|out| match args.format {
+        Format::Json => report::json::render(out, "locks", std::slice::from_ref(&made), &[]),
+        Format::Github => report::github::render_lock(out, &made),
+        Format::Text => report::text::lock(out, &made),
+    })?;
+    Ok(ExitStatus::of(false, !made.refused.is_empty()))
 }
 
 fn repair(args: &RepairArgs, config: &Config) -> Result<ExitStatus, Error> {

@@ -331,6 +331,16 @@ impl PolicySet {
         Ok(PolicySet { policies })
     }
 
+    /// The set with `policy` in place of the one of the same name (or added).
+    pub fn with(&self, policy: Policy) -> PolicySet {
+        let mut policies = self.policies.clone();
+        match policies.iter_mut().find(|p| p.policy.name == policy.name) {
+            Some(slot) => *slot = LoadedPolicy::new(policy),
+            None => policies.push(LoadedPolicy::new(policy)),
+        }
+        PolicySet { policies }
+    }
+
     /// Every policy.
     pub fn all(&self) -> &[LoadedPolicy] {
         &self.policies

@@ -112,6 +112,10 @@ pub struct Release {
     pub abi: Abi,
     /// Its Python (`info.python`).
     pub python: PythonRelease,
+    /// Whether `loadPyodide` takes `packageBaseUrl` (0.28 and later): where a custom lock's
+    /// relative file names are fetched from. Without it (0.27) they are fetched from the
+    /// `indexURL`, the release's own folder.
+    pub package_base_url: bool,
 }
 
 impl Release {
@@ -142,9 +146,10 @@ impl Release {
         let lock: Lock = serde_json::from_slice(&read("pyodide-lock.json")?).map_err(PyodideError::Lock)?;
         let package: Option<Package> = read("package.json").ok().and_then(|b| serde_json::from_slice(&b).ok());
         let version = package.map(|p| p.version).or(lock.info.version).unwrap_or_default();
+        let package_base_url = String::from_utf8_lossy(&read("pyodide.js")?).contains("packageBaseUrl");
         // Node is handed the folder: absolute, whatever its working folder.
         let dir = std::path::absolute(dir).map_err(|source| PyodideError::Io { path: dir.to_path_buf(), source })?;
-        Ok(Release { dir, version, abi: lock.info.abi_version, python: lock.info.python })
+        Ok(Release { dir, version, abi: lock.info.abi_version, python: lock.info.python, package_base_url })
     }
 }
 

@@ -72,6 +72,31 @@ pub fn render_tests(out: &mut dyn Write, runs: &[crate::loading::ReleaseRun], er
     input_errors(out, errors)
 }
 
+/// Annotations for lock: an error for each reason a wheel is refused, a notice for the lock
+/// written.
+pub fn render_lock(out: &mut dyn Write, lock: &crate::lock::Lock) -> io::Result<()> {
+    let title = property(&format!("wasmwheel lock: Pyodide {}", lock.pyodide));
+    for refused in &lock.refused {
+        for reason in &refused.reasons {
+            writeln!(
+                out,
+                "::error file={},title={title}::{}",
+                property(&refused.wheel),
+                data(&format!("[{}] {}", reason.rule, reason.message))
+            )?;
+        }
+    }
+    if let Some(path) = &lock.output {
+        writeln!(
+            out,
+            "::notice file={},title={title}::{}",
+            property(path),
+            data(&format!("{} wheels added", lock.added.len()))
+        )?;
+    }
+    Ok(())
+}
+
 /// Annotations for repair: its findings, and a notice for each wheel written.
 pub fn render_repairs(out: &mut dyn Write, repairs: &[Repair], errors: &[InputError]) -> io::Result<()> {
     for repair in repairs {

@@ -229,6 +229,48 @@ pub fn test_run(out: &mut dyn Write, run: &crate::loading::ReleaseRun) -> io::Re
     Ok(())
 }
 
+/// Renders what `lock` did.
+pub fn lock(out: &mut dyn Write, lock: &crate::lock::Lock) -> io::Result<()> {
+    writeln!(out, "pyodide-lock.json for Pyodide {} ({})", lock.pyodide, lock.platform)?;
+    for added in &lock.added {
+        let field = |key: &str| added.entry.get(key).cloned().unwrap_or_default();
+        let list = |key: &str| {
+            let items: Vec<String> =
+                field(key).as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_string)).collect();
+            if items.is_empty() { "none".to_string() } else { items.join(", ") }
+        };
+        writeln!(
+            out,
+            "  {} {}: imports {}; depends {}",
+            added.key,
+            field("version").as_str().unwrap_or("?"),
+            list("imports"),
+            list("depends")
+        )?;
+        if let Some(version) = &added.replaces {
+            writeln!(out, "    replaces the release's {} {version}", added.key)?;
+        }
+        if !added.unchecked_libraries.is_empty() {
+            writeln!(
+                out,
+                "    NEEDs libraries of {}, shared-library packages of the release: their symbols are not checked",
+                added.unchecked_libraries.join(", ")
+            )?;
+        }
+    }
+    for refused in &lock.refused {
+        writeln!(out, "  {}: refused", refused.wheel)?;
+        for reason in &refused.reasons {
+            let path = reason.path.as_deref().map(|p| format!(" {p}")).unwrap_or_default();
+            writeln!(out, "    {}[{}]{path}: {}", reason.severity, reason.rule, reason.message)?;
+        }
+    }
+    match &lock.output {
+        Some(path) => writeln!(out, "wrote {path}"),
+        None => writeln!(out, "nothing written"),
+    }
+}
+
 /// Platform tags for a line of text, or `none`.
 fn platform_list(tags: &[crate::platform::PlatformTag]) -> String {
     if tags.is_empty() { "none".into() } else { tags.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ") }
