@@ -99,6 +99,9 @@ pub enum Error {
     /// A lock that cannot be made.
     #[error(transparent)]
     Lock(#[from] crate::lock::LockError),
+    /// A pack that cannot start.
+    #[error(transparent)]
+    Pack(#[from] crate::pack::PackError),
     /// Node.js is missing, too old, or failed.
     #[error(transparent)]
     Node(#[from] NodeError),
@@ -142,7 +145,7 @@ impl Error {
             | Error::Policy { path, .. }
             | Error::Release { path, .. } => Some(path.clone()),
             Error::Pyodide { what, .. } => Some(what.clone()),
-            Error::Node(_) | Error::Usage(_) | Error::Lock(_) => None,
+            Error::Node(_) | Error::Usage(_) | Error::Lock(_) | Error::Pack(_) => None,
         }
     }
 

@@ -37,6 +37,7 @@ pub mod hash;
 pub mod loading;
 pub mod lock;
 pub mod output;
+pub mod pack;
 pub mod platform;
 pub mod policy;
 pub mod pyodide;

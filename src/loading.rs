@@ -15,7 +15,7 @@ use crate::platform::PlatformTag;
 use crate::policy::{LoadedPolicy, PolicyFamily, PolicySet};
 use crate::pyodide::node::{CodeOutcome, ImportOutcome, Job, Node, Outcome, Step, Unlinked};
 use crate::pyodide::{Release, ReleaseSpec, Sources};
-use crate::rules::{Finding, Rule, Severity};
+use crate::rules::{Finding, Rule};
 use crate::wheel::{Wheel, is_identifier};
 
 /// What loading wheels in real Pyodide needs: Node, where releases come from, a time limit.
@@ -201,6 +201,7 @@ pub fn test(
             wheels: wheels.iter().map(|w| w.path.clone().into()).collect(),
             imports: imports.clone(),
             code: options.code.clone(),
+            ..Job::default()
         })
         .collect();
     let outcomes = runtime.run(&jobs);
@@ -293,7 +294,7 @@ pub fn confirm(
                 pyodide: releases[*index].dir.clone(),
                 wheels: vec![wheel.path.clone().into()],
                 imports: imports.clone(),
-                code: None,
+                ..Job::default()
             })
         })
         .collect();
@@ -335,10 +336,7 @@ pub fn confirm_findings(audit: &Audit, confirmations: &[Confirmation]) -> Vec<Fi
                     c.error.as_deref().unwrap_or("unknown error")
                 )
             } else {
-                let mut reasons: Vec<&str> = verdict(audit, &c.platform)
-                    .map(|v| v.reasons.iter().filter(|r| r.severity == Severity::Error).map(|r| r.rule.id()).collect())
-                    .unwrap_or_default();
-                reasons.dedup();
+                let reasons = verdict(audit, &c.platform).map(|v| audit::error_rule_ids(&v.reasons)).unwrap_or_default();
                 format!(
                     "the audit says it cannot load on {} ({}), but in Pyodide {} it installs, every module imports and every function import resolves",
                     c.platform,

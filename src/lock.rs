@@ -116,6 +116,24 @@ pub struct Lock {
     document: Option<Value>,
 }
 
+impl Lock {
+    /// Keeps only the entries the added wheels need: themselves and their `depends`,
+    /// transitively (what a bundle that loads only those needs).
+    pub fn keep_only_closure(&mut self) {
+        let Some(Value::Object(packages)) = self.document.as_mut().and_then(|d| d.get_mut("packages")) else { return };
+        let mut needed: BTreeSet<String> = BTreeSet::new();
+        let mut queue: Vec<String> = self.added.iter().map(|a| a.key.clone()).collect();
+        while let Some(key) = queue.pop() {
+            if !needed.insert(key.clone()) {
+                continue;
+            }
+            let depends = packages.get(&key).and_then(|p| p.get("depends")).and_then(Value::as_array);
+            queue.extend(depends.into_iter().flatten().filter_map(Value::as_str).map(str::to_string));
+        }
+        packages.retain(|key, _| needed.contains(key));
+    }
+}
+
 /// A wheel and its file's bytes (copied next to the lock).
 pub struct Input {
     /// The wheel.

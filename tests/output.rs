@@ -64,3 +64,51 @@ fn a_policy_file_with_a_bad_field_is_refused_naming_file_and_field() {
     assert!(err.contains("bad.json: not a policy: python: `x.y` is not a Python version"), "{err}");
     assert!(out.stdout.is_empty(), "nothing written");
 }
+
+/// The same for the commands that load wheels in real Pyodide.
+#[test]
+#[ignore = "needs Node, the npm registry and the PyPI wheels (testdata/fetch.sh)"]
+fn a_closed_pipe_is_never_a_crash_for_test_lock_and_pack() {
+    let out = tempfile::tempdir().unwrap();
+    let clean = fixture("fxclean-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl");
+    let clean = clean.to_str().unwrap();
+    let lock_dir = out.path().join("lock");
+    let bundle = out.path().join("bundle");
+    let app = testdata("apps/prices.py");
+    let (babel, msgspec) = (
+        cached("pypi/babel-2.19.0-py3-none-any.whl"),
+        cached("pypi/msgspec-0.22.0-cp314-cp314-pyemscripten_2026_0_wasm32.whl"),
+    );
+    let cache = release_cache();
+    let cases: [(Vec<&str>, i32); 3] = [
+        (vec!["test", "--pyodide", "314.0.7", clean], 0),
+        (vec!["lock", "--pyodide", "314.0.7", "-o", lock_dir.to_str().unwrap(), clean], 0),
+        (
+            vec![
+                "pack",
+                "--pyodide",
+                "314.0.7",
+                "-o",
+                bundle.to_str().unwrap(),
+                app.to_str().unwrap(),
+                babel.to_str().unwrap(),
+                msgspec.to_str().unwrap(),
+            ],
+            0,
+        ),
+    ];
+    for (args, status) in cases {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_wasmwheel"))
+            .args(&args)
+            .env("WASMWHEEL_CACHE_DIR", &cache)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let done = child.wait_with_output().unwrap();
+        let err = stderr(&done);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_eq!(done.status.code(), Some(status), "{args:?}: {err}");
+    }
+}

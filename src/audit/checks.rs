@@ -359,7 +359,7 @@ impl Context<'_> {
 }
 
 /// The rule ids of the errors among `reasons`, sorted and without repeats.
-pub(super) fn error_rule_ids(reasons: &[Finding]) -> Vec<String> {
+pub fn error_rule_ids(reasons: &[Finding]) -> Vec<String> {
     let errors = reasons.iter().filter(|r| r.severity == crate::rules::Severity::Error);
     errors.map(|r| r.rule.id().to_string()).collect::<BTreeSet<_>>().into_iter().collect()
 }

@@ -8,6 +8,7 @@
 
 mod binaries;
 mod checks;
+pub use checks::error_rule_ids;
 mod installable;
 pub mod limited_api;
 pub mod python;

@@ -75,6 +75,10 @@ pub(crate) enum Command {
     /// wheel, each audited for the release's platform, with its Requires-Dist closure checked.
     /// Exit 1 (nothing written) when a wheel is refused.
     Lock(LockArgs),
+    /// Pack an app: run ENTRY.py in real Pyodide with the wheels, keep only what it used, lock
+    /// the trimmed wheels, and prove the bundle runs the same. Writes an npm package of assets.
+    /// Exit 1 (nothing written) when the bundle does not run as the traced run did.
+    Pack(PackArgs),
     /// Check wheels before upload: everything `audit` reports, plus what PyPI rejects (filename
     /// against METADATA, platform tags, the zip archive, WHEEL, METADATA, RECORD). Exit 1 when
     /// any error is found. Source distributions are skipped.
@@ -235,6 +239,43 @@ pub(crate) struct LockArgs {
     /// Also load this policy file; repeatable.
     #[arg(long = "policy", value_name = "FILE")]
     policies: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+/// Flags of `pack`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct PackArgs {
+    /// The app's entry script, run as `__main__`.
+    entry: PathBuf,
+    /// The wheels it uses (their dependencies in the release come from its lock).
+    #[arg(required = true)]
+    wheels: Vec<PathBuf>,
+    /// The Pyodide release (0.28 or later): an npm version, a release folder or a tarball.
+    #[arg(long = "pyodide", value_name = "VERSION|DIR|TGZ")]
+    release: wasmwheel::pyodide::ReleaseSpec,
+    /// The bundle's folder (created; an earlier bundle there is replaced).
+    #[arg(short = 'o', long = "out-dir", value_name = "DIR")]
+    out_dir: PathBuf,
+    /// Also keep the members this glob matches (data files read by C code, plugins loaded by
+    /// name); repeatable.
+    #[arg(long, value_name = "GLOB")]
+    keep: Vec<String>,
+    /// The npm package name; default from the entry script's name.
+    #[arg(long, value_name = "NPM_NAME")]
+    name: Option<String>,
+    /// The npm package version.
+    #[arg(long = "package-version", value_name = "SEMVER", default_value = "0.1.0")]
+    package_version: String,
+    /// Where the release's own packages are served from (as `lock --release-url`).
+    #[arg(long, value_name = "URL")]
+    release_url: Option<String>,
+    /// Also load this policy file; repeatable.
+    #[arg(long = "policy", value_name = "FILE")]
+    policies: Vec<PathBuf>,
+    #[command(flatten)]
+    runtime: RuntimeArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: Format,

@@ -8,7 +8,7 @@ use std::time::Duration;
 use rayon::prelude::*;
 
 use super::output::{self, emit};
-use super::{AuditArgs, Cli, Command, LockArgs, PolicyCommand, RepairArgs, RuntimeArgs, TestArgs};
+use super::{AuditArgs, Cli, Command, LockArgs, PackArgs, PolicyCommand, RepairArgs, RuntimeArgs, TestArgs};
 use wasmwheel::Error;
 use wasmwheel::audit::AuditOptions;
 use wasmwheel::config::Config;
@@ -50,6 +50,7 @@ fn dispatch(command: Command, config: &Config) -> Result<ExitStatus, Error> {
         }
         Command::Test(args) => test(&args, config),
         Command::Lock(args) => lock(&args, config),
+        Command::Pack(args) => pack(&args, config),
         Command::Check { files, audit: args, format } => {
             let (sdists, wheels): (Vec<PathBuf>, Vec<PathBuf>) =
                 files.into_iter().partition(|f| f.to_string_lossy().ends_with(".tar.gz"));
@@ -242,6 +243,29 @@ fn lock(args: &LockArgs, config: &Config) -> Result<ExitStatus, Error> {
         Format::Text => report::text::lock(out, &made),
     })?;
     Ok(ExitStatus::of(false, !made.refused.is_empty()))
+}
+
+fn pack(args: &PackArgs, config: &Config) -> Result<ExitStatus, Error> {
+    let policies = load_policies(&args.policies, config)?;
+    let inputs = args.wheels.iter().map(|p| lock::Input::open(p)).collect::<Result<Vec<_>, Error>>()?;
+    let runtime = runtime(&args.runtime)?;
+    let release = runtime
+        .sources
+        .get(&args.release)
+        .map_err(|source| Error::Pyodide { what: args.release.to_string(), source })?;
+    let options = wasmwheel::pack::PackOptions {
+        keep: args.keep.clone(),
+        name: args.name.clone(),
+        version: args.package_version.clone(),
+        release_url: args.release_url.clone(),
+    };
+    let packed = wasmwheel::pack::pack(&args.entry, &inputs, &policies, &release, &runtime, &options, &args.out_dir)?;
+    emit(|out| match args.format {
+        Format::Json => report::json::render(out, "packs", std::slice::from_ref(&packed), &[]),
+        Format::Github => report::github::render_pack(out, &packed),
+        Format::Text => report::text::pack(out, &packed),
+    })?;
+    Ok(ExitStatus::of(false, packed.failed()))
 }
 
 fn repair(args: &RepairArgs, config: &Config) -> Result<ExitStatus, Error> {

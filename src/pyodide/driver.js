@@ -96,8 +96,10 @@ function unresolvedImports(pyodide, before, sitePackages) {
 // What has been found so far, and the step under way: a fatal Pyodide error (a wasm trap, a
 // function that cannot be resolved being called) may end the run from outside any await, and
 // is then recorded against that step.
-const result = { startup_ms: 0, install: null, imports: [], link: [], code: null };
+const result = { startup_ms: 0, install: null, imports: [], link: [], code: null, entry: null };
 const output = [];
+const errput = [];
+const opened = new Set();
 let pyodide = null;
 let before = new Set();
 let sitePackages = "";
@@ -125,6 +127,7 @@ function fail(e) {
   if (step.kind === "install") result.install = { ok: false, error, ms };
   if (step.kind === "import") result.imports.push({ module: step.name, ok: false, error, ms });
   if (step.kind === "code") result.code = { ok: false, error, stdout: stdoutText(), ms };
+  if (step.kind === "entry") result.entry = entryResult(null, error, [], [], ms);
   if (step.kind === "import") {
     try {
       result.link = unresolvedImports(pyodide, before, sitePackages);
@@ -141,13 +144,65 @@ function stdoutText() {
   return output.map((l) => l + "\n").join("");
 }
 
+function entryResult(exit, error, files, loaded, ms) {
+  const stderr = errput.slice(-20).map((l) => l + "\n").join("");
+  return { exit, error, stdout: stdoutText(), stderr, site_packages: sitePackages, files, opened: [...opened].sort(), loaded, ms };
+}
+
+// The entry script runs through job.runner (run_entry.py: as `__main__`, its exit status
+// returned), with an audit hook recording every file Python opens or imports; then
+// sys.modules adds every module's file. The file system's own opens (native code's too) and
+// the libraries the loader loads while it runs are recorded on the JavaScript side.
+const TRACE = `
+import os, sys
+_wasmwheel_seen = set()
+def _wasmwheel_hook(event, args):
+    if event == "open" and args and isinstance(args[0], str):
+        _wasmwheel_seen.add(args[0])
+    elif event == "import" and len(args) > 1 and isinstance(args[1], str):
+        _wasmwheel_seen.add(args[1])
+    elif event == "ctypes.dlopen" and args and isinstance(args[0], str):
+        _wasmwheel_seen.add(args[0])
+def _wasmwheel_files():
+    files = {os.path.abspath(p) for p in _wasmwheel_seen}
+    files.update(os.path.abspath(m.__file__) for m in list(sys.modules.values()) if isinstance(getattr(m, "__file__", None), str))
+    return sorted(files)
+`;
+
+async function runEntry(module) {
+  const fs = require("fs");
+  const target = "/home/pyodide/" + path.basename(job.entry);
+  pyodide.FS.writeFile(target, fs.readFileSync(job.entry));
+  const loadedBefore = new Set(Object.keys(module.LDSO.loadedLibsByName));
+  const FS = pyodide.FS;
+  const open = FS.open;
+  FS.open = function (p, ...rest) {
+    if (typeof p === "string") opened.add(p);
+    return open.call(this, p, ...rest);
+  };
+  output.length = 0;
+  errput.length = 0;
+  pyodide.runPython(job.runner);
+  pyodide.runPython(TRACE);
+  const exit = pyodide.globals.get("_wasmwheel_run")(target, pyodide.globals.get("_wasmwheel_hook"));
+  FS.open = open;
+  const files = pyodide.globals.get("_wasmwheel_files")().toJs();
+  const loaded = Object.keys(module.LDSO.loadedLibsByName).filter((k) => !loadedBefore.has(k) && k.startsWith("/"));
+  return entryResult(exit, null, files, loaded.sort(), clock() - step.start);
+}
+
 async function main() {
   const { loadPyodide } = require(path.join(path.resolve(job.pyodide), "pyodide.js"));
-  pyodide = await loadPyodide({
+  const options = {
     indexURL: path.resolve(job.pyodide) + path.sep,
     stdout: (line) => output.push(line),
-    stderr: () => {},
-  });
+    stderr: (line) => errput.push(line),
+  };
+  if (job.lock) {
+    options.lockFileURL = path.join(path.resolve(job.lock.dir), "pyodide-lock.json");
+    options.packageBaseUrl = path.resolve(job.lock.dir) + path.sep;
+  }
+  pyodide = await loadPyodide(options);
   result.startup_ms = clock() - step.start;
   // Pyodide 0.27 asks locateFile for a library its dynamic loader cannot find in the file
   // system, and locateFile then throws "Didn't expect to load any more file_packager files!".
@@ -166,8 +221,9 @@ async function main() {
   begin("install");
   const messages = [];
   try {
+    const packages = job.lock ? job.lock.packages : job.wheels.map((w) => pathToFileURL(path.resolve(w)).href);
     await pyodide.loadPackage(
-      job.wheels.map((w) => pathToFileURL(path.resolve(w)).href),
+      packages,
       {
         messageCallback: () => {},
         errorCallback: (m) => messages.push(m),
@@ -200,6 +256,10 @@ async function main() {
     } catch (e) {
       result.code = { ok: false, error: describe(e), stdout: stdoutText(), ms: clock() - step.start };
     }
+  }
+  if (job.entry) {
+    begin("entry");
+    result.entry = await runEntry(module);
   }
   emit();
 }

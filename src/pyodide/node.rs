@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 
 /// The driver script.
 const DRIVER: &str = include_str!("driver.js");
+/// How an entry script is run (`__main__`, its exit status), for the driver and the
+/// `run.mjs` of bundles alike.
+pub const RUN_ENTRY: &str = include_str!("run_entry.py");
 /// The oldest Node the driver (and Pyodide) run on.
 const MIN_NODE: u32 = 18;
 
@@ -45,16 +48,53 @@ pub enum NodeError {
 }
 
 /// What the driver is asked to do.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct Job {
     /// The release folder.
     pub pyodide: PathBuf,
-    /// Wheels to install together, with `loadPackage`.
+    /// Wheels to install together, with `loadPackage` of their files.
     pub wheels: Vec<PathBuf>,
+    /// Instead of `wheels`: packages to load by name through a lock.
+    pub lock: Option<LockJob>,
     /// Modules to import, in order.
     pub imports: Vec<String>,
     /// Code to run after the imports, its stdout kept.
     pub code: Option<String>,
+    /// A script to run as `__main__` last, traced (see [`EntryOutcome`]).
+    pub entry: Option<PathBuf>,
+}
+
+/// Packages loaded through a `pyodide-lock.json` (`lockFileURL`, and `packageBaseUrl` its
+/// folder: Pyodide 0.28 and later).
+#[derive(Clone, Debug, Serialize)]
+pub struct LockJob {
+    /// The folder with `pyodide-lock.json` and the wheels it names relatively.
+    pub dir: PathBuf,
+    /// The packages to `loadPackage`, with their closure.
+    pub packages: Vec<String>,
+}
+
+/// How the entry script ran, and what it touched.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryOutcome {
+    /// Its exit status (SystemExit's code; 1 for an exception); `None` when Pyodide died.
+    pub exit: Option<i32>,
+    /// Why Pyodide died, if it did.
+    pub error: Option<String>,
+    /// What it printed, line by line.
+    pub stdout: String,
+    /// The last lines of its stderr.
+    pub stderr: String,
+    /// Where site-packages is.
+    pub site_packages: String,
+    /// Every file Python opened or imported (audit hooks and `sys.modules`), absolute.
+    pub files: Vec<String>,
+    /// Every file the file system opened (Python's and native code's), absolute.
+    pub opened: Vec<String>,
+    /// Libraries the loader loaded while it ran.
+    pub loaded: Vec<String>,
+    /// How long it ran, in milliseconds.
+    pub ms: u64,
 }
 
 /// One step's outcome.
@@ -118,6 +158,9 @@ pub struct Outcome {
     pub link: Vec<Unlinked>,
     /// The code, if any was given.
     pub code: Option<CodeOutcome>,
+    /// The entry script, if one was given.
+    #[serde(default)]
+    pub entry: Option<EntryOutcome>,
 }
 
 impl Outcome {
@@ -129,6 +172,7 @@ impl Outcome {
             imports: Vec::new(),
             link: Vec::new(),
             code: None,
+            entry: None,
         }
     }
 
@@ -185,11 +229,24 @@ impl Node {
 
     /// Runs `job` in the driver; stops Node after `timeout`.
     pub fn run(&self, job: &Job, timeout: Duration) -> Result<Outcome, NodeError> {
-        let job = serde_json::to_string(job).map_err(|e| NodeError::Spawn(e.into()))?;
+        #[derive(Serialize)]
+        struct Wire<'a> {
+            #[serde(flatten)]
+            job: &'a Job,
+            runner: &'static str,
+        }
+        let job = serde_json::to_string(&Wire { job, runner: RUN_ENTRY }).map_err(|e| NodeError::Spawn(e.into()))?;
+        let ran = self.run_script(&["-e".as_ref(), DRIVER.as_ref(), job.as_ref()], timeout)?;
+        parse_result(&ran.stdout).ok_or_else(|| NodeError::NoResult {
+            status: ran.status.to_string(),
+            stderr: ran.stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or_default().trim().to_string(),
+        })?
+    }
+
+    /// Runs `node ARGS...` with no stdin, its output captured; stops it after `timeout`.
+    pub fn run_script(&self, args: &[&std::ffi::OsStr], timeout: Duration) -> Result<Ran, NodeError> {
         let mut child = Command::new(&self.program)
-            .arg("-e")
-            .arg(DRIVER)
-            .arg(job)
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -197,9 +254,9 @@ impl Node {
             .map_err(NodeError::Spawn)?;
         let read = |mut pipe: Box<dyn Read + Send>| {
             std::thread::spawn(move || {
-                let mut text = String::new();
-                let _ = pipe.read_to_string(&mut text);
-                text
+                let mut text = Vec::new();
+                let _ = pipe.read_to_end(&mut text);
+                String::from_utf8_lossy(&text).into_owned()
             })
         };
         let stdout = child.stdout.take().map(|p| read(Box::new(p)));
@@ -218,11 +275,19 @@ impl Node {
         };
         let stdout = stdout.and_then(|t| t.join().ok()).unwrap_or_default();
         let stderr = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
-        parse_result(&stdout).ok_or_else(|| NodeError::NoResult {
-            status: status.to_string(),
-            stderr: stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or_default().trim().to_string(),
-        })?
+        Ok(Ran { status, stdout, stderr })
     }
+}
+
+/// A finished Node process.
+#[derive(Debug)]
+pub struct Ran {
+    /// How it exited.
+    pub status: std::process::ExitStatus,
+    /// What it wrote on stdout.
+    pub stdout: String,
+    /// What it wrote on stderr.
+    pub stderr: String,
 }
 
 /// The driver's result: the JSON after the last record separator.

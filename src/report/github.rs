@@ -97,6 +97,37 @@ pub fn render_lock(out: &mut dyn Write, lock: &crate::lock::Lock) -> io::Result<
     Ok(())
 }
 
+/// Annotations for pack: an error when it failed, a notice with the reduction when it did
+/// not, a warning for each thing the trace cannot vouch for.
+pub fn render_pack(out: &mut dyn Write, pack: &crate::pack::Pack) -> io::Result<()> {
+    let title = property(&format!("wasmwheel pack: Pyodide {}", pack.pyodide));
+    let file = property(&pack.entry);
+    for warning in &pack.warnings {
+        writeln!(out, "::warning file={file},title={title}::{}", data(warning))?;
+    }
+    for refused in &pack.refused {
+        for reason in &refused.reasons {
+            writeln!(
+                out,
+                "::error file={},title={title}::{}",
+                property(&refused.wheel),
+                data(&format!("[{}] {}", reason.rule, reason.message))
+            )?;
+        }
+    }
+    if let Some(why) = &pack.failure {
+        writeln!(out, "::error file={file},title={title}::{}", data(why))?;
+    } else if let Some(dir) = &pack.output {
+        let total = &pack.total;
+        writeln!(
+            out,
+            "::notice file={file},title={title}::{}",
+            data(&format!("{dir}: {} -> {} bytes unpacked", total.unpacked_before, total.unpacked_after))
+        )?;
+    }
+    Ok(())
+}
+
 /// Annotations for repair: its findings, and a notice for each wheel written.
 pub fn render_repairs(out: &mut dyn Write, repairs: &[Repair], errors: &[InputError]) -> io::Result<()> {
     for repair in repairs {

@@ -151,17 +151,12 @@ pub fn audit(out: &mut dyn Write, report: &WheelReport) -> io::Result<()> {
         let compatible = report.compatible_platforms.as_deref().unwrap_or_default();
         writeln!(out, "  compatible: {}", platform_list(compatible))?;
         for verdict in platforms.iter().filter(|v| !v.compatible) {
-            let errors = verdict.reasons.iter().filter(|r| r.severity == crate::rules::Severity::Error);
-            let mut rules: Vec<&str> = errors.map(|r| r.rule.id()).collect();
-            rules.sort();
-            rules.dedup();
+            let rules = crate::audit::error_rule_ids(&verdict.reasons);
             writeln!(out, "  not {}: {}", verdict.platform, rules.join(", "))?;
         }
     }
     for verdict in report.upcoming.iter().flatten() {
-        let errors = verdict.reasons.iter().filter(|r| r.severity == crate::rules::Severity::Error);
-        let mut rules: Vec<&str> = errors.map(|r| r.rule.id()).collect();
-        rules.dedup();
+        let rules = crate::audit::error_rule_ids(&verdict.reasons);
         let how = if verdict.compatible { "compatible".to_string() } else { format!("not: {}", rules.join(", ")) };
         writeln!(out, "  upcoming {} (a prerelease; --prerelease counts it): {how}", verdict.platform)?;
     }
@@ -268,6 +263,61 @@ pub fn lock(out: &mut dyn Write, lock: &crate::lock::Lock) -> io::Result<()> {
     match &lock.output {
         Some(path) => writeln!(out, "wrote {path}"),
         None => writeln!(out, "nothing written"),
+    }
+}
+
+/// Renders what `pack` did: a table per package, the totals, the timings.
+pub fn pack(out: &mut dyn Write, pack: &crate::pack::Pack) -> io::Result<()> {
+    writeln!(out, "{} for Pyodide {} ({})", pack.entry, pack.pyodide, pack.platform)?;
+    for refused in &pack.refused {
+        writeln!(out, "  {}: refused", refused.wheel)?;
+        for reason in &refused.reasons {
+            let path = reason.path.as_deref().map(|p| format!(" {p}")).unwrap_or_default();
+            writeln!(out, "    {}[{}]{path}: {}", reason.severity, reason.rule, reason.message)?;
+        }
+    }
+    if !pack.packages.is_empty() {
+        writeln!(
+            out,
+            "  {:<24} {:>15} {:>6} {:>5} {:>21} {:>21} {:>9}",
+            "package", "files", ".py", ".so", "compressed", "unpacked", "reduction"
+        )?;
+        for p in pack.packages.iter().chain(std::iter::once(&pack.total)) {
+            let reduction = if p.unpacked_before == 0 {
+                0.0
+            } else {
+                100.0 * (1.0 - p.unpacked_after as f64 / p.unpacked_before as f64)
+            };
+            writeln!(
+                out,
+                "  {:<24} {:>15} {:>6} {:>5} {:>21} {:>21} {:>8.1}%",
+                p.name,
+                format!("{} -> {}", p.files_before, p.files_after),
+                p.py_files,
+                p.so_files,
+                format!("{} -> {}", size(p.compressed_before), size(p.compressed_after)),
+                format!("{} -> {}", size(p.unpacked_before), size(p.unpacked_after)),
+                reduction
+            )?;
+        }
+        writeln!(out, "  trace {} ms, verify {} ms", pack.trace_ms, pack.verify_ms)?;
+    }
+    for warning in &pack.warnings {
+        writeln!(out, "  warning: {warning}")?;
+    }
+    match (&pack.failure, &pack.output) {
+        (Some(why), _) => writeln!(out, "  FAILED: {why}; nothing written"),
+        (None, Some(dir)) => writeln!(out, "wrote {dir} (the bundle runs as the traced run did)"),
+        (None, None) => writeln!(out, "nothing written"),
+    }
+}
+
+/// A byte count for people: `12.3 MB`, `4.5 kB`, `512 B`.
+fn size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1_000_000 => format!("{:.1} MB", b as f64 / 1e6),
+        b if b >= 1_000 => format!("{:.1} kB", b as f64 / 1e3),
+        b => format!("{b} B"),
     }
 }
 

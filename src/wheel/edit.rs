@@ -168,6 +168,14 @@ impl WheelEdit {
         self.known.insert(name.to_string(), Binary { path: name.to_string(), kind: BinaryKind::Wasm(Box::new(info)) });
     }
 
+    /// Keeps only the members `keep` accepts (the dist-info folder always stays).
+    pub fn retain(&mut self, mut keep: impl FnMut(&str) -> bool) {
+        let prefix = format!("{}/", self.dist_info);
+        self.files.retain(|name, _| name.starts_with(&prefix) || keep(name));
+        let files = &self.files;
+        self.known.retain(|name, _| files.contains_key(name));
+    }
+
     /// Moves member `from` to `to`, with its inspection; refuses to replace a member.
     pub fn rename(&mut self, from: &str, to: &str) -> Result<(), EditError> {
         if self.files.contains_key(to) {

@@ -1,0 +1,91 @@
+//! The bundle as a pure-asset npm package (as pyodide and sql.js ship theirs): `package.json`
+//! with `files` and an `exports` entry per asset and no JavaScript entry point, and `run.mjs`,
+//! which runs the app in a Pyodide release under Node.
+
+use serde_json::{Map, Value, json};
+
+use crate::pyodide::node::RUN_ENTRY;
+
+/// The runner script, with wasmwheel's entry runner filled in.
+pub fn run_mjs() -> String {
+    let literal = serde_json::to_string(RUN_ENTRY).unwrap_or_else(|_| "\"\"".into());
+    include_str!("run.mjs").replace("__RUN_ENTRY__", &literal)
+}
+
+/// Whether `name` is a valid npm package name: at most 214 characters, lowercase, URL-safe
+/// (letters, digits, `-._~` and `_`),
+/// optionally `@scope/`; not starting with `.` or `_`.
+pub fn is_npm_name(name: &str) -> bool {
+    let bare = match name.strip_prefix('@') {
+        Some(scoped) => match scoped.split_once('/') {
+            Some((scope, rest)) if is_npm_part(scope) => rest,
+            _ => return false,
+        },
+        None => name,
+    };
+    name.len() <= 214 && is_npm_part(bare)
+}
+
+fn is_npm_part(part: &str) -> bool {
+    !part.is_empty()
+        && !part.starts_with(['.', '_'])
+        && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-._~_".contains(&b))
+}
+
+/// An npm name made from an entry script's name: `My App.py` -> `my-app`.
+pub fn name_from_entry(stem: &str) -> String {
+    let mut name: String = stem
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || "-._~_".contains(c) { c } else { '-' })
+        .collect();
+    name = name.trim_start_matches(['.', '_', '-']).to_string();
+    if name.is_empty() { "pyodide-app".to_string() } else { name }
+}
+
+/// `package.json`: `files` and `exports` list every asset (the lock, the wheels, the entry
+/// script); `pyodide` says what `run.mjs` loads and runs.
+pub fn package_json(
+    name: &str,
+    version: &str,
+    pyodide: &str,
+    entry: &str,
+    wheels: &[String],
+    packages: &[String],
+) -> Vec<u8> {
+    let mut assets: Vec<String> = vec!["pyodide-lock.json".into(), entry.to_string()];
+    assets.extend(wheels.iter().cloned());
+    let mut exports = Map::new();
+    for asset in &assets {
+        exports.insert(format!("./{asset}"), Value::String(format!("./{asset}")));
+    }
+    exports.insert("./package.json".into(), "./package.json".into());
+    let mut files = assets.clone();
+    files.push("run.mjs".into());
+    let doc = json!({
+        "name": name,
+        "version": version,
+        "description": format!("{entry} and the parts of its wheels it uses, for Pyodide {pyodide} (wasmwheel pack)"),
+        "files": files,
+        "exports": exports,
+        "pyodide": {"release": pyodide, "entry": entry, "packages": packages},
+    });
+    let mut bytes = serde_json::to_vec_pretty(&doc).unwrap_or_default();
+    bytes.push(b'\n');
+    bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn npm_names() {
+        assert!(is_npm_name("my-app") && is_npm_name("@me/app.v2"));
+        assert!(!is_npm_name("MyApp") && !is_npm_name("_x") && !is_npm_name("@me") && !is_npm_name("a b"));
+        assert_eq!(name_from_entry("My App"), "my-app");
+        assert_eq!(name_from_entry("__main__"), "main__");
+        assert!(is_npm_name(&name_from_entry("_x y")));
+        assert!(run_mjs().contains("def _wasmwheel_run(path, hook=None)"));
+    }
+}

@@ -1,0 +1,450 @@
+//! `wasmwheel pack`: the smallest bundle that runs an app, proven by running it.
+//!
+//! 1. Trace: lock the wheels for the release (the `lock` logic), run the entry script in the
+//!    real release under Node through that lock, and record what it touched.
+//! 2. Trim: write each wheel again with only what the run needed ([`trim`]), the same tags,
+//!    a fresh RECORD, the whole dist-info.
+//! 3. Lock the trimmed wheels; write the npm package ([`bundle`]).
+//! 4. Verify: run the bundle's own `run.mjs` in a fresh Pyodide and compare its stdout and exit
+//!    status with the traced run. Only then does the bundle move into place.
+
+pub mod bundle;
+pub mod trim;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use serde::Serialize;
+
+use crate::error::Error;
+use crate::loading::Runtime;
+use crate::lock::{self, Input, LockOptions, Refused};
+use crate::platform::PlatformTag;
+use crate::policy::{LoadedPolicy, PolicySet};
+use crate::pyodide::Release;
+use crate::pyodide::node::{EntryOutcome, Job, LockJob, Outcome};
+use crate::wheel::Wheel;
+use crate::wheel::edit::WheelEdit;
+
+/// How to pack.
+#[derive(Clone, Debug)]
+pub struct PackOptions {
+    /// Globs of members to keep whatever the trace saw (`--keep`).
+    pub keep: Vec<String>,
+    /// The npm package name; default from the entry script's name.
+    pub name: Option<String>,
+    /// The npm package version.
+    pub version: String,
+    /// Where the release's own packages are fetched from (as `lock --release-url`).
+    pub release_url: Option<String>,
+}
+
+/// Why a pack cannot start (exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum PackError {
+    /// A release without `packageBaseUrl`.
+    #[error("Pyodide {0} cannot load a bundle from its own folder (no packageBaseUrl: 0.28 or later is needed)")]
+    Release(String),
+    /// An output folder that holds something else.
+    #[error("{}: not empty and not a bundle wasmwheel made; choose another -o", .0.display())]
+    OutDir(PathBuf),
+    /// An npm name npm refuses.
+    #[error("--name {0}: not a valid npm package name")]
+    Name(String),
+    /// A `--keep` glob that does not parse.
+    #[error("--keep {pattern}")]
+    Glob {
+        /// The glob.
+        pattern: String,
+        /// Why.
+        #[source]
+        source: globset::Error,
+    },
+}
+
+/// One wheel, before and after.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PackageSize {
+    /// The distribution (lock key).
+    pub name: String,
+    /// The wheel's file name.
+    pub wheel: String,
+    /// Files before.
+    pub files_before: usize,
+    /// Files after.
+    pub files_after: usize,
+    /// `.py` files after.
+    pub py_files: usize,
+    /// Binaries (`.so`) after.
+    pub so_files: usize,
+    /// The wheel file's size before (compressed, as a CDN serves it).
+    pub compressed_before: u64,
+    /// The wheel file's size after.
+    pub compressed_after: u64,
+    /// The installed size before (unpacked).
+    pub unpacked_before: u64,
+    /// The installed size after.
+    pub unpacked_after: u64,
+}
+
+/// What `pack` did.
+#[derive(Clone, Debug, Serialize)]
+pub struct Pack {
+    /// The entry script.
+    pub entry: String,
+    /// The release.
+    pub pyodide: String,
+    /// Its platform.
+    pub platform: PlatformTag,
+    /// Each wheel, before and after.
+    pub packages: Vec<PackageSize>,
+    /// The sums.
+    pub total: PackageSize,
+    /// The traced run, in milliseconds (start, install and the script).
+    pub trace_ms: u64,
+    /// The verifying run, in milliseconds.
+    pub verify_ms: u64,
+    /// The entry's exit status in the traced run.
+    pub exit: Option<i32>,
+    /// What it printed.
+    pub stdout: String,
+    /// What the trace cannot vouch for, and what would keep more.
+    pub warnings: Vec<String>,
+    /// Wheels the lock refuses (nothing is packed).
+    pub refused: Vec<Refused>,
+    /// Why the pack failed (nothing is written).
+    pub failure: Option<String>,
+    /// The bundle's folder, when it was written.
+    pub output: Option<String>,
+}
+
+impl Pack {
+    fn new(entry: &Path, release: &Release) -> Pack {
+        Pack {
+            entry: entry.display().to_string(),
+            pyodide: release.version.clone(),
+            platform: release.abi.canonical_tag(),
+            packages: Vec::new(),
+            total: PackageSize { name: "total".into(), ..PackageSize::default() },
+            trace_ms: 0,
+            verify_ms: 0,
+            exit: None,
+            stdout: String::new(),
+            warnings: Vec::new(),
+            refused: Vec::new(),
+            failure: None,
+            output: None,
+        }
+    }
+
+    /// Whether the pack failed.
+    pub fn failed(&self) -> bool {
+        self.failure.is_some() || !self.refused.is_empty()
+    }
+
+    fn fail(mut self, why: String) -> Pack {
+        self.failure = Some(why);
+        self
+    }
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error {
+    let path = path.to_path_buf();
+    move |source| Error::Io { path, source }
+}
+
+/// Refuses an output folder that holds something other than an earlier bundle.
+fn check_out_dir(out_dir: &Path) -> Result<(), PackError> {
+    let Ok(mut entries) = std::fs::read_dir(out_dir) else { return Ok(()) };
+    let empty = entries.next().is_none();
+    let ours = std::fs::read(out_dir.join("package.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .is_some_and(|p| p.get("pyodide").and_then(|v| v.get("entry")).is_some());
+    if empty || ours { Ok(()) } else { Err(PackError::OutDir(out_dir.to_path_buf())) }
+}
+
+fn globs(patterns: &[String]) -> Result<GlobSet, PackError> {
+    let mut set = GlobSetBuilder::new();
+    for pattern in patterns {
+        let glob = Glob::new(pattern).map_err(|source| PackError::Glob { pattern: pattern.clone(), source })?;
+        set.add(glob);
+    }
+    set.build().map_err(|source| PackError::Glob { pattern: patterns.join(" "), source })
+}
+
+/// A traced run: the report so far, what the entry did, the packages loaded.
+struct Traced {
+    report: Pack,
+    run: EntryOutcome,
+    packages: Vec<String>,
+}
+
+/// What every step of a pack works with.
+struct Packer<'a> {
+    inputs: &'a [Input],
+    policies: &'a PolicySet,
+    release: &'a Release,
+    runtime: &'a Runtime,
+    lock_options: LockOptions,
+    staging: &'a Path,
+    entry: PathBuf,
+}
+
+impl Packer<'_> {
+    /// Step 1: locks the wheels, runs the entry through that lock. `Err(pack)`: it failed.
+    fn trace(&self, mut report: Pack) -> Result<Result<Traced, Pack>, Error> {
+        let trace_dir = self.staging.join("trace");
+        let mut first = lock::lock(self.inputs, self.policies, self.release, &self.lock_options)?;
+        if !first.refused.is_empty() {
+            report.refused = first.refused;
+            return Ok(Err(report));
+        }
+        lock::write(&mut first, self.inputs, &trace_dir)?;
+        let packages: Vec<String> = first.added.iter().map(|a| a.key.clone()).collect();
+        let job = Job {
+            pyodide: self.release.dir.clone(),
+            lock: Some(LockJob { dir: trace_dir, packages: packages.clone() }),
+            entry: Some(self.entry.clone()),
+            ..Job::default()
+        };
+        let started = Instant::now();
+        let outcome =
+            self.runtime.run(std::slice::from_ref(&job)).pop().unwrap_or_else(|| Outcome::failed("no run".into()));
+        report.trace_ms = started.elapsed().as_millis() as u64;
+        let traced = match (&outcome.install.error, outcome.entry) {
+            (Some(error), _) => {
+                return Ok(Err(report.fail(format!("the traced run could not install the wheels: {error}"))));
+            }
+            (None, Some(traced)) if traced.exit.is_some() => traced,
+            (None, traced) => {
+                let why = traced.and_then(|t| t.error).unwrap_or_else(|| "it ended without a result".into());
+                return Ok(Err(report.fail(format!("the traced run failed: {why}"))));
+            }
+        };
+        report.exit = traced.exit;
+        report.stdout = traced.stdout.clone();
+        if traced.exit != Some(0) {
+            report
+                .warnings
+                .push(format!("the entry exited with status {} in the traced run", traced.exit.unwrap_or(-1)));
+        }
+        Ok(Ok(Traced { report, run: traced, packages }))
+    }
+
+    /// Step 3: the trimmed wheels' lock (their closure only) and the npm package, in a folder
+    /// of the staging area. `None`: the lock refuses them (in `report`).
+    fn bundle(
+        &self,
+        trimmed: &[Input],
+        report: &mut Pack,
+        name: &str,
+        version: &str,
+        packages: &[String],
+    ) -> Result<Option<PathBuf>, Error> {
+        let bundle_dir = self.staging.join("bundle");
+        let mut second = lock::lock(trimmed, self.policies, self.release, &self.lock_options)?;
+        if !second.refused.is_empty() {
+            report.refused = second.refused;
+            report.failure = Some("the trimmed wheels are refused by the lock".into());
+            return Ok(None);
+        }
+        second.keep_only_closure();
+        lock::write(&mut second, trimmed, &bundle_dir)?;
+        let entry_name = self.entry.file_name().and_then(|n| n.to_str()).unwrap_or("app.py").to_string();
+        let entry_bytes = std::fs::read(&self.entry).map_err(io(&self.entry))?;
+        let wheels: Vec<String> = trimmed.iter().map(|t| t.wheel.filename.to_string()).collect();
+        let files: [(&str, Vec<u8>); 3] = [
+            (&entry_name, entry_bytes),
+            (
+                "package.json",
+                bundle::package_json(name, version, &self.release.version, &entry_name, &wheels, packages),
+            ),
+            ("run.mjs", bundle::run_mjs().into_bytes()),
+        ];
+        for (file, bytes) in files {
+            let path = bundle_dir.join(file);
+            crate::output::write_atomically(&path, &bytes).map_err(io(&path))?;
+        }
+        Ok(Some(bundle_dir))
+    }
+
+    /// Step 4: the bundle's `run.mjs` in a fresh Pyodide; how it differs from the trace.
+    fn verify(&self, bundle_dir: &Path, traced: &EntryOutcome, report: &mut Pack) -> Result<Option<String>, Error> {
+        let started = Instant::now();
+        let run = bundle_dir.join("run.mjs");
+        let ran =
+            self.runtime.node.run_script(&[run.as_os_str(), self.release.dir.as_os_str()], self.runtime.timeout)?;
+        report.verify_ms = started.elapsed().as_millis() as u64;
+        Ok(difference(traced, ran.status.code(), &ran.stdout, &ran.stderr))
+    }
+}
+
+/// Packs `entry` with `inputs` for `release` into `out_dir`: written only when the bundle
+/// runs as the traced run did.
+pub fn pack(
+    entry: &Path,
+    inputs: &[Input],
+    policies: &PolicySet,
+    release: &Release,
+    runtime: &Runtime,
+    options: &PackOptions,
+    out_dir: &Path,
+) -> Result<Pack, Error> {
+    if !release.package_base_url {
+        return Err(PackError::Release(release.version.clone()).into());
+    }
+    let stem = entry.file_stem().and_then(|s| s.to_str()).unwrap_or("app");
+    let name = options.name.clone().unwrap_or_else(|| bundle::name_from_entry(stem));
+    if !bundle::is_npm_name(&name) {
+        return Err(PackError::Name(name).into());
+    }
+    let keep = globs(&options.keep)?;
+    check_out_dir(out_dir)?;
+    let entry = std::path::absolute(entry).map_err(io(entry))?;
+    std::fs::metadata(&entry).map_err(io(&entry))?;
+    let policy = policies
+        .for_tag(&release.abi.canonical_tag())
+        .ok_or_else(|| lock::LockError::NoPolicy(release.abi.canonical_tag()))?;
+    let parent = match out_dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent).map_err(io(&parent))?;
+    let staging = tempfile::Builder::new().prefix(".wasmwheel-pack-").tempdir_in(&parent).map_err(io(&parent))?;
+    let lock_options = LockOptions { base_url: None, release_url: options.release_url.clone() };
+    let packer =
+        Packer { inputs, policies, release, runtime, lock_options, staging: staging.path(), entry: entry.clone() };
+
+    let Traced { mut report, run: traced, packages } = match packer.trace(Pack::new(&entry, release))? {
+        Ok(traced) => traced,
+        Err(failed) => return Ok(failed),
+    };
+    // Step 2: trim.
+    let touched = touched(&traced);
+    let mut trimmed = Vec::new();
+    for input in inputs {
+        let (small, size, warnings) = trim_one(input, &touched, &keep, policy)?;
+        report.total = add(&report.total, &size);
+        report.packages.push(size);
+        report.warnings.extend(warnings);
+        trimmed.push(small);
+    }
+    let Some(bundle_dir) = packer.bundle(&trimmed, &mut report, &name, &options.version, &packages)? else {
+        return Ok(report);
+    };
+    if let Some(difference) = packer.verify(&bundle_dir, &traced, &mut report)? {
+        return Ok(report.fail(format!("the bundle does not run as the traced run did: {difference}")));
+    }
+    // Step 5: into place.
+    if out_dir.exists() {
+        std::fs::remove_dir_all(out_dir).map_err(io(out_dir))?;
+    }
+    std::fs::rename(&bundle_dir, out_dir).map_err(io(out_dir))?;
+    report.output = Some(out_dir.display().to_string());
+    Ok(report)
+}
+
+/// What the traced run touched in site-packages, relative to it.
+fn touched(traced: &EntryOutcome) -> trim::Touched {
+    let prefix = format!("{}/", traced.site_packages.trim_end_matches('/'));
+    let relative =
+        |paths: &[String]| paths.iter().filter_map(|p| p.strip_prefix(&prefix).map(str::to_string)).collect();
+    let mut python: std::collections::BTreeSet<String> = relative(&traced.files);
+    python.extend(relative(&traced.loaded));
+    trim::Touched { python, opened: relative(&traced.opened) }
+}
+
+/// One wheel written again with what the run needed; its sizes; what to say of it.
+fn trim_one(
+    input: &Input,
+    touched: &trim::Touched,
+    keep: &GlobSet,
+    policy: &LoadedPolicy,
+) -> Result<(Input, PackageSize, Vec<String>), Error> {
+    let wheel = &input.wheel;
+    let kept = trim::kept(wheel, touched, keep, &policy.policy.loader);
+    let edit_error = |source| Error::Edit { path: wheel.path.clone(), source };
+    let mut edit = WheelEdit::new(wheel).map_err(edit_error)?;
+    edit.retain(|name| kept.members.contains(name));
+    let bytes = edit.to_bytes().map_err(|e| Error::Io { path: wheel.path.clone().into(), source: e.into() })?;
+    let name = wheel.filename.to_string();
+    let small =
+        Wheel::from_bytes(&name, &name, &bytes).map_err(|source| Error::Wheel { path: name.clone(), source })?;
+    let size = sizes(wheel, input.bytes.len(), &small, bytes.len());
+    let mut warnings = Vec::new();
+    let dist = wheel.filename.name.as_str();
+    if !kept.native_reads.is_empty() {
+        warnings.push(format!(
+            "{dist}: {} read by native code, outside Python's audit hooks, and kept; other runs may read others ({})",
+            crate::audit::name_list(&kept.native_reads, 4),
+            trim::keep_suggestions(&kept.native_reads)
+                .iter()
+                .map(|g| format!("--keep '{g}'"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ));
+    }
+    if !kept.dropped_data.is_empty() {
+        warnings.push(format!(
+            "{dist}: dropped {} data file(s) this run never read ({}); if the app reads them on other paths: {}",
+            kept.dropped_data.len(),
+            crate::audit::name_list(&kept.dropped_data, 3),
+            trim::keep_suggestions(&kept.dropped_data)
+                .iter()
+                .map(|g| format!("--keep '{g}'"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ));
+    }
+    Ok((Input { wheel: small, bytes }, size, warnings))
+}
+
+/// The sizes of a wheel before and after.
+fn sizes(before: &Wheel, before_bytes: usize, after: &Wheel, after_bytes: usize) -> PackageSize {
+    fn files(w: &Wheel) -> impl Iterator<Item = &crate::archive::Member> {
+        w.archive.members.iter().filter(|m| m.kind == crate::archive::EntryKind::File)
+    }
+    PackageSize {
+        name: before.filename.name.normalized().to_string(),
+        wheel: before.filename.to_string(),
+        files_before: files(before).count(),
+        files_after: files(after).count(),
+        py_files: files(after).filter(|m| m.name.ends_with(".py")).count(),
+        so_files: files(after).filter(|m| m.name.ends_with(".so")).count(),
+        compressed_before: before_bytes as u64,
+        compressed_after: after_bytes as u64,
+        unpacked_before: files(before).map(|m| m.size).sum(),
+        unpacked_after: files(after).map(|m| m.size).sum(),
+    }
+}
+
+fn add(total: &PackageSize, one: &PackageSize) -> PackageSize {
+    PackageSize {
+        name: total.name.clone(),
+        wheel: String::new(),
+        files_before: total.files_before + one.files_before,
+        files_after: total.files_after + one.files_after,
+        py_files: total.py_files + one.py_files,
+        so_files: total.so_files + one.so_files,
+        compressed_before: total.compressed_before + one.compressed_before,
+        compressed_after: total.compressed_after + one.compressed_after,
+        unpacked_before: total.unpacked_before + one.unpacked_before,
+        unpacked_after: total.unpacked_after + one.unpacked_after,
+    }
+}
+
+/// How the verifying run differs from the traced one, if it does.
+fn difference(traced: &EntryOutcome, exit: Option<i32>, stdout: &str, stderr: &str) -> Option<String> {
+    if exit != traced.exit {
+        let last = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or_default().trim();
+        return Some(format!("exit status {} instead of {} ({last})", exit.unwrap_or(-1), traced.exit.unwrap_or(-1)));
+    }
+    if stdout == traced.stdout {
+        return None;
+    }
+    let line = stdout.lines().zip(traced.stdout.lines()).position(|(a, b)| a != b);
+    let at = line.unwrap_or_else(|| stdout.lines().count().min(traced.stdout.lines().count()));
+    Some(format!("stdout differs from line {}", at + 1))
+}
