@@ -121,22 +121,6 @@ fn audit_verdicts_match_real_pyodide() {
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
 
-/// `wasmwheel repair` of `wheel` into `out`, with testdata/libs.
-fn repaired(wheel: &Path, out: &Path) -> PathBuf {
-    let (code, report) = wasmwheel_json([
-        "repair",
-        "--format",
-        "json",
-        "-w",
-        out.to_str().unwrap(),
-        "-L",
-        testdata("libs").to_str().unwrap(),
-        wheel.to_str().unwrap(),
-    ]);
-    assert_eq!(code, 0, "{report:#}");
-    PathBuf::from(report["repairs"][0]["output"].as_str().unwrap())
-}
-
 /// `wheel` with everything but its dist-info moved under `<name>.data/platlib/`.
 fn under_platlib(wheel: &Path, dir: &Path) -> PathBuf {
     let name = wheel.file_name().unwrap().to_str().unwrap();

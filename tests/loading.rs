@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-
 use common::*;
 use serde_json::Value;
 
@@ -20,29 +18,11 @@ fn platforms(report: &Value) -> Vec<String> {
     report["tests"].as_array().unwrap().iter().map(|r| r["platform"].as_str().unwrap().to_string()).collect()
 }
 
-/// fxpkg for 2026_0 repaired against testdata/libs into `out`.
-fn repaired_fxpkg(out: &Path) -> PathBuf {
-    let input = fixture("fxpkg-1.0-cp314-cp314-pyemscripten_2026_0_wasm32.whl");
-    let libs = testdata("libs");
-    let (code, report) = wasmwheel_json([
-        "repair",
-        "--format",
-        "json",
-        "-w",
-        out.to_str().unwrap(),
-        "-L",
-        libs.to_str().unwrap(),
-        input.to_str().unwrap(),
-    ]);
-    assert_eq!(code, 0, "{report:#}");
-    PathBuf::from(report["repairs"][0]["output"].as_str().unwrap())
-}
-
 #[test]
 #[ignore = "needs Node and the npm registry (Pyodide releases are fetched and cached)"]
 fn a_repaired_wheel_passes_on_every_compatible_release_and_the_unrepaired_one_names_the_library() {
     let out = tempfile::tempdir().unwrap();
-    let repaired = repaired_fxpkg(out.path());
+    let repaired = repaired(&fixture("fxpkg-1.0-cp314-cp314-pyemscripten_2026_0_wasm32.whl"), out.path());
     let (_, audit) = wasmwheel_json(["audit", "--format", "json", repaired.to_str().unwrap()]);
     let (code, report) = test_json(&[repaired.to_str().unwrap()]);
     assert_eq!(code, 0, "{report:#}");

@@ -24,21 +24,7 @@ fn fxapp() -> PathBuf {
 
 /// fxpkg of `abi` (NEEDs libb.so -> liba.so), repaired into `out`.
 fn repaired_fxpkg(abi: &str, py: &str, out: &Path) -> PathBuf {
-    let input = fixture(&format!("fxpkg-1.0-cp{py}-cp{py}-pyemscripten_{abi}_wasm32.whl"));
-    let libs = testdata("libs");
-    let args = [
-        "repair",
-        "--format",
-        "json",
-        "-w",
-        out.to_str().unwrap(),
-        "-L",
-        libs.to_str().unwrap(),
-        input.to_str().unwrap(),
-    ];
-    let (code, report) = wasmwheel_json(args);
-    assert_eq!(code, 0, "{report:#}");
-    PathBuf::from(report["repairs"][0]["output"].as_str().unwrap())
+    repaired(&fixture(&format!("fxpkg-1.0-cp{py}-cp{py}-pyemscripten_{abi}_wasm32.whl")), out)
 }
 
 /// `wasmwheel lock --format json` with the shared release cache.

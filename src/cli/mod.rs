@@ -57,9 +57,8 @@ pub(crate) enum Command {
         wheels: Vec<PathBuf>,
         #[command(flatten)]
         audit: AuditArgs,
-        /// Then load each wheel in the real Pyodide release of every platform the audit calls
-        /// compatible and every platform it is tagged for (Node.js needed), and report any
-        /// disagreement (confirm-mismatch).
+        /// Then load each wheel in the real Pyodide release of every platform the audit judged,
+        /// compatible or not (Node.js needed), and report any disagreement (confirm-mismatch).
         #[arg(long)]
         confirm: bool,
         #[command(flatten)]
@@ -69,7 +68,8 @@ pub(crate) enum Command {
         format: Format,
     },
     /// Load wheels in real Pyodide under Node: install them together, import their top-level
-    /// modules, run code. Exit 1 when anything fails. Needs Node.js 18 or later.
+    /// modules, check that every function their side modules import resolves, run code. Exit 1
+    /// when anything fails. Needs Node.js 18 or later.
     Test(TestArgs),
     /// Write a pyodide-lock.json for your own wheels: the release's lock plus one entry per
     /// wheel, each audited for the release's platform, with its Requires-Dist closure checked.

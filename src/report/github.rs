@@ -72,20 +72,22 @@ pub fn render_tests(out: &mut dyn Write, runs: &[crate::loading::ReleaseRun], er
     input_errors(out, errors)
 }
 
+/// An error for each reason a wheel is refused (by `lock`, or the lock step of `pack`).
+fn refusals(out: &mut dyn Write, title: &str, refused: &[crate::lock::Refused]) -> io::Result<()> {
+    for refused in refused {
+        for reason in &refused.reasons {
+            let message = data(&format!("[{}] {}", reason.rule, reason.message));
+            writeln!(out, "::error file={},title={title}::{message}", property(&refused.wheel))?;
+        }
+    }
+    Ok(())
+}
+
 /// Annotations for lock: an error for each reason a wheel is refused, a notice for the lock
 /// written.
 pub fn render_lock(out: &mut dyn Write, lock: &crate::lock::Lock) -> io::Result<()> {
     let title = property(&format!("wasmwheel lock: Pyodide {}", lock.pyodide));
-    for refused in &lock.refused {
-        for reason in &refused.reasons {
-            writeln!(
-                out,
-                "::error file={},title={title}::{}",
-                property(&refused.wheel),
-                data(&format!("[{}] {}", reason.rule, reason.message))
-            )?;
-        }
-    }
+    refusals(out, &title, &lock.refused)?;
     if let Some(path) = &lock.output {
         writeln!(
             out,
@@ -105,16 +107,7 @@ pub fn render_pack(out: &mut dyn Write, pack: &crate::pack::Pack) -> io::Result<
     for warning in &pack.warnings {
         writeln!(out, "::warning file={file},title={title}::{}", data(warning))?;
     }
-    for refused in &pack.refused {
-        for reason in &refused.reasons {
-            writeln!(
-                out,
-                "::error file={},title={title}::{}",
-                property(&refused.wheel),
-                data(&format!("[{}] {}", reason.rule, reason.message))
-            )?;
-        }
-    }
+    refusals(out, &title, &pack.refused)?;
     if let Some(why) = &pack.failure {
         writeln!(out, "::error file={file},title={title}::{}", data(why))?;
     } else if let Some(dir) = &pack.output {

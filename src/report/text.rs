@@ -224,6 +224,18 @@ pub fn test_run(out: &mut dyn Write, run: &crate::loading::ReleaseRun) -> io::Re
     Ok(())
 }
 
+/// The wheels a lock refuses, each with its reasons.
+fn refusals(out: &mut dyn Write, refused: &[crate::lock::Refused]) -> io::Result<()> {
+    for refused in refused {
+        writeln!(out, "  {}: refused", refused.wheel)?;
+        for reason in &refused.reasons {
+            let path = reason.path.as_deref().map(|p| format!(" {p}")).unwrap_or_default();
+            writeln!(out, "    {}[{}]{path}: {}", reason.severity, reason.rule, reason.message)?;
+        }
+    }
+    Ok(())
+}
+
 /// Renders what `lock` did.
 pub fn lock(out: &mut dyn Write, lock: &crate::lock::Lock) -> io::Result<()> {
     writeln!(out, "pyodide-lock.json for Pyodide {} ({})", lock.pyodide, lock.platform)?;
@@ -253,13 +265,7 @@ pub fn lock(out: &mut dyn Write, lock: &crate::lock::Lock) -> io::Result<()> {
             )?;
         }
     }
-    for refused in &lock.refused {
-        writeln!(out, "  {}: refused", refused.wheel)?;
-        for reason in &refused.reasons {
-            let path = reason.path.as_deref().map(|p| format!(" {p}")).unwrap_or_default();
-            writeln!(out, "    {}[{}]{path}: {}", reason.severity, reason.rule, reason.message)?;
-        }
-    }
+    refusals(out, &lock.refused)?;
     match &lock.output {
         Some(path) => writeln!(out, "wrote {path}"),
         None => writeln!(out, "nothing written"),
@@ -269,13 +275,7 @@ pub fn lock(out: &mut dyn Write, lock: &crate::lock::Lock) -> io::Result<()> {
 /// Renders what `pack` did: a table per package, the totals, the timings.
 pub fn pack(out: &mut dyn Write, pack: &crate::pack::Pack) -> io::Result<()> {
     writeln!(out, "{} for Pyodide {} ({})", pack.entry, pack.pyodide, pack.platform)?;
-    for refused in &pack.refused {
-        writeln!(out, "  {}: refused", refused.wheel)?;
-        for reason in &refused.reasons {
-            let path = reason.path.as_deref().map(|p| format!(" {p}")).unwrap_or_default();
-            writeln!(out, "    {}[{}]{path}: {}", reason.severity, reason.rule, reason.message)?;
-        }
-    }
+    refusals(out, &pack.refused)?;
     if !pack.packages.is_empty() {
         writeln!(
             out,

@@ -47,6 +47,37 @@ where
     Command::new(env!("CARGO_BIN_EXE_wasmwheel")).args(args).output().expect("run wasmwheel")
 }
 
+/// The exit status and the JSON on stdout of a run of wasmwheel.
+fn json_of(out: &Output) -> (i32, serde_json::Value) {
+    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap_or(-1), json)
+}
+
+/// `wasmwheel repair` of `wheel` into `out`, with the libraries of testdata/libs; the path
+/// of the repaired wheel (the repair must succeed).
+pub fn repaired(wheel: &Path, out: &Path) -> PathBuf {
+    let libs = testdata("libs");
+    let args = [
+        "repair",
+        "--format",
+        "json",
+        "-w",
+        out.to_str().unwrap(),
+        "-L",
+        libs.to_str().unwrap(),
+        wheel.to_str().unwrap(),
+    ];
+    let (code, report) = wasmwheel_json(args);
+    assert_eq!(code, 0, "{report:#}");
+    PathBuf::from(report["repairs"][0]["output"].as_str().unwrap())
+}
+
 /// Runs `wasmwheel` with `args` and environment variables `env`.
 pub fn wasmwheel_env<I, S>(args: I, env: &[(&str, &std::ffi::OsStr)]) -> Output
 where
@@ -74,15 +105,7 @@ where
     S: AsRef<std::ffi::OsStr>,
 {
     let cache = release_cache();
-    let out = wasmwheel_env(args, &[("WASMWHEEL_CACHE_DIR", cache.as_os_str())]);
-    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().unwrap_or(-1), json)
+    json_of(&wasmwheel_env(args, &[("WASMWHEEL_CACHE_DIR", cache.as_os_str())]))
 }
 
 /// Runs `wasmwheel` and parses its JSON output.
@@ -91,15 +114,7 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
 {
-    let out = wasmwheel(args);
-    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().unwrap_or(-1), json)
+    json_of(&wasmwheel(args))
 }
 
 /// stderr as text.
