@@ -44,6 +44,7 @@ pub mod pyodide;
 pub mod python;
 pub mod repair;
 pub mod report;
+pub mod requirements;
 pub mod rules;
 pub mod show;
 pub mod tags;

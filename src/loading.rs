@@ -15,6 +15,7 @@ use crate::platform::PlatformTag;
 use crate::policy::{LoadedPolicy, PolicyFamily, PolicySet};
 use crate::pyodide::node::{CodeOutcome, ImportOutcome, Job, Node, Outcome, Step, Unlinked};
 use crate::pyodide::{Release, ReleaseSpec, Sources};
+use crate::requirements::{self, Requirement};
 use crate::rules::{Finding, Rule};
 use crate::wheel::{Wheel, is_identifier};
 
@@ -99,6 +100,9 @@ pub struct WheelRun {
     pub modules: Vec<String>,
     /// The audit's verdict for this platform, when a policy describes it.
     pub audit: Option<Expected>,
+    /// Its `Requires-Dist` that apply on the release and that none of the wheels given meets
+    /// (an import of one of them fails with `ModuleNotFoundError`).
+    pub unmet_requirements: Vec<String>,
 }
 
 /// The wheels, loaded together in one release.
@@ -178,6 +182,23 @@ fn verdict<'a>(audit: &'a Audit, platform: &PlatformTag) -> Option<&'a PlatformV
     audit.platforms.iter().chain(&audit.upcoming).find(|v| v.platform == *platform)
 }
 
+/// The wheels of `given` that `wheel` needs on `release` (transitively), and its requirements
+/// there that none of them meets; nothing when no policy describes the release.
+fn requirements_on<'a>(
+    wheel: &Wheel,
+    given: &[&'a Wheel],
+    release: &Release,
+    policies: &PolicySet,
+) -> (Vec<&'a Wheel>, Vec<Requirement>) {
+    let env = policies.for_tag(&release.abi.canonical_tag()).and_then(|p| requirements::environment(release, p));
+    env.map(|env| requirements::closure(wheel, given, &env)).unwrap_or_default()
+}
+
+/// Requirements as the reports spell them.
+fn spelled(requirements: &[Requirement]) -> Vec<String> {
+    requirements.iter().map(ToString::to_string).collect()
+}
+
 /// Installs `wheels` together in each release, imports their modules, checks that what loaded
 /// links, runs the code.
 pub fn test(
@@ -205,6 +226,7 @@ pub fn test(
         })
         .collect();
     let outcomes = runtime.run(&jobs);
+    let given: Vec<&Wheel> = wheels.iter().collect();
     let runs = specs
         .into_iter()
         .zip(releases)
@@ -220,6 +242,7 @@ pub fn test(
                     modules: if options.imports.is_empty() { modules.clone() } else { Vec::new() },
                     audit: verdict(audit, &platform)
                         .map(|v| Expected { compatible: v.compatible, reasons: v.reasons.clone() }),
+                    unmet_requirements: spelled(&requirements_on(wheel, &given, &release, policies).1),
                 })
                 .collect();
             ReleaseRun {
@@ -254,11 +277,14 @@ pub struct Confirmation {
     pub loads: bool,
     /// The first failure, if it did not load.
     pub error: Option<String>,
+    /// Its `Requires-Dist` on the release that none of the wheels given meets, when an import
+    /// failed with `ModuleNotFoundError`: what the wheel lacked, not a verdict on it.
+    pub unmet_requirements: Vec<String>,
 }
 
-/// Loads each wheel, alone, in the release of every platform its audit gives a verdict on
-/// (compatible or not, upcoming ones too), so that a disagreement either way shows. Each
-/// release is fetched once; the runs go in parallel.
+/// Loads each wheel in the release of every platform its audit gives a verdict on (compatible
+/// or not, upcoming ones too), so that a disagreement either way shows: alone, but for the
+/// wheels given that it requires there. Each release is fetched once; the runs go in parallel.
 pub fn confirm(
     wheels: &[(&Wheel, &Audit)],
     policies: &PolicySet,
@@ -284,21 +310,28 @@ pub fn confirm(
         })
         .collect();
     let releases = runtime.releases(&specs)?;
-    let releases = &releases;
-    let jobs: Vec<Job> = wheels
-        .iter()
-        .zip(&platforms)
-        .flat_map(|((wheel, _), platforms)| {
-            let imports = wheel.top_level_modules();
-            platforms.iter().map(move |(_, index)| Job {
+    let mut unmet = Vec::new();
+    let mut jobs = Vec::new();
+    for ((wheel, _), platforms) in wheels.iter().zip(&platforms) {
+        for (platform, index) in platforms {
+            // What it may be installed with there: the wheels the audit does not rule out.
+            let given: Vec<&Wheel> = wheels
+                .iter()
+                .filter(|(_, audit)| verdict(audit, platform).is_none_or(|v| v.compatible))
+                .map(|(w, _)| *w)
+                .collect();
+            let (needs, missing) = requirements_on(wheel, &given, &releases[*index], policies);
+            let with = needs.into_iter().map(|w| w.path.clone().into());
+            jobs.push(Job {
                 pyodide: releases[*index].dir.clone(),
-                wheels: vec![wheel.path.clone().into()],
-                imports: imports.clone(),
+                wheels: std::iter::once(wheel.path.clone().into()).chain(with).collect(),
+                imports: wheel.top_level_modules(),
                 ..Job::default()
-            })
-        })
-        .collect();
-    let mut outcomes = runtime.run(&jobs).into_iter();
+            });
+            unmet.push(spelled(&missing));
+        }
+    }
+    let mut outcomes = runtime.run(&jobs).into_iter().zip(unmet);
     let confirmations = wheels
         .iter()
         .zip(platforms)
@@ -306,7 +339,7 @@ pub fn confirm(
             platforms
                 .into_iter()
                 .zip(outcomes.by_ref())
-                .map(|((platform, index), outcome)| {
+                .map(|((platform, index), (outcome, unmet))| {
                     let error = outcome.failure();
                     Confirmation {
                         compatible: verdict(audit, &platform).is_some_and(|v| v.compatible),
@@ -314,6 +347,7 @@ pub fn confirm(
                         pyodide: releases[index].version.clone(),
                         loads: error.is_none(),
                         error,
+                        unmet_requirements: if outcome.module_not_found() { unmet } else { Vec::new() },
                     }
                 })
                 .collect()
@@ -322,12 +356,23 @@ pub fn confirm(
     Ok(confirmations)
 }
 
-/// A `confirm-mismatch` error for each platform where real loading and the audit disagree.
+/// A `confirm-mismatch` error for each platform where real loading and the audit disagree; a
+/// `confirm-unmet-requirement` warning instead where an import failed for want of a
+/// requirement no wheel given meets.
 pub fn confirm_findings(audit: &Audit, confirmations: &[Confirmation]) -> Vec<Finding> {
     confirmations
         .iter()
         .filter(|c| c.compatible != c.loads)
         .map(|c| {
+            if !c.unmet_requirements.is_empty() {
+                let message = format!(
+                    "not confirmed in Pyodide {}: {}; it requires {}, which no wheel given meets on this platform: give its wheel too",
+                    c.pyodide,
+                    c.error.as_deref().unwrap_or("an import failed"),
+                    c.unmet_requirements.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ")
+                );
+                return Finding::new(Rule::ConfirmUnmetRequirement, None, message).on(&c.platform);
+            }
             let message = if c.compatible {
                 format!(
                     "the audit says it loads on {}, but in Pyodide {} it does not: {}",

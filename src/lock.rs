@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder, VersionOrUrl};
+use pep508_rs::MarkerEnvironment;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -21,6 +21,7 @@ use crate::hash::sha256_hex;
 use crate::platform::PlatformTag;
 use crate::policy::{LoadedPolicy, PolicySet};
 use crate::pyodide::Release;
+use crate::requirements::{Requirement, environment, requirements};
 use crate::rules::{Finding, Rule, Severity};
 use crate::wheel::Wheel;
 
@@ -158,28 +159,6 @@ impl Input {
     }
 }
 
-/// The release's environment for Requires-Dist markers.
-fn environment(release: &Release, policy: &LoadedPolicy) -> Option<MarkerEnvironment> {
-    let full = release.python.version().to_string();
-    let feature = release.python.feature();
-    let short = format!("{}.{}", feature.major, feature.minor);
-    let emscripten = policy.policy.emscripten.as_ref().map(ToString::to_string).unwrap_or_default();
-    MarkerEnvironment::try_from(MarkerEnvironmentBuilder {
-        implementation_name: "cpython",
-        implementation_version: &full,
-        os_name: "posix",
-        platform_machine: "wasm32",
-        platform_python_implementation: "CPython",
-        platform_release: &emscripten,
-        platform_system: "Emscripten",
-        platform_version: "#1",
-        python_full_version: &full,
-        python_version: &short,
-        sys_platform: "emscripten",
-    })
-    .ok()
-}
-
 /// The release's `pyodide-lock.json`.
 fn release_lock(release: &Release) -> Result<Map<String, Value>, LockError> {
     let path = release.dir.join("pyodide-lock.json");
@@ -254,36 +233,6 @@ fn audit_for(input: &Input, policies: &PolicySet, policy: &LoadedPolicy) -> (Vec
     packages.sort();
     packages.dedup();
     (errors, packages)
-}
-
-/// A requirement of a wheel, as the lock must meet it.
-struct Requirement {
-    /// The normalized name.
-    name: String,
-    /// Its version specifiers, if any.
-    specifiers: Option<pep440_rs::VersionSpecifiers>,
-}
-
-/// The wheel's requirements that apply in the release's environment (no extras); an invalid
-/// Requires-Dist is a reason to refuse.
-fn requirements(wheel: &Wheel, env: &MarkerEnvironment) -> (Vec<Requirement>, Vec<Finding>) {
-    let mut out = Vec::new();
-    let mut bad = Vec::new();
-    let Some(metadata) = wheel.metadata.parsed() else { return (out, bad) };
-    for requirement in metadata.requires_dist() {
-        match requirement {
-            Ok(r) if r.evaluate_markers(env, &[]) => {
-                let specifiers = match r.version_or_url {
-                    Some(VersionOrUrl::VersionSpecifier(s)) => Some(s),
-                    _ => None,
-                };
-                out.push(Requirement { name: r.name.to_string(), specifiers });
-            }
-            Ok(_) => {}
-            Err(e) => bad.push(Finding::new(Rule::MetadataInvalidRequiresDist, None, crate::error::one_line(&e))),
-        }
-    }
-    (out, bad)
 }
 
 /// The file name the lock gives a wheel.
@@ -386,7 +335,7 @@ fn judge(
     if !reasons.is_empty() {
         return Err(refuse(reasons));
     }
-    let mut depends: Vec<String> = requires.iter().map(|r| r.name.clone()).chain(shared.iter().cloned()).collect();
+    let mut depends: Vec<String> = requires.iter().map(|r| r.name.to_string()).chain(shared.iter().cloned()).collect();
     depends.sort();
     depends.dedup();
     let replaces = packages.get(key).and_then(|p| p.get("version")).and_then(Value::as_str).map(str::to_string);
@@ -412,13 +361,13 @@ fn unmet_requirements(
     requires
         .iter()
         .filter_map(|r| {
-            let why = match check_version(packages, &r.name, r.specifiers.as_ref()) {
+            let why = match check_version(packages, r.name.as_ref(), r.specifiers.as_ref()) {
                 Ok(()) => return None,
-                Err(_) if refused.contains(&r.name) => Unmet::Refused,
+                Err(_) if refused.contains(r.name.as_ref()) => Unmet::Refused,
                 Err(Some(version)) => Unmet::Version(version),
                 Err(None) => Unmet::Missing,
             };
-            Some(unmet(&r.name, r.specifiers.as_ref(), release, why))
+            Some(unmet(r.name.as_ref(), r.specifiers.as_ref(), release, why))
         })
         .collect()
 }

@@ -143,6 +143,9 @@ rules! {
     // Confirmed in real Pyodide.
     /// Real loading in a Pyodide release disagrees with the audit's verdict for its platform.
     ConfirmMismatch = "confirm-mismatch", Error;
+    /// An import failed in real Pyodide for want of a requirement no wheel given meets: not
+    /// confirmed either way.
+    ConfirmUnmetRequirement = "confirm-unmet-requirement", Warning;
     // What the index rejects on upload.
     /// A platform tag PyPI refuses.
     PlatformTagRejected = "platform-tag-rejected", Error;

@@ -212,3 +212,69 @@ fn real_pypi_wheels_pass_on_their_release() {
         assert!(report["tests"][0]["link"].as_array().unwrap().is_empty(), "{rel}: every function resolves");
     }
 }
+
+/// A wheel whose `Requires-Dist` is not among the wheels given: `test` names the requirement
+/// beside the import's own exception line, and passes once the dependency's wheel is given.
+#[test]
+#[ignore = "needs Node, the npm registry and the PyPI wheels (testdata/fetch.sh)"]
+fn test_names_an_unmet_requirement_and_passes_with_its_wheel() {
+    let core = cached("pypi/pydantic_core-2.50.4-cp314-cp314-pyemscripten_2026_0_wasm32.whl");
+    let typing = cached("pypi/typing_extensions-4.16.0-py3-none-any.whl");
+    let (code, report) = test_json(&["--pyodide", "314.0.7", core.to_str().unwrap()]);
+    assert_eq!(code, 1, "{report:#}");
+    let run = &report["tests"][0];
+    assert_eq!(run["wheels"][0]["unmet_requirements"], serde_json::json!(["typing-extensions>=4.16.0"]));
+    // The exception, not the hint Pyodide prints after it ("See https://pyodide.org/...").
+    assert_eq!(run["imports"][0]["error"], "ModuleNotFoundError: No module named 'typing_extensions'");
+    let cache = release_cache();
+    let out = wasmwheel_env(
+        ["test", "--format", "github", "--pyodide", "314.0.7", core.to_str().unwrap()],
+        &[("WASMWHEEL_CACHE_DIR", cache.as_os_str())],
+    );
+    let annotations = String::from_utf8_lossy(&out.stdout);
+    let warning = annotations.lines().find(|l| l.starts_with("::warning ")).unwrap_or_default();
+    assert!(warning.contains("typing-extensions>=4.16.0"), "{annotations}");
+
+    let (code, report) = test_json(&["--pyodide", "314.0.7", core.to_str().unwrap(), typing.to_str().unwrap()]);
+    assert_eq!(code, 0, "{report:#}");
+    for wheel in report["tests"][0]["wheels"].as_array().unwrap() {
+        assert_eq!(wheel["unmet_requirements"], serde_json::json!([]), "{wheel:#}");
+    }
+}
+
+/// `audit --confirm` loads a wheel with the wheels given that it requires; without them, an
+/// import that fails for want of one is left unconfirmed (a warning), not called a mismatch.
+#[test]
+#[ignore = "needs Node, the npm registry and the PyPI wheels (testdata/fetch.sh)"]
+fn confirm_loads_a_wheel_with_its_requirements_and_does_not_blame_it_without_them() {
+    let core = cached("pypi/pydantic_core-2.50.4-cp314-cp314-pyemscripten_2026_0_wasm32.whl");
+    let typing = cached("pypi/typing_extensions-4.16.0-py3-none-any.whl");
+    let tag = "pyemscripten_2026_0_wasm32";
+    let (code, report) = wasmwheel_json_cached(["audit", "--confirm", "--format", "json", core.to_str().unwrap()]);
+    assert_eq!(code, 0, "{report:#}");
+    let wheel = &report["wheels"][0];
+    assert!(findings(&report, "confirm-mismatch").is_empty(), "{wheel:#}");
+    let unconfirmed = findings(&report, "confirm-unmet-requirement");
+    assert_eq!(unconfirmed.len(), 1, "{wheel:#}");
+    assert_eq!(unconfirmed[0]["platform"], tag);
+    assert_eq!(unconfirmed[0]["severity"], "warning");
+
+    let (code, report) = wasmwheel_json_cached([
+        "audit",
+        "--confirm",
+        "--format",
+        "json",
+        core.to_str().unwrap(),
+        typing.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{report:#}");
+    let wheel = &report["wheels"][0];
+    let confirmed = wheel["confirmed"].as_array().unwrap();
+    let on_tag: Vec<&Value> = confirmed.iter().filter(|c| c["platform"] == tag).collect();
+    assert_eq!(on_tag.len(), 1, "{wheel:#}");
+    assert_eq!(on_tag[0]["loads"], true, "{wheel:#}");
+    for c in confirmed {
+        assert_eq!(c["loads"], c["compatible"], "{c:#}");
+    }
+    assert!(findings(&report, "confirm-unmet-requirement").is_empty(), "{wheel:#}");
+}

@@ -9,11 +9,15 @@ const { pathToFileURL } = require("url");
 const job = JSON.parse(process.argv[1]);
 const clock = () => Number(process.hrtime.bigint() / 1000000n);
 
-// One line for an error: a Python exception's last line (its traceback comes before), or the
-// first line of anything else.
+// One line for an error: a Python exception's own line, `Type: message` (its traceback comes
+// before it, and Pyodide may add hints after it: "See https://pyodide.org/..."), or the first
+// line of anything else.
 function describe(e) {
   const lines = String((e && e.message) || e).split("\n").map((l) => l.trim()).filter(Boolean);
-  if (e && e.type) return lines[lines.length - 1] || String(e.type);
+  if (e && e.type) {
+    const own = lines.filter((l) => l === e.type || l.startsWith(`${e.type}:`));
+    return own[own.length - 1] || lines[lines.length - 1] || String(e.type);
+  }
   return lines[0] || "unknown error";
 }
 

@@ -176,6 +176,13 @@ impl Outcome {
         }
     }
 
+    /// Whether it installed and the first import that failed raised `ModuleNotFoundError`.
+    pub fn module_not_found(&self) -> bool {
+        let failed = self.imports.iter().find(|i| !i.ok);
+        self.install.ok
+            && failed.is_some_and(|i| i.error.as_deref().is_some_and(|e| e.starts_with("ModuleNotFoundError")))
+    }
+
     /// The first thing that failed, on one line: the install, an import, a side module whose
     /// function imports do not all resolve, or the code. `None` when all worked.
     pub fn failure(&self) -> Option<String> {

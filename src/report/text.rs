@@ -197,6 +197,9 @@ pub fn test_run(out: &mut dyn Write, run: &crate::loading::ReleaseRun) -> io::Re
                 writeln!(out, "      {}[{}]{path}: {}", reason.severity, reason.rule, reason.message)?;
             }
         }
+        for requirement in &wheel.unmet_requirements {
+            writeln!(out, "    requires `{requirement}`, which no wheel given provides: give its wheel too")?;
+        }
     }
     for import in &run.imports {
         match &import.error {
