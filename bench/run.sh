@@ -4,11 +4,12 @@
 # that reads the wheels must pay. Prints wall time and peak memory of each, and the ratios.
 #
 #   bench/run.sh            # on a fresh machine: installs what it needs
-#   BENCH_COPIES=20 bench/run.sh
+#   BENCH_FILES=50 bench/run.sh
 #
 # The wheels: the Emscripten fixtures of testdata/wheels and the PyPI wheels of the test cache
 # (msgspec, jiter, pydantic-core), copied until there are about 200, all renamed to the
-# pyodide_* spelling because auditwheel-emscripten refuses pyemscripten_* filenames.
+# pyodide_* spelling, which every auditwheel-emscripten reads (before 0.3.0 it refused
+# pyemscripten_* filenames). The peer is set up by bench/peer.sh.
 # auditwheel-emscripten reads one wheel per run, as its CLI takes one; wasmwheel takes them
 # all in one run, as it is meant to be used; unzip -t, one per run.
 set -euo pipefail
@@ -25,9 +26,11 @@ testdata/fetch.sh >/dev/null
 cargo build --release --quiet
 wasmwheel=$root/target/release/wasmwheel
 
-python3 -m venv "$work/venv"
-"$work/venv/bin/pip" install --quiet --disable-pip-version-check auditwheel-emscripten "wheel<0.46"
-auditwheel=$work/venv/bin/pyodide
+# shellcheck source=bench/peer.sh
+. bench/peer.sh
+peer_install "$work/venv"
+auditwheel=$peer_cmd
+echo "bench: $peer_version"
 
 # The wheel set.
 sources=()
