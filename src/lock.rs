@@ -280,10 +280,9 @@ enum Unmet<'a> {
 }
 
 /// An unmet requirement, as a refusal reason.
-fn unmet(name: &str, specifiers: Option<&pep440_rs::VersionSpecifiers>, release: &Release, why: Unmet<'_>) -> Finding {
-    let wanted = specifiers.map(|s| format!("{name} {s}")).unwrap_or_else(|| name.to_string());
+fn unmet(wanted: &Requirement, release: &Release, why: Unmet<'_>) -> Finding {
     let message = match why {
-        Unmet::Version(version) => format!("requires `{wanted}`; the lock has {name} {version}"),
+        Unmet::Version(version) => format!("requires `{wanted}`; the lock has {} {version}", wanted.name),
         Unmet::Refused => format!("requires `{wanted}`, whose wheel is refused"),
         Unmet::Missing => {
             format!(
@@ -367,7 +366,7 @@ fn unmet_requirements(
                 Err(Some(version)) => Unmet::Version(version),
                 Err(None) => Unmet::Missing,
             };
-            Some(unmet(r.name.as_ref(), r.specifiers.as_ref(), release, why))
+            Some(unmet(r, release, why))
         })
         .collect()
 }

@@ -145,7 +145,7 @@ fn what_cannot_load_or_lacks_a_requirement_is_refused_and_nothing_is_written() {
     assert_eq!(code, 1);
     let reason = &report["locks"][0]["refused"][0]["reasons"][0];
     assert_eq!(reason["rule"], "lock-requirement-unmet");
-    assert!(reason["message"].as_str().unwrap().contains("`fxpkg >=1.0`"), "{reason:#}");
+    assert!(reason["message"].as_str().unwrap().contains("`fxpkg>=1.0`"), "{reason:#}");
     assert!(!out.exists(), "nothing written");
 
     // The text says the same, and names the wheel.
