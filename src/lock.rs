@@ -294,21 +294,14 @@ fn unmet(wanted: &Requirement, release: &Release, why: Unmet<'_>) -> Finding {
     Finding::new(Rule::LockRequirementUnmet, None, message)
 }
 
-/// Whether the lock's entry `key` satisfies `specifiers`; the entry's version if it does not.
-fn check_version<'a>(
-    packages: &'a Map<String, Value>,
-    key: &str,
-    specifiers: Option<&pep440_rs::VersionSpecifiers>,
-) -> Result<(), Option<&'a str>> {
-    let Some(entry) = packages.get(key) else { return Err(None) };
+/// Whether the lock has an entry for `requirement` of a version it admits; the entry's version
+/// if it does not.
+fn check_version<'a>(packages: &'a Map<String, Value>, requirement: &Requirement) -> Result<(), Option<&'a str>> {
+    let Some(entry) = packages.get(requirement.name.as_ref()) else { return Err(None) };
     let version = entry.get("version").and_then(Value::as_str).unwrap_or_default();
-    match specifiers {
-        None => Ok(()),
-        Some(s) => match pep440_rs::Version::from_str(version) {
-            Ok(v) if s.contains(&v) => Ok(()),
-            _ => Err(Some(version)),
-        },
-    }
+    let admitted =
+        requirement.specifiers.is_none() || pep440_rs::Version::from_str(version).is_ok_and(|v| requirement.admits(&v));
+    if admitted { Ok(()) } else { Err(Some(version)) }
 }
 
 /// What the lock needs to know of the release.
@@ -360,7 +353,7 @@ fn unmet_requirements(
     requires
         .iter()
         .filter_map(|r| {
-            let why = match check_version(packages, r.name.as_ref(), r.specifiers.as_ref()) {
+            let why = match check_version(packages, r) {
                 Ok(()) => return None,
                 Err(_) if refused.contains(r.name.as_ref()) => Unmet::Refused,
                 Err(Some(version)) => Unmet::Version(version),

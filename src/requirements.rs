@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use pep440_rs::VersionSpecifiers;
+use pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder, PackageName, VersionOrUrl};
 
 use crate::policy::LoadedPolicy;
@@ -23,11 +23,14 @@ pub struct Requirement {
 }
 
 impl Requirement {
+    /// Whether `version` is one this requires.
+    pub fn admits(&self, version: &Version) -> bool {
+        self.specifiers.as_ref().is_none_or(|s| s.contains(version))
+    }
+
     /// Whether `wheel` is a distribution of the name and a version this requires.
     pub fn met_by(&self, wheel: &Wheel) -> bool {
-        let filename = &wheel.filename;
-        filename.name.normalized() == &self.name
-            && self.specifiers.as_ref().is_none_or(|s| s.contains(filename.version.version()))
+        wheel.filename.name.normalized() == &self.name && self.admits(wheel.filename.version.version())
     }
 }
 
@@ -43,21 +46,26 @@ impl fmt::Display for Requirement {
 /// The release's environment for `Requires-Dist` markers: `sys_platform == "emscripten"`,
 /// `platform_machine == "wasm32"`, its Python; `None` when its versions do not make one.
 pub fn environment(release: &Release, policy: &LoadedPolicy) -> Option<MarkerEnvironment> {
-    let full = release.python.version().to_string();
+    let emscripten = policy.policy.emscripten.as_ref().map(ToString::to_string).unwrap_or_default();
     let feature = release.python.feature();
     let short = format!("{}.{}", feature.major, feature.minor);
-    let emscripten = policy.policy.emscripten.as_ref().map(ToString::to_string).unwrap_or_default();
+    emscripten_environment(&release.python.version().to_string(), &short, &emscripten)
+}
+
+/// The marker environment of CPython `python` (`3.14.2`, feature release `short`: `3.14`) on
+/// Emscripten `emscripten`.
+fn emscripten_environment(python: &str, short: &str, emscripten: &str) -> Option<MarkerEnvironment> {
     MarkerEnvironment::try_from(MarkerEnvironmentBuilder {
         implementation_name: "cpython",
-        implementation_version: &full,
+        implementation_version: python,
         os_name: "posix",
         platform_machine: "wasm32",
         platform_python_implementation: "CPython",
-        platform_release: &emscripten,
+        platform_release: emscripten,
         platform_system: "Emscripten",
         platform_version: "#1",
-        python_full_version: &full,
-        python_version: &short,
+        python_full_version: python,
+        python_version: short,
         sys_platform: "emscripten",
     })
     .ok()
@@ -118,20 +126,7 @@ mod tests {
     }
 
     fn python(version: &str) -> MarkerEnvironment {
-        MarkerEnvironment::try_from(MarkerEnvironmentBuilder {
-            implementation_name: "cpython",
-            implementation_version: version,
-            os_name: "posix",
-            platform_machine: "wasm32",
-            platform_python_implementation: "CPython",
-            platform_release: "4.0.9",
-            platform_system: "Emscripten",
-            platform_version: "#1",
-            python_full_version: version,
-            python_version: &version[..version.rfind('.').unwrap()],
-            sys_platform: "emscripten",
-        })
-        .unwrap()
+        emscripten_environment(version, &version[..version.rfind('.').unwrap()], "4.0.9").unwrap()
     }
 
     #[test]
