@@ -79,6 +79,7 @@ pub struct Archive {
 
 /// Why an archive cannot be read.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ArchiveError {
     /// No central directory, or one the zip reader refuses.
     #[error("not a zip archive")]

@@ -16,7 +16,6 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::error::Error;
 use crate::platform::{PlatformTag, PlatformTagError};
 use crate::rules::{Rule, UnknownRule};
 
@@ -27,6 +26,7 @@ pub struct TomlError(pub toml::de::Error);
 
 /// Why a `pyproject.toml` cannot configure wasmwheel.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConfigError {
     /// Not TOML.
     #[error("not TOML")]
@@ -40,6 +40,30 @@ pub enum ConfigError {
     /// `plat` is not a platform tag.
     #[error("[tool.wasmwheel]: plat")]
     Plat(#[source] PlatformTagError),
+}
+
+/// A `pyproject.toml` that cannot be used: which, and why.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigFileError {
+    /// It cannot be read.
+    #[error("{}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Its `[tool.wasmwheel]` is not valid.
+    #[error("{}", path.display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// Why (boxed: TOML errors are large, and rare).
+        #[source]
+        source: Box<ConfigError>,
+    },
 }
 
 /// The `[tool.wasmwheel]` table.
@@ -83,14 +107,15 @@ pub struct Config {
 impl Config {
     /// The configuration of the nearest `pyproject.toml` from `start` up that has a
     /// `[tool.wasmwheel]` table; the default when there is none.
-    pub fn discover(start: &Path) -> Result<Config, Error> {
+    pub fn discover(start: &Path) -> Result<Config, ConfigFileError> {
         for dir in start.ancestors() {
             let file = dir.join("pyproject.toml");
             if !file.is_file() {
                 continue;
             }
-            let text = std::fs::read_to_string(&file).map_err(|source| Error::Io { path: file.clone(), source })?;
-            let config_error = |source| Error::Config { path: file.clone(), source: Box::new(source) };
+            let text = std::fs::read_to_string(&file)
+                .map_err(|source| ConfigFileError::Read { path: file.clone(), source })?;
+            let config_error = |source| ConfigFileError::Invalid { path: file.clone(), source: Box::new(source) };
             let pyproject: PyProject =
                 toml::from_str(&text).map_err(|e| config_error(ConfigError::Toml(TomlError(e))))?;
             if let Some(table) = pyproject.tool.and_then(|t| t.wasmwheel) {
@@ -139,10 +164,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("pyproject.toml");
         std::fs::write(&file, "[tool.wasmwheel]\nignores = []\n").unwrap();
-        let err = crate::error::one_line(&Config::discover(dir.path()).unwrap_err());
+        let err = crate::one_line::one_line(&Config::discover(dir.path()).unwrap_err());
         assert!(err.contains("pyproject.toml") && err.contains("ignores"), "{err}");
         std::fs::write(&file, "[tool.wasmwheel]\nignore = [\"no-such-rule\"]\n").unwrap();
-        let err = crate::error::one_line(&Config::discover(dir.path()).unwrap_err());
+        let err = crate::one_line::one_line(&Config::discover(dir.path()).unwrap_err());
         assert!(err.contains("no-such-rule"), "{err}");
         std::fs::write(&file, "[tool.other]\nx = 1\n").unwrap();
         assert_eq!(Config::discover(dir.path()).unwrap(), Config::default());

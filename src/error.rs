@@ -1,19 +1,24 @@
-//! The errors that stop wasmwheel from working on an input. Each parser has its own typed error
-//! (in its module); this enum says which file it was about and keeps the cause as its source.
-//! The command line renders the chain on one line ([`one_line`]) and exits 2.
+//! The error a command fails with, at the boundary the command line calls ([`crate::commands`]):
+//! which file it was about, and the typed error of the module that refused it as its source.
+//! Below the boundary every module returns its own error; the command line renders the chain
+//! on one line ([`crate::one_line::one_line`]) and exits 2.
 
 use std::path::PathBuf;
 
-use crate::policy::PolicyError;
-use crate::policy::import::ReleaseError;
-use crate::pyodide::PyodideError;
-use crate::pyodide::node::NodeError;
+use crate::config::ConfigFileError;
+use crate::loading::TestError;
+use crate::lock::LockError;
+use crate::pack::PackError;
+use crate::policy::PolicyFileError;
+use crate::policy::import::ImportError;
 use crate::repair::RepairError;
+use crate::runtime::RuntimeError;
 use crate::wheel::edit::EditError;
 use crate::wheel::{BinaryFileError, WheelError};
 
 /// An input or usage error.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// A file that could not be read, written or listed.
     #[error("{}", path.display())]
@@ -42,7 +47,7 @@ pub enum Error {
         #[source]
         source: BinaryFileError,
     },
-    /// A wheel that cannot be rewritten faithfully (`repair`, `tags`).
+    /// A wheel that cannot be rewritten faithfully (`tags`).
     #[error("{path}")]
     Edit {
         /// The wheel, as given.
@@ -60,68 +65,39 @@ pub enum Error {
         #[source]
         source: RepairError,
     },
-    /// A policy file that is not a valid policy.
-    #[error("{path}")]
-    Policy {
-        /// The policy file (`embedded:<name>` for the built-in ones).
-        path: String,
-        /// Why.
-        #[source]
-        source: PolicyError,
-    },
-    /// A release `policy import` cannot read.
-    #[error("{path}")]
-    Release {
-        /// The release folder or file.
-        path: String,
-        /// Why.
-        #[source]
-        source: ReleaseError,
-    },
-    /// A `[tool.wasmwheel]` table that is not valid.
-    #[error("{}", path.display())]
-    Config {
-        /// The pyproject.toml.
-        path: PathBuf,
-        /// Why (boxed: TOML errors are large, and rare).
-        #[source]
-        source: Box<crate::config::ConfigError>,
-    },
-    /// A Pyodide release that cannot be had or used.
-    #[error("{what}")]
-    Pyodide {
-        /// The release, as `--pyodide` or a policy named it.
-        what: String,
-        /// Why.
-        #[source]
-        source: PyodideError,
-    },
+    /// A policy file that cannot be used.
+    #[error(transparent)]
+    Policy(#[from] PolicyFileError),
+    /// A release `policy import` cannot read, or a policy it cannot write.
+    #[error(transparent)]
+    Import(Box<ImportError>),
+    /// A `pyproject.toml` that cannot be used.
+    #[error(transparent)]
+    Config(#[from] ConfigFileError),
     /// A lock that cannot be made.
     #[error(transparent)]
-    Lock(#[from] crate::lock::LockError),
+    Lock(Box<LockError>),
     /// A pack that cannot start.
     #[error(transparent)]
-    Pack(#[from] crate::pack::PackError),
-    /// Node.js is missing, too old, or failed.
+    Pack(Box<PackError>),
+    /// Wheels that cannot be tested.
     #[error(transparent)]
-    Node(#[from] NodeError),
+    Test(Box<TestError>),
+    /// A runtime that cannot run (Node missing, a release that cannot be had).
+    #[error(transparent)]
+    Runtime(Box<RuntimeError>),
     /// Arguments that do not make sense.
     #[error(transparent)]
-    Usage(#[from] UsageError),
+    Usage(Box<UsageError>),
 }
 
 /// Arguments that do not make sense together, or name nothing.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum UsageError {
     /// `policy show NAME` with an unknown name.
     #[error("no policy called `{0}`")]
     NoPolicy(String),
-    /// No release to load wheels in.
-    #[error("no Pyodide release to test on: {0}; name one with --pyodide")]
-    NoRelease(String),
-    /// A module name Python cannot import.
-    #[error("--import {0}: not a module name")]
-    ModuleName(String),
     /// A glob that does not parse.
     #[error("--exclude {pattern}")]
     Glob {
@@ -133,47 +109,74 @@ pub enum UsageError {
     },
 }
 
+/// `From` for the variants that hold their error boxed (they are rare, and large).
+macro_rules! boxed_from {
+    ($($variant:ident($type:ty)),* $(,)?) => {
+        $(impl From<$type> for Error {
+            fn from(e: $type) -> Error {
+                Error::$variant(Box::new(e))
+            }
+        })*
+    };
+}
+
+boxed_from!(
+    Import(ImportError),
+    Lock(LockError),
+    Pack(PackError),
+    Test(TestError),
+    Runtime(RuntimeError),
+    Usage(UsageError),
+);
+
 impl Error {
-    /// The file the error is about, as the user named it; `None` for usage errors.
+    /// The error of a wheel that cannot be rewritten: a write failure names the file written.
+    pub(crate) fn edit(path: &std::path::Path, source: EditError) -> Error {
+        match source {
+            EditError::Write { path, source } => Error::Io { path, source },
+            source => Error::Edit { path: path.display().to_string(), source },
+        }
+    }
+
+    /// The error of a wheel `repair` refused: a wheel that does not read is a wheel error.
+    pub(crate) fn repair(path: &std::path::Path, source: RepairError) -> Error {
+        match source {
+            RepairError::Open(source) => Error::Wheel { path: path.display().to_string(), source },
+            RepairError::Edit(source) => Error::edit(path, source),
+            source => Error::Repair { path: path.display().to_string(), source },
+        }
+    }
+
+    /// The file the error is about, as the user named it; `None` for usage errors and for
+    /// errors whose message names their files.
     pub fn path(&self) -> Option<String> {
         match self {
-            Error::Io { path, .. } | Error::Config { path, .. } => Some(path.display().to_string()),
+            Error::Io { path, .. } => Some(path.display().to_string()),
             Error::Wheel { path, .. }
             | Error::Binary { path, .. }
             | Error::Edit { path, .. }
-            | Error::Repair { path, .. }
-            | Error::Policy { path, .. }
-            | Error::Release { path, .. } => Some(path.clone()),
-            Error::Pyodide { what, .. } => Some(what.clone()),
-            Error::Node(_) | Error::Usage(_) | Error::Lock(_) | Error::Pack(_) => None,
+            | Error::Repair { path, .. } => Some(path.clone()),
+            Error::Policy(PolicyFileError::Read { path, .. }) => Some(path.display().to_string()),
+            Error::Policy(PolicyFileError::Invalid { path, .. }) => Some(path.clone()),
+            Error::Import(import) => match import.as_ref() {
+                ImportError::Read { path, .. }
+                | ImportError::Release { path, .. }
+                | ImportError::Write { path, .. } => Some(path.display().to_string()),
+            },
+            Error::Config(ConfigFileError::Read { path, .. } | ConfigFileError::Invalid { path, .. }) => {
+                Some(path.display().to_string())
+            }
+            Error::Lock(_) | Error::Pack(_) | Error::Test(_) | Error::Runtime(_) | Error::Usage(_) => None,
         }
     }
 
     /// What went wrong, on one line, without the file: the cause chain.
     pub fn message(&self) -> String {
         match (self.path(), std::error::Error::source(self)) {
-            (Some(_), Some(source)) => one_line(source),
-            _ => one_line(self),
+            (Some(_), Some(source)) => crate::one_line::one_line(source),
+            _ => crate::one_line::one_line(self),
         }
     }
-}
-
-/// An error and its causes on one line: `outer: cause: root cause`. Each message contributes
-/// its first line (parsers that draw carets under the input use more), repeats are dropped,
-/// and runs of whitespace become one space.
-pub fn one_line(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut next = Some(error);
-    while let Some(e) = next {
-        let text = e.to_string();
-        let first = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or_default();
-        let first = first.split_whitespace().collect::<Vec<_>>().join(" ");
-        if !first.is_empty() && !parts.last().is_some_and(|last| last.contains(&first)) {
-            parts.push(first);
-        }
-        next = e.source();
-    }
-    parts.join(": ")
 }
 
 #[cfg(test)]
@@ -181,13 +184,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn renders_the_chain_on_one_line() {
+    fn names_the_file_and_says_why_on_one_line() {
         let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such\nfile");
         let e = Error::Io { path: "dist/x.whl".into(), source: io };
-        assert_eq!(one_line(&e), "dist/x.whl: no such");
+        assert_eq!(crate::one_line::one_line(&e), "dist/x.whl: no such");
         assert_eq!(e.path().as_deref(), Some("dist/x.whl"));
         assert_eq!(e.message(), "no such");
-        let usage = Error::Usage(UsageError::NoPolicy("x".into()));
+        let usage = Error::from(UsageError::NoPolicy("x".into()));
         assert_eq!((usage.path(), usage.message()), (None, "no policy called `x`".to_string()));
+        let read = std::io::Error::new(std::io::ErrorKind::NotFound, "gone");
+        let policy = Error::Policy(PolicyFileError::Read { path: "p.json".into(), source: read });
+        assert_eq!((policy.path().as_deref(), policy.message().as_str()), (Some("p.json"), "gone"));
     }
 }

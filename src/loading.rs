@@ -4,63 +4,23 @@
 //! real loading, platform by platform).
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::audit::{self, Audit, AuditOptions, PlatformVerdict};
-use crate::error::{Error, UsageError};
 use crate::platform::PlatformTag;
 use crate::policy::{LoadedPolicy, PolicyFamily, PolicySet};
-use crate::pyodide::node::{CodeOutcome, ImportOutcome, Job, Node, Outcome, Step, Unlinked};
-use crate::pyodide::{Release, ReleaseSpec, Sources};
 use crate::requirements::{self, Requirement};
 use crate::rules::{Finding, Rule};
+use crate::runtime::protocol::{CodeOutcome, ImportOutcome, Job, Step, Unlinked};
+use crate::runtime::pyodide::{Release, ReleaseSpec};
+use crate::runtime::{Runtime, RuntimeError};
 use crate::wheel::{Wheel, is_identifier};
-
-/// What loading wheels in real Pyodide needs: Node, where releases come from, a time limit.
-#[derive(Clone, Debug)]
-pub struct Runtime {
-    /// Node.js.
-    pub node: Node,
-    /// The cache and the registry.
-    pub sources: Sources,
-    /// How long one release may run.
-    pub timeout: Duration,
-}
-
-impl Runtime {
-    /// Node on PATH (looked for first: without it nothing can run), the user's cache, and the
-    /// registry; `offline` forbids fetching.
-    pub fn new(offline: bool, timeout: Duration) -> Result<Runtime, Error> {
-        let node = Node::find()?;
-        let sources = Sources::from_env(offline).map_err(|source| Error::Pyodide { what: "cache".into(), source })?;
-        Ok(Runtime { node, sources, timeout })
-    }
-
-    /// Each release of `specs`, fetched into the cache if need be, in order.
-    pub fn releases(&self, specs: &[ReleaseSpec]) -> Result<Vec<Release>, Error> {
-        specs
-            .iter()
-            .map(|spec| self.sources.get(spec).map_err(|source| Error::Pyodide { what: spec.to_string(), source }))
-            .collect()
-    }
-
-    /// Runs the jobs, a few at a time (each is a whole Pyodide), in order. A job that Node
-    /// could not finish (it timed out, or crashed) is a failed install, with why.
-    pub fn run(&self, jobs: &[Job]) -> Vec<Outcome> {
-        let run = |job: &Job| self.node.run(job, self.timeout).unwrap_or_else(|e| Outcome::failed(e.to_string()));
-        let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(4);
-        match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
-            Ok(pool) => pool.install(|| jobs.par_iter().map(run).collect()),
-            Err(_) => jobs.iter().map(run).collect(),
-        }
-    }
-}
 
 /// What to test.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct TestOptions {
     /// Releases to load the wheels in; empty: one per platform the audit calls compatible.
     pub releases: Vec<ReleaseSpec>,
@@ -74,16 +34,32 @@ pub struct TestOptions {
 
 impl TestOptions {
     /// Refuses module names Python cannot import.
-    pub fn validate(&self) -> Result<(), UsageError> {
+    pub fn validate(&self) -> Result<(), TestError> {
         match self.imports.iter().find(|m| !is_module_name(m)) {
-            Some(bad) => Err(UsageError::ModuleName(bad.clone())),
+            Some(bad) => Err(TestError::ModuleName(bad.clone())),
             None => Ok(()),
         }
     }
 }
 
+/// Why wheels cannot be tested (exit 2): nothing here is a verdict on them.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TestError {
+    /// No release to load wheels in.
+    #[error("no Pyodide release to test on: {0}; name one with --pyodide")]
+    NoRelease(String),
+    /// A module name Python cannot import.
+    #[error("--import {0}: not a module name")]
+    ModuleName(String),
+    /// The runtime cannot be used.
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+}
+
 /// The audit's verdict on a wheel for the platform of a release.
 #[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
 pub struct Expected {
     /// Whether the audit calls the platform compatible.
     pub compatible: bool,
@@ -93,6 +69,7 @@ pub struct Expected {
 
 /// One wheel in a release run.
 #[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
 pub struct WheelRun {
     /// The wheel, as given.
     pub wheel: String,
@@ -107,6 +84,7 @@ pub struct WheelRun {
 
 /// The wheels, loaded together in one release.
 #[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
 pub struct ReleaseRun {
     /// The release's version.
     pub pyodide: String,
@@ -134,8 +112,8 @@ pub struct ReleaseRun {
 
 /// The release a policy was generated from, if it is an npm version of Pyodide.
 pub fn release_of(policy: &LoadedPolicy) -> Option<ReleaseSpec> {
-    let source = &policy.policy.source;
-    (policy.policy.family == PolicyFamily::Emscripten && source.runtime == "pyodide")
+    let source = &policy.policy().source;
+    (policy.policy().family == PolicyFamily::Emscripten && source.runtime == "pyodide")
         .then(|| source.version.parse().ok())
         .flatten()
         .filter(|spec| matches!(spec, ReleaseSpec::Version(_)))
@@ -152,7 +130,7 @@ fn default_platforms<'p>(audit: &Audit, policies: &'p PolicySet) -> Vec<&'p Load
 
 /// The releases to test on: those asked for, else those of the platforms every wheel is tested
 /// on by default.
-fn targets(audits: &[Audit], policies: &PolicySet, options: &TestOptions) -> Result<Vec<ReleaseSpec>, Error> {
+fn targets(audits: &[Audit], policies: &PolicySet, options: &TestOptions) -> Result<Vec<ReleaseSpec>, TestError> {
     if !options.releases.is_empty() {
         return Ok(options.releases.clone());
     }
@@ -161,13 +139,15 @@ fn targets(audits: &[Audit], policies: &PolicySet, options: &TestOptions) -> Res
         let mine = default_platforms(audit, policies);
         common = Some(match common {
             None => mine,
-            Some(seen) => seen.into_iter().filter(|p| mine.iter().any(|m| m.policy.name == p.policy.name)).collect(),
+            Some(seen) => {
+                seen.into_iter().filter(|p| mine.iter().any(|m| m.policy().name == p.policy().name)).collect()
+            }
         });
     }
     let specs: Vec<ReleaseSpec> = common.unwrap_or_default().into_iter().filter_map(release_of).collect();
     if specs.is_empty() {
         let why = "the audit calls no Pyodide platform compatible with every wheel, and none is tagged for one";
-        return Err(UsageError::NoRelease(why.into()).into());
+        return Err(TestError::NoRelease(why.into()));
     }
     Ok(specs)
 }
@@ -206,7 +186,7 @@ pub fn test(
     policies: &PolicySet,
     runtime: &Runtime,
     options: &TestOptions,
-) -> Result<Vec<ReleaseRun>, Error> {
+) -> Result<Vec<ReleaseRun>, TestError> {
     options.validate()?;
     let audit_options = AuditOptions { prerelease: options.prerelease, ..AuditOptions::default() };
     let audits: Vec<Audit> = wheels.par_iter().map(|w| audit::audit(w, policies, &audit_options)).collect();
@@ -265,6 +245,7 @@ pub fn test(
 
 /// Real loading on one platform, against the audit's verdict there.
 #[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
 pub struct Confirmation {
     /// The platform.
     pub platform: PlatformTag,
@@ -289,7 +270,7 @@ pub fn confirm(
     wheels: &[(&Wheel, &Audit)],
     policies: &PolicySet,
     runtime: &Runtime,
-) -> Result<Vec<Vec<Confirmation>>, Error> {
+) -> Result<Vec<Vec<Confirmation>>, RuntimeError> {
     // Each wheel's platforms, with the index of their release in `specs`.
     let mut specs: Vec<ReleaseSpec> = Vec::new();
     let platforms: Vec<Vec<(PlatformTag, usize)>> = wheels

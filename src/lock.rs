@@ -16,14 +16,14 @@ use serde_json::{Map, Value};
 
 use crate::audit::resolve::{self, Layout};
 use crate::audit::{self, AuditOptions};
-use crate::error::Error;
 use crate::hash::sha256_hex;
 use crate::platform::PlatformTag;
 use crate::policy::{LoadedPolicy, PolicySet};
-use crate::pyodide::Release;
+use crate::pyodide_lock::{InstallDir, LockFileError, LockPackage, PackageType, PyodideLock};
 use crate::requirements::{Requirement, environment, requirements};
 use crate::rules::{Finding, Rule, Severity};
-use crate::wheel::Wheel;
+use crate::runtime::pyodide::Release;
+use crate::wheel::{Wheel, WheelError};
 
 /// Where the release's own packages are fetched from by default: Pyodide's CDN (its default
 /// `cdnUrl`), as the npm release does not carry them.
@@ -31,6 +31,7 @@ pub const DEFAULT_RELEASE_URL: &str = "https://cdn.jsdelivr.net/pyodide/v{versio
 
 /// How to write the lock.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct LockOptions {
     /// Where the wheels will be served from (`file_name` is then `<url>/<wheel>`); `None`:
     /// next to the lock (relative file names).
@@ -42,15 +43,28 @@ pub struct LockOptions {
 
 /// Why a lock cannot be made (exit 2).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum LockError {
     /// The release's `pyodide-lock.json` cannot be read.
-    #[error("{}: pyodide-lock.json", path.display())]
-    ReleaseLock {
-        /// The file.
+    #[error("the release's lock")]
+    ReleaseLock(#[source] LockFileError),
+    /// A wheel that cannot be read.
+    #[error("{path}")]
+    Wheel {
+        /// The wheel, as given.
+        path: String,
+        /// Why.
+        #[source]
+        source: WheelError,
+    },
+    /// The lock or a wheel cannot be written.
+    #[error("{}", path.display())]
+    Write {
+        /// The file or folder.
         path: PathBuf,
         /// Why.
         #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
+        source: std::io::Error,
     },
     /// No policy describes the release's platform.
     #[error("no policy describes {0}, the release's platform")]
@@ -75,13 +89,14 @@ pub enum LockError {
 
 /// A wheel's entry, as the lock has it.
 #[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
 pub struct Added {
     /// The wheel, as given.
     pub wheel: String,
     /// The lock's key: the normalized name.
     pub key: String,
     /// The entry itself, in the release's lock format.
-    pub entry: Value,
+    pub entry: LockPackage,
     /// The version of the release's entry of the same name it replaces.
     pub replaces: Option<String>,
     /// Shared-library packages of the release it depends on for NEEDED libraries it leaves
@@ -92,6 +107,7 @@ pub struct Added {
 
 /// A wheel the lock refuses.
 #[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
 pub struct Refused {
     /// The wheel, as given.
     pub wheel: String,
@@ -101,6 +117,7 @@ pub struct Refused {
 
 /// What `lock` decided.
 #[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
 pub struct Lock {
     /// The release's version.
     pub pyodide: String,
@@ -114,24 +131,16 @@ pub struct Lock {
     pub output: Option<String>,
     /// The whole lock, when it is to be written.
     #[serde(skip)]
-    document: Option<Value>,
+    document: Option<PyodideLock>,
 }
 
 impl Lock {
     /// Keeps only the entries the added wheels need: themselves and their `depends`,
     /// transitively (what a bundle that loads only those needs).
     pub fn keep_only_closure(&mut self) {
-        let Some(Value::Object(packages)) = self.document.as_mut().and_then(|d| d.get_mut("packages")) else { return };
-        let mut needed: BTreeSet<String> = BTreeSet::new();
-        let mut queue: Vec<String> = self.added.iter().map(|a| a.key.clone()).collect();
-        while let Some(key) = queue.pop() {
-            if !needed.insert(key.clone()) {
-                continue;
-            }
-            let depends = packages.get(&key).and_then(|p| p.get("depends")).and_then(Value::as_array);
-            queue.extend(depends.into_iter().flatten().filter_map(Value::as_str).map(str::to_string));
-        }
-        packages.retain(|key, _| needed.contains(key));
+        let Some(document) = self.document.as_mut() else { return };
+        let needed = document.closure(self.added.iter().map(|a| a.key.as_str()));
+        document.retain(&needed);
     }
 }
 
@@ -145,12 +154,10 @@ pub struct Input {
 
 impl Input {
     /// Reads the wheel at `path`, once.
-    pub fn open(path: &Path) -> Result<Input, Error> {
-        let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
-        let shown = path.display().to_string();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        let wheel =
-            Wheel::from_bytes(&shown, name, &bytes).map_err(|source| Error::Wheel { path: shown.clone(), source })?;
+    pub fn open(path: &Path) -> Result<Input, LockError> {
+        let wheel_error = |source| LockError::Wheel { path: path.display().to_string(), source };
+        let bytes = std::fs::read(path).map_err(|e| wheel_error(WheelError::Read(e)))?;
+        let wheel = Wheel::from_file_bytes(path, &bytes).map_err(wheel_error)?;
         Ok(Input { wheel, bytes })
     }
 
@@ -160,29 +167,22 @@ impl Input {
 }
 
 /// The release's `pyodide-lock.json`.
-fn release_lock(release: &Release) -> Result<Map<String, Value>, LockError> {
-    let path = release.dir.join("pyodide-lock.json");
-    let bad = |source: Box<dyn std::error::Error + Send + Sync>| LockError::ReleaseLock { path: path.clone(), source };
-    let bytes = std::fs::read(&path).map_err(|e| bad(e.into()))?;
-    let lock: Value = serde_json::from_slice(&bytes).map_err(|e| bad(e.into()))?;
-    match lock {
-        Value::Object(map) if map.get("packages").is_some_and(Value::is_object) => Ok(map),
-        _ => Err(bad("no `packages` object".into())),
-    }
+fn release_lock(release: &Release) -> Result<PyodideLock, LockError> {
+    PyodideLock::read(&release.dir.join("pyodide-lock.json")).map_err(LockError::ReleaseLock)
 }
 
-/// The keys the release's entries carry beyond the ones every lock has (`tool` from 314,
-/// `unvendored_tests`), with the value a new entry gets.
-fn optional_fields(packages: &Map<String, Value>) -> Vec<(&'static str, Value)> {
-    let has = |key: &str| packages.values().any(|p| p.get(key).is_some());
-    let mut out = Vec::new();
-    if has("tool") {
-        out.push(("tool", Value::Object(Map::new())));
+/// The fields the release's entries carry beyond the ones every lock has (`tool` from 314,
+/// `unvendored_tests`): a new entry gets them too, empty.
+#[derive(Clone, Copy, Debug, Default)]
+struct Shape {
+    tool: bool,
+    unvendored_tests: bool,
+}
+
+impl Shape {
+    fn of(lock: &PyodideLock) -> Shape {
+        Shape { tool: lock.entries_have("tool"), unvendored_tests: lock.entries_have("unvendored_tests") }
     }
-    if has("unvendored_tests") {
-        out.push(("unvendored_tests", Value::Bool(false)));
-    }
-    out
 }
 
 /// A shared-library package of the release for a NEEDED library: `libopenblas.so` (or
@@ -199,7 +199,7 @@ fn platform_libraries(wheel: &Wheel, policy: &LoadedPolicy) -> (BTreeMap<String,
         wheel.binaries.iter().filter_map(|b| Some((resolve::installed_path(&b.path)?, b.wasm()?))),
         wheel.filename.libs_dir(),
     );
-    let p = &policy.policy;
+    let p = policy.policy();
     let mut libraries = BTreeMap::new();
     let mut modules = BTreeSet::new();
     for binary in &wheel.binaries {
@@ -218,7 +218,7 @@ fn platform_libraries(wheel: &Wheel, policy: &LoadedPolicy) -> (BTreeMap<String,
 /// shared-library packages provide counted as found; and those packages.
 fn audit_for(input: &Input, policies: &PolicySet, policy: &LoadedPolicy) -> (Vec<Finding>, Vec<String>) {
     let (libraries, modules) = platform_libraries(&input.wheel, policy);
-    let mut widened = policy.policy.clone();
+    let mut widened = policy.policy().clone();
     widened.provided_libraries.extend(libraries.keys().cloned());
     let policies = policies.with(widened);
     let tag = policy.canonical_tag();
@@ -244,29 +244,28 @@ fn wheel_file_name(input: &Input, options: &LockOptions) -> String {
 }
 
 /// The entry of one wheel, in the release's format.
-fn entry(
-    input: &Input,
-    depends: &[String],
-    options: &LockOptions,
-    optional: &[(&str, Value)],
-) -> Result<Value, LockError> {
+fn entry(input: &Input, depends: &[String], options: &LockOptions, shape: Shape) -> Result<LockPackage, LockError> {
     let metadata = input.wheel.metadata.parsed();
     let (Some(name), Some(version)) = (metadata.and_then(|m| m.name()), metadata.and_then(|m| m.version())) else {
         return Err(LockError::Metadata(input.wheel.path.clone()));
     };
-    let mut entry = Map::new();
-    entry.insert("name".into(), name.into());
-    entry.insert("version".into(), version.into());
-    entry.insert("file_name".into(), wheel_file_name(input, options).into());
-    entry.insert("install_dir".into(), "site".into());
-    entry.insert("sha256".into(), sha256_hex(&input.bytes).into());
-    entry.insert("package_type".into(), "package".into());
-    entry.insert("imports".into(), input.wheel.top_level_modules().into());
-    entry.insert("depends".into(), depends.into());
-    for (key, value) in optional {
-        entry.insert((*key).into(), value.clone());
+    let mut extra = Map::new();
+    if shape.tool {
+        extra.insert("tool".into(), Value::Object(Map::new()));
     }
-    Ok(Value::Object(entry))
+    Ok(LockPackage {
+        name: name.to_string(),
+        version: version.to_string(),
+        file_name: wheel_file_name(input, options),
+        install_dir: InstallDir::Site,
+        sha256: sha256_hex(&input.bytes),
+        package_type: PackageType::Package,
+        imports: input.wheel.top_level_modules(),
+        depends: depends.to_vec(),
+        unvendored_tests: shape.unvendored_tests.then_some(false),
+        shared_library: None,
+        extra,
+    })
 }
 
 /// Why a requirement is not met.
@@ -296,9 +295,12 @@ fn unmet(wanted: &Requirement, release: &Release, why: Unmet<'_>) -> Finding {
 
 /// Whether the lock has an entry for `requirement` of a version it admits; the entry's version
 /// if it does not.
-fn check_version<'a>(packages: &'a Map<String, Value>, requirement: &Requirement) -> Result<(), Option<&'a str>> {
+fn check_version<'a>(
+    packages: &'a BTreeMap<String, LockPackage>,
+    requirement: &Requirement,
+) -> Result<(), Option<&'a str>> {
     let Some(entry) = packages.get(requirement.name.as_ref()) else { return Err(None) };
-    let version = entry.get("version").and_then(Value::as_str).unwrap_or_default();
+    let version = entry.version.as_str();
     let admitted =
         requirement.specifiers.is_none() || pep440_rs::Version::from_str(version).is_ok_and(|v| requirement.admits(&v));
     if admitted { Ok(()) } else { Err(Some(version)) }
@@ -310,7 +312,7 @@ struct Context<'a> {
     policy: &'a LoadedPolicy,
     env: MarkerEnvironment,
     options: &'a LockOptions,
-    optional: Vec<(&'static str, Value)>,
+    shape: Shape,
 }
 
 /// A wheel's entry, or why it is refused; with the requirements it needs from the lock.
@@ -318,7 +320,7 @@ fn judge(
     cx: &Context<'_>,
     input: &Input,
     key: &str,
-    packages: &Map<String, Value>,
+    packages: &BTreeMap<String, LockPackage>,
 ) -> Result<(Added, Vec<Requirement>), Refused> {
     let (mut reasons, shared) = audit_for(input, cx.policies, cx.policy);
     let (requires, bad) = requirements(&input.wheel, &cx.env);
@@ -330,8 +332,8 @@ fn judge(
     let mut depends: Vec<String> = requires.iter().map(|r| r.name.to_string()).chain(shared.iter().cloned()).collect();
     depends.sort();
     depends.dedup();
-    let replaces = packages.get(key).and_then(|p| p.get("version")).and_then(Value::as_str).map(str::to_string);
-    let entry = entry(input, &depends, cx.options, &cx.optional).map_err(|e| refuse(vec![metadata_reason(&e)]))?;
+    let replaces = packages.get(key).map(|p| p.version.clone());
+    let entry = entry(input, &depends, cx.options, cx.shape).map_err(|e| refuse(vec![metadata_reason(&e)]))?;
     let added =
         Added { wheel: input.wheel.path.clone(), key: key.to_string(), entry, replaces, unchecked_libraries: shared };
     Ok((added, requires))
@@ -346,7 +348,7 @@ fn metadata_reason(error: &LockError) -> Finding {
 /// of wheels given but refused.
 fn unmet_requirements(
     requires: &[Requirement],
-    packages: &Map<String, Value>,
+    packages: &BTreeMap<String, LockPackage>,
     refused: &BTreeSet<String>,
     release: &Release,
 ) -> Vec<Finding> {
@@ -366,17 +368,20 @@ fn unmet_requirements(
 
 /// Makes the lock for `inputs` on `release`: refuses (with reasons) what cannot load there or
 /// whose requirements the lock cannot meet; writes nothing.
-pub fn lock(inputs: &[Input], policies: &PolicySet, release: &Release, options: &LockOptions) -> Result<Lock, Error> {
+pub fn lock(
+    inputs: &[Input],
+    policies: &PolicySet,
+    release: &Release,
+    options: &LockOptions,
+) -> Result<Lock, LockError> {
     let tag = release.abi.canonical_tag();
     let policy = policies.for_tag(&tag).ok_or_else(|| LockError::NoPolicy(tag.clone()))?;
     check_base_url(inputs, release, options)?;
     let mut document = release_lock(release)?;
     let env = environment(release, policy).ok_or_else(|| LockError::NoPolicy(tag.clone()))?;
-    let mut packages = match document.remove("packages") {
-        Some(Value::Object(p)) => p,
-        _ => Map::new(),
-    };
-    let cx = Context { policies, policy, env, options, optional: optional_fields(&packages) };
+    let shape = Shape::of(&document);
+    let mut packages = std::mem::take(&mut document.packages);
+    let cx = Context { policies, policy, env, options, shape };
     let keys = input_keys(inputs)?;
     let mut candidates = Vec::new();
     let mut refused = Vec::new();
@@ -402,8 +407,8 @@ pub fn lock(inputs: &[Input], policies: &PolicySet, release: &Release, options: 
         }
     }
     rebase_release_entries(&mut packages, &added, release, options);
-    document.insert("packages".into(), Value::Object(packages));
-    let document = refused.is_empty().then_some(Value::Object(document));
+    document.packages = packages;
+    let document = refused.is_empty().then_some(document);
     Ok(Lock { pyodide: release.version.clone(), platform: tag, added, refused, output: None, document })
 }
 
@@ -441,7 +446,7 @@ fn check_base_url(inputs: &[Input], release: &Release, options: &LockOptions) ->
 /// Gives the release's own entries (not replaced by a wheel) an absolute file name under the
 /// release URL, so that they load from there whatever `packageBaseUrl` is.
 fn rebase_release_entries(
-    packages: &mut Map<String, Value>,
+    packages: &mut BTreeMap<String, LockPackage>,
     added: &[Added],
     release: &Release,
     options: &LockOptions,
@@ -457,10 +462,8 @@ fn rebase_release_entries(
         if ours.contains(key.as_str()) {
             continue;
         }
-        if let Some(Value::String(file)) = entry.get_mut("file_name")
-            && !file.contains("://")
-            && !file.starts_with('/')
-        {
+        let file = &mut entry.file_name;
+        if !file.contains("://") && !file.starts_with('/') {
             *file = format!("{base}{file}");
         }
     }
@@ -468,11 +471,11 @@ fn rebase_release_entries(
 
 /// Writes the lock and copies the wheels into `out_dir`. Nothing is written for a refused
 /// lock. Returns the lock's path.
-pub fn write(lock: &mut Lock, inputs: &[Input], out_dir: &Path) -> Result<Option<PathBuf>, Error> {
+pub fn write(lock: &mut Lock, inputs: &[Input], out_dir: &Path) -> Result<Option<PathBuf>, LockError> {
     let Some(document) = &lock.document else { return Ok(None) };
     let io = |path: &Path| {
         let path = path.to_path_buf();
-        move |source| Error::Io { path, source }
+        move |source| LockError::Write { path, source }
     };
     std::fs::create_dir_all(out_dir).map_err(io(out_dir))?;
     for input in inputs {
@@ -483,25 +486,12 @@ pub fn write(lock: &mut Lock, inputs: &[Input], out_dir: &Path) -> Result<Option
         }
     }
     let path = out_dir.join("pyodide-lock.json");
-    let mut bytes = serde_json::to_vec_pretty(&sorted(document.clone()))
-        .map_err(|e| Error::Io { path: path.clone(), source: e.into() })?;
-    bytes.push(b'\n');
-    crate::output::write_atomically(&path, &bytes).map_err(io(&path))?;
+    document.write(&path).map_err(|e| match e {
+        LockFileError::Io { path, source } => LockError::Write { path, source },
+        other => LockError::ReleaseLock(other),
+    })?;
     lock.output = Some(path.display().to_string());
     Ok(Some(path))
-}
-
-/// `value` with the keys of every object sorted.
-fn sorted(value: Value) -> Value {
-    match value {
-        Value::Object(map) => {
-            let mut entries: Vec<(String, Value)> = map.into_iter().map(|(k, v)| (k, sorted(v))).collect();
-            entries.sort_by(|a, b| a.0.cmp(&b.0));
-            Value::Object(entries.into_iter().collect())
-        }
-        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
-        other => other,
-    }
 }
 
 #[cfg(test)]
@@ -516,11 +506,20 @@ mod tests {
         assert_eq!(shared_library_package("libssl.so", &packages), None);
     }
 
+    fn entries(json: &str) -> BTreeMap<String, LockPackage> {
+        let lock = format!(
+            r#"{{"info": {{"arch": "wasm32", "platform": "emscripten_4_0_9", "python": "3.13.2"}}, "packages": {json}}}"#
+        );
+        PyodideLock::parse(lock.as_bytes()).unwrap().packages
+    }
+
+    const ENTRY: &str = r#""name": "x", "version": "1", "install_dir": "site", "sha256": "00", "package_type": "package", "imports": [], "depends": []"#;
+
     #[test]
     fn release_entries_move_under_the_release_url() {
-        let mut packages: Map<String, Value> =
-            serde_json::from_str(r#"{"numpy": {"file_name": "numpy-2.whl"}, "abs": {"file_name": "https://x/y.whl"}}"#)
-                .unwrap();
+        let mut packages = entries(&format!(
+            r#"{{"numpy": {{"file_name": "numpy-2.whl", {ENTRY}}}, "abs": {{"file_name": "https://x/y.whl", {ENTRY}}}}}"#
+        ));
         let release_dir = std::path::PathBuf::from("/nowhere");
         let release = Release {
             dir: release_dir,
@@ -530,11 +529,11 @@ mod tests {
             package_base_url: true,
         };
         rebase_release_entries(&mut packages, &[], &release, &LockOptions::default());
-        assert_eq!(packages["numpy"]["file_name"], "https://cdn.jsdelivr.net/pyodide/v0.29.3/full/numpy-2.whl");
-        assert_eq!(packages["abs"]["file_name"], "https://x/y.whl");
+        assert_eq!(packages["numpy"].file_name, "https://cdn.jsdelivr.net/pyodide/v0.29.3/full/numpy-2.whl");
+        assert_eq!(packages["abs"].file_name, "https://x/y.whl");
         let keep = LockOptions { release_url: Some(String::new()), ..LockOptions::default() };
-        let mut again: Map<String, Value> = serde_json::from_str(r#"{"numpy": {"file_name": "numpy-2.whl"}}"#).unwrap();
+        let mut again = entries(&format!(r#"{{"numpy": {{"file_name": "numpy-2.whl", {ENTRY}}}}}"#));
         rebase_release_entries(&mut again, &[], &release, &keep);
-        assert_eq!(again["numpy"]["file_name"], "numpy-2.whl");
+        assert_eq!(again["numpy"].file_name, "numpy-2.whl");
     }
 }

@@ -1,4 +1,4 @@
-//! The `wasmwheel` command: parse flags, run the command (see `cli.rs`).
+//! The `wasmwheel` command: parse the flags (`cli/mod.rs`), run the command (`cli/run.rs`).
 
 mod cli;
 

@@ -9,8 +9,8 @@ use pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder, PackageName, VersionOrUrl};
 
 use crate::policy::LoadedPolicy;
-use crate::pyodide::Release;
 use crate::rules::{Finding, Rule};
+use crate::runtime::pyodide::Release;
 use crate::wheel::Wheel;
 
 /// A requirement of a wheel that applies on a release.
@@ -46,7 +46,7 @@ impl fmt::Display for Requirement {
 /// The release's environment for `Requires-Dist` markers: `sys_platform == "emscripten"`,
 /// `platform_machine == "wasm32"`, its Python; `None` when its versions do not make one.
 pub fn environment(release: &Release, policy: &LoadedPolicy) -> Option<MarkerEnvironment> {
-    let emscripten = policy.policy.emscripten.as_ref().map(ToString::to_string).unwrap_or_default();
+    let emscripten = policy.policy().emscripten.as_ref().map(ToString::to_string).unwrap_or_default();
     let feature = release.python.feature();
     let short = format!("{}.{}", feature.major, feature.minor);
     emscripten_environment(&release.python.version().to_string(), &short, &emscripten)
@@ -87,7 +87,7 @@ pub fn requirements(wheel: &Wheel, env: &MarkerEnvironment) -> (Vec<Requirement>
                 out.push(Requirement { name: r.name, specifiers });
             }
             Ok(_) => {}
-            Err(e) => bad.push(Finding::new(Rule::MetadataInvalidRequiresDist, None, crate::error::one_line(&e))),
+            Err(e) => bad.push(Finding::new(Rule::MetadataInvalidRequiresDist, None, crate::one_line::one_line(&e))),
         }
     }
     (out, bad)

@@ -225,6 +225,7 @@ impl Serialize for Rule {
 
 /// One finding: a rule broken somewhere in a wheel.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Finding {
     /// The rule id.
     pub rule: Rule,

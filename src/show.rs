@@ -3,9 +3,20 @@
 use std::path::Path;
 
 use crate::audit;
-use crate::error::Error;
 use crate::report::WheelReport;
-use crate::wheel::{self, Wheel};
+use crate::wheel::{self, BinaryFileError, Wheel, WheelError};
+
+/// Why a file cannot be shown.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ShowError {
+    /// A wheel that cannot be read.
+    #[error(transparent)]
+    Wheel(#[from] WheelError),
+    /// A bare file that is not a binary wasmwheel reads.
+    #[error(transparent)]
+    Binary(#[from] BinaryFileError),
+}
 
 /// Whether `path` names a wheel (by its extension) rather than a bare binary.
 pub fn is_wheel_path(path: &Path) -> bool {
@@ -15,7 +26,7 @@ pub fn is_wheel_path(path: &Path) -> bool {
 /// Reports the contents of a wheel, or of a bare `.so`/`.wasm` file; for a wheel, with the
 /// findings that need no platform policy (an unsafe archive, unreadable dist-info files,
 /// binaries that do not belong).
-pub fn show(path: &Path) -> Result<WheelReport, Error> {
+pub fn show(path: &Path) -> Result<WheelReport, ShowError> {
     if is_wheel_path(path) {
         let wheel = Wheel::open(path)?;
         let mut findings = audit::local_findings(&wheel, audit::family_of(wheel.filename.platform_tags()));

@@ -4,11 +4,31 @@ use std::fmt::Display;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use crate::error::Error;
 use crate::platform::PlatformTag;
 use crate::wheel::edit::{EditError, WheelEdit};
 use crate::wheel::filename::TagSets;
-use crate::wheel::{FilenameError, Wheel, WheelFilename};
+use crate::wheel::{FilenameError, Wheel, WheelError, WheelFilename};
+
+/// Why `tags` cannot write the new wheel.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TagsError {
+    /// The wheel cannot be read.
+    #[error(transparent)]
+    Open(#[from] WheelError),
+    /// It cannot be rewritten with the new tags.
+    #[error(transparent)]
+    Edit(#[from] EditError),
+    /// The input cannot be removed (`--remove`).
+    #[error("{}", path.display())]
+    Remove {
+        /// The input.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
 
 /// Requested tag changes. Each value is `T.U` (replace the set), `+T.U` (add to it), or for
 /// platforms `canonical` (rewrite `pyodide_*` as `pyemscripten_*`).
@@ -76,19 +96,18 @@ pub enum Outcome {
 /// Writes a copy of the wheel at `path` with `change` applied to its tags (filename, WHEEL,
 /// RECORD), into `out_dir` (default: beside the input). With `remove`, deletes the input once
 /// the new wheel is written.
-pub fn tags(path: &Path, change: &TagChange, out_dir: Option<&Path>, remove: bool) -> Result<Outcome, Error> {
+pub fn tags(path: &Path, change: &TagChange, out_dir: Option<&Path>, remove: bool) -> Result<Outcome, TagsError> {
     let wheel = Wheel::open(path)?;
-    let edit_error = |source| Error::Edit { path: wheel.path.clone(), source };
-    let filename = retag(&wheel.filename, change).map_err(|e| edit_error(EditError::Retag(e)))?;
+    let filename = retag(&wheel.filename, change).map_err(EditError::Retag)?;
     if filename == wheel.filename {
         return Ok(Outcome::Unchanged);
     }
-    let mut edit = WheelEdit::new(&wheel).map_err(edit_error)?;
-    edit.set_tags(filename).map_err(edit_error)?;
+    let mut edit = WheelEdit::new(&wheel)?;
+    edit.set_tags(filename)?;
     let dir = out_dir.unwrap_or_else(|| path.parent().unwrap_or(Path::new(".")));
     let out = edit.write(dir, path)?;
     if remove {
-        std::fs::remove_file(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+        std::fs::remove_file(path).map_err(|source| TagsError::Remove { path: path.to_path_buf(), source })?;
     }
     Ok(Outcome::Written(out))
 }

@@ -78,7 +78,7 @@ fn python_tags(cx: &Context<'_>, policy: &LoadedPolicy) -> Vec<Finding> {
 
 fn requires_python(cx: &Context<'_>, policy: &LoadedPolicy) -> Vec<Finding> {
     let Some(Ok(spec)) = cx.wheel.metadata.parsed().and_then(|m| m.requires_python()) else { return Vec::new() };
-    let version = policy.policy.python.version();
+    let version = policy.policy().python.version();
     if spec.contains(version) {
         return Vec::new();
     }
@@ -95,7 +95,7 @@ fn is_code(cx: &Context<'_>, member: &str) -> bool {
 /// pip would not: an error for modules and binaries of `purelib`/`platlib`, a warning for the
 /// rest.
 fn data_schemes(cx: &Context<'_>, policy: &LoadedPolicy) -> Vec<Finding> {
-    let installers = &policy.policy.installers;
+    let installers = &policy.policy().installers;
     let mut findings = Vec::new();
     for ((dir, scheme), members) in data_dir_members(cx.wheel) {
         let skipping: Vec<String> =
@@ -135,7 +135,7 @@ fn data_schemes(cx: &Context<'_>, policy: &LoadedPolicy) -> Vec<Finding> {
 /// Native binaries the platform's installers load as libraries when they install the wheel,
 /// on a platform where that fails the install.
 fn native_libraries(cx: &Context<'_>, policy: &LoadedPolicy) -> Vec<Finding> {
-    if !policy.policy.loader.native_fails_install {
+    if !policy.policy().loader.native_fails_install {
         return Vec::new();
     }
     let native = cx.wheel.binaries.iter().filter_map(|b| match &b.kind {
@@ -183,7 +183,7 @@ fn extension_python(_: &Context<'_>, module: &SideModule<'_>, policy: &LoadedPol
 
 fn exception_handling(_: &Context<'_>, module: &SideModule<'_>, policy: &LoadedPolicy) -> Vec<Finding> {
     let Some(built) = module.info.markers.exceptions else { return Vec::new() };
-    let has = policy.policy.exceptions;
+    let has = policy.policy().exceptions;
     when(has != Some(built), Rule::ExceptionHandlingMismatch, module, || {
         let how = match built {
             crate::wasm::UnwindStyle::Js => "JavaScript exceptions (invoke_*)",
@@ -196,7 +196,7 @@ fn exception_handling(_: &Context<'_>, module: &SideModule<'_>, policy: &LoadedP
 
 fn setjmp(_: &Context<'_>, module: &SideModule<'_>, policy: &LoadedPolicy) -> Vec<Finding> {
     let Some(built) = module.info.markers.setjmp else { return Vec::new() };
-    let has = policy.policy.setjmp;
+    let has = policy.policy().setjmp;
     when(has != Some(built), Rule::SetjmpMismatch, module, || {
         let uses = has.map_or("no", |s| s.describe());
         format!("built with {} setjmp/longjmp; {} uses {uses} setjmp/longjmp", built.describe(), platform(policy))
@@ -204,7 +204,7 @@ fn setjmp(_: &Context<'_>, module: &SideModule<'_>, policy: &LoadedPolicy) -> Ve
 }
 
 fn wasi_runtime_path(_: &Context<'_>, module: &SideModule<'_>, policy: &LoadedPolicy) -> Vec<Finding> {
-    let p = &policy.policy;
+    let p = policy.policy();
     let rejected = p.family == PolicyFamily::Wasi && !p.loader.runtime_path && !module.info.runtime_paths().is_empty();
     when(rejected, Rule::WasiDylinkSubsection, module, || {
         format!(
@@ -215,14 +215,14 @@ fn wasi_runtime_path(_: &Context<'_>, module: &SideModule<'_>, policy: &LoadedPo
 }
 
 fn bigint(_: &Context<'_>, module: &SideModule<'_>, policy: &LoadedPolicy) -> Vec<Finding> {
-    when(module.info.markers.i64_legalized && policy.policy.bigint, Rule::NoBigint, module, || {
+    when(module.info.markers.i64_legalized && policy.policy().bigint, Rule::NoBigint, module, || {
         format!("built without -sWASM_BIGINT (i64 split for JavaScript); {} passes i64 as BigInt", platform(policy))
     })
 }
 
 fn shared_memory(_: &Context<'_>, module: &SideModule<'_>, policy: &LoadedPolicy) -> Vec<Finding> {
     let shared = module.info.markers.shared_memory;
-    when(shared != policy.policy.shared_memory, Rule::SharedMemory, module, || {
+    when(shared != policy.policy().shared_memory, Rule::SharedMemory, module, || {
         if shared {
             format!("built with threads (shared memory); {} has no pthreads", platform(policy))
         } else {
@@ -234,15 +234,15 @@ fn shared_memory(_: &Context<'_>, module: &SideModule<'_>, policy: &LoadedPolicy
 fn memory64(_: &Context<'_>, module: &SideModule<'_>, policy: &LoadedPolicy) -> Vec<Finding> {
     let bits = |wide: bool| if wide { 64 } else { 32 };
     let wide = module.info.markers.memory64;
-    when(wide != policy.policy.memory64, Rule::Memory64, module, || {
-        format!("{}-bit memory; {}'s is {}-bit", bits(wide), platform(policy), bits(policy.policy.memory64))
+    when(wide != policy.policy().memory64, Rule::Memory64, module, || {
+        format!("{}-bit memory; {}'s is {}-bit", bits(wide), platform(policy), bits(policy.policy().memory64))
     })
 }
 
 fn legacy_dylink(_: &Context<'_>, module: &SideModule<'_>, policy: &LoadedPolicy) -> Vec<Finding> {
     let legacy = module.info.dylink.as_ref().is_some_and(|d| d.legacy);
-    when(legacy && !policy.policy.loader.legacy_dylink, Rule::LegacyDylink, module, || {
-        let emscripten = policy.policy.emscripten.as_ref().map_or("?".to_string(), ToString::to_string);
+    when(legacy && !policy.policy().loader.legacy_dylink, Rule::LegacyDylink, module, || {
+        let emscripten = policy.policy().emscripten.as_ref().map_or("?".to_string(), ToString::to_string);
         format!(
             "the old `dylink` section; {}'s loader (Emscripten {emscripten}) reads only dylink.0: relink, or `wasmwheel repair` converts it",
             platform(policy)
@@ -252,7 +252,7 @@ fn legacy_dylink(_: &Context<'_>, module: &SideModule<'_>, policy: &LoadedPolicy
 
 fn needed_libraries(cx: &Context<'_>, module: &SideModule<'_>, policy: &LoadedPolicy) -> Vec<Finding> {
     let Some(installed) = resolve::installed_path(module.path) else { return Vec::new() };
-    let p = &policy.policy;
+    let p = policy.policy();
     let how = p.loader.describe();
     cx.layout
         .missing_libraries(&p.loader, &installed, &p.provided_libraries)
@@ -341,7 +341,7 @@ impl Context<'_> {
             if python_api.is_empty() {
                 continue;
             }
-            let newer = policies.family(policy.policy.family.family()).find(|q| {
+            let newer = policies.family(policy.policy().family.family()).find(|q| {
                 q.python() > policy.python() && python_api.iter().all(|s| q.provides(s) || self.exports.contains(s))
             });
             if let Some(q) = newer {

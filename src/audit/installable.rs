@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::archive::{Compression, EntryKind, is_bomb, unsafe_name_reason};
-use crate::error::one_line;
+use crate::one_line::one_line;
 use crate::rules::{Finding, Rule};
 use crate::wheel::{DistInfoFile, Wheel};
 

@@ -27,6 +27,7 @@ use resolve::Layout;
 
 /// What the user asked of an audit.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct AuditOptions {
     /// Verify against this platform instead of the filename's platform tags (`--plat`).
     pub platform: Option<PlatformTag>,
@@ -38,6 +39,7 @@ pub struct AuditOptions {
 
 /// Whether a wheel's binaries can load on one platform, and if not, why not.
 #[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
 pub struct PlatformVerdict {
     /// The canonical platform tag.
     pub platform: PlatformTag,
@@ -52,6 +54,7 @@ pub type Unresolved = BTreeMap<String, BTreeMap<PlatformTag, Vec<String>>>;
 
 /// The result of auditing one wheel.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Audit {
     /// The platform family of the wheel's tags.
     pub family: Family,
@@ -119,9 +122,9 @@ pub fn audit(wheel: &Wheel, policies: &PolicySet, options: &AuditOptions) -> Aud
     };
     // Prerelease platforms count when asked for, or named by a declared tag.
     let counted = |p: &&LoadedPolicy| {
-        !p.policy.prerelease
+        !p.policy().prerelease
             || options.prerelease
-            || declared.iter().any(|t| policies.for_tag(t).is_some_and(|d| d.policy.name == p.policy.name))
+            || declared.iter().any(|t| policies.for_tag(t).is_some_and(|d| d.policy().name == p.policy().name))
     };
     let (candidates, later): (Vec<&LoadedPolicy>, Vec<&LoadedPolicy>) = family_policies.into_iter().partition(counted);
     // Binary findings that stop a module from loading on any platform of the family.
@@ -205,15 +208,20 @@ fn declared_tag_findings(
 /// The installers of `policy` that check tags and accept none of `tags` (the wheel's, or
 /// `--plat`).
 fn refusing_installers(tags: &[PlatformTag], policy: &LoadedPolicy) -> Vec<Finding> {
-    let refusing = policy.policy.installers.iter().filter_map(|installer| {
+    let refusing = policy.policy().installers.iter().filter_map(|installer| {
         let accepted = installer.platform_tags.as_ref()?;
         (!tags.iter().any(|t| accepted.contains(t))).then_some((installer, accepted))
     });
     refusing
         .map(|(installer, accepted)| {
             let accepted: Vec<&str> = accepted.iter().map(PlatformTag::as_str).collect();
-            let mut others: Vec<String> =
-                policy.policy.installers.iter().filter(|i| i.platform_tags.is_none()).map(|i| i.name.clone()).collect();
+            let mut others: Vec<String> = policy
+                .policy()
+                .installers
+                .iter()
+                .filter(|i| i.platform_tags.is_none())
+                .map(|i| i.name.clone())
+                .collect();
             others.dedup();
             let message = format!(
                 "{} refuses this wheel: it installs wheels tagged {}, not {}{}",

@@ -74,7 +74,7 @@ pub fn exported_symbols<'a>(modules: impl IntoIterator<Item = &'a WasmInfo>) -> 
 /// weak imports, and the `invoke_*` / `__cxa_find_matching_catch_*` helpers a JS-exceptions
 /// loader generates on demand (the exception-handling check reports them elsewhere).
 pub fn unresolved(module: &WasmInfo, policy: &LoadedPolicy, wheel_exports: &HashSet<String>) -> Vec<String> {
-    let js_helpers = policy.policy.exceptions == Some(UnwindStyle::Js);
+    let js_helpers = policy.policy().exceptions == Some(UnwindStyle::Js);
     let mut out: BTreeSet<String> = BTreeSet::new();
     for import in &module.imports {
         let checked = match import.module.as_str() {

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::error::one_line;
+use crate::one_line::one_line;
 use crate::rules::{Finding, Rule};
 use crate::wheel::metadata::MetadataVersion;
 use crate::wheel::{BinaryKind, Wheel};

@@ -74,7 +74,7 @@ fn rejected_tag_message(tag: &PlatformTag, policies: &PolicySet) -> String {
         }
         (PlatformKind::Emscripten(_), Some(policy)) => format!(
             "PyPI rejects platform tag {tag}; its Emscripten version is ABI {}: use {} (wasmwheel repair, or wasmwheel tags --platform-tag {})",
-            policy.policy.abi.map_or_else(|| "?".to_string(), |a| a.to_string()),
+            policy.policy().abi.map_or_else(|| "?".to_string(), |a| a.to_string()),
             policy.canonical_tag(),
             policy.canonical_tag()
         ),

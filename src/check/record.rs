@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use crate::archive::{Compression, EntryKind};
-use crate::error::one_line;
+use crate::one_line::one_line;
 use crate::rules::{Finding, Rule};
 use crate::wheel::record::HashCheck;
 use crate::wheel::{DistInfoFile, Wheel};

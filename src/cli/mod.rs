@@ -1,5 +1,6 @@
-//! Command-line flags: every flag is documented here, in one place. `run.rs` wires each
-//! command to the library; `output.rs` is where they write.
+//! Command-line flags: every flag is documented here, in one place; flags several commands
+//! share are one struct each, flattened. `run.rs` hands each command to its one library
+//! function and renders what it returns; `output.rs` is where they write.
 
 mod output;
 mod run;
@@ -8,13 +9,9 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use wasmwheel::audit::AuditOptions;
-use wasmwheel::config::Config;
-use wasmwheel::error::UsageError;
-use wasmwheel::platform::PlatformTag;
-use wasmwheel::repair::RepairOptions;
+use wasmwheel::PlatformTag;
+use wasmwheel::Rule;
 use wasmwheel::report::Format;
-use wasmwheel::rules::Rule;
 
 pub use run::run;
 
@@ -42,9 +39,8 @@ pub(crate) enum Command {
         /// Wheels (.whl) or bare wasm/native binaries.
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t)]
-        format: Format,
+        #[command(flatten)]
+        output: OutputArgs,
         /// In text output, list every import and export.
         #[arg(short, long)]
         verbose: bool,
@@ -63,9 +59,8 @@ pub(crate) enum Command {
         confirm: bool,
         #[command(flatten)]
         runtime: RuntimeArgs,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t)]
-        format: Format,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Load wheels in real Pyodide under Node: install them together, import their top-level
     /// modules, check that every function their side modules import resolves, run code. Exit 1
@@ -88,9 +83,8 @@ pub(crate) enum Command {
         files: Vec<PathBuf>,
         #[command(flatten)]
         audit: AuditArgs,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t)]
-        format: Format,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Repair wheels: vendor the side modules they NEED into `<dist>.libs/` under hash-mangled
     /// names, rewrite NEEDED and RUNTIME_PATH, retag canonically, and write the result to
@@ -153,32 +147,10 @@ pub(crate) struct RepairArgs {
     /// Ignore a rule when auditing the repaired wheel; repeatable.
     #[arg(long = "ignore", value_name = "RULE")]
     ignore: Vec<Rule>,
-    /// Also load this policy file; repeatable.
-    #[arg(long = "policy", value_name = "FILE")]
-    policies: Vec<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t)]
-    format: Format,
-}
-
-impl RepairArgs {
-    fn options(&self, config: &Config) -> Result<RepairOptions, UsageError> {
-        let mut lib_dirs = self.lib_dirs.clone();
-        lib_dirs.extend(config.lib_dirs.iter().cloned());
-        if let Some(paths) = std::env::var_os("WASMWHEEL_LIBRARY_PATH") {
-            lib_dirs.extend(std::env::split_paths(&paths).filter(|p| !p.as_os_str().is_empty()));
-        }
-        let mut globs = globset::GlobSetBuilder::new();
-        for pattern in &self.exclude {
-            let glob =
-                globset::Glob::new(pattern).map_err(|source| UsageError::Glob { pattern: pattern.clone(), source })?;
-            globs.add(glob);
-        }
-        let exclude = globs.build().map_err(|source| UsageError::Glob { pattern: self.exclude.join(", "), source })?;
-        let platform = self.platform.clone().or_else(|| config.plat.clone());
-        let ignore = self.ignore.iter().chain(&config.ignore).copied().collect();
-        Ok(RepairOptions { lib_dirs, platform, exclude, strip: self.strip, ignore })
-    }
+    #[command(flatten)]
+    policies: PolicyArgs,
+    #[command(flatten)]
+    output: OutputArgs,
 }
 
 /// Flags of `test`.
@@ -191,7 +163,7 @@ pub(crate) struct TestArgs {
     /// release folder, or a pyodide-<version>.tgz; repeatable. Default: the release of each
     /// platform the audit calls compatible (and those the wheels are tagged for).
     #[arg(long = "pyodide", value_name = "VERSION|DIR|TGZ")]
-    releases: Vec<wasmwheel::pyodide::ReleaseSpec>,
+    releases: Vec<wasmwheel::ReleaseSpec>,
     /// Import this module instead of the wheels' top-level modules; repeatable.
     #[arg(long = "import", value_name = "MODULE")]
     imports: Vec<String>,
@@ -201,14 +173,12 @@ pub(crate) struct TestArgs {
     /// Also test on prerelease platforms the wheels fit (315.0.0-alpha.2).
     #[arg(long)]
     prerelease: bool,
-    /// Also load this policy file; repeatable.
-    #[arg(long = "policy", value_name = "FILE")]
-    policies: Vec<PathBuf>,
+    #[command(flatten)]
+    policies: PolicyArgs,
     #[command(flatten)]
     runtime: RuntimeArgs,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t)]
-    format: Format,
+    #[command(flatten)]
+    output: OutputArgs,
 }
 
 /// Flags of `lock`.
@@ -220,7 +190,7 @@ pub(crate) struct LockArgs {
     /// The Pyodide release: an npm version (fetched and cached), a release folder, or a
     /// pyodide-<version>.tgz.
     #[arg(long = "pyodide", value_name = "VERSION|DIR|TGZ")]
-    release: wasmwheel::pyodide::ReleaseSpec,
+    release: wasmwheel::ReleaseSpec,
     /// Where to write pyodide-lock.json and copy the wheels.
     #[arg(short = 'o', long = "out-dir", value_name = "DIR")]
     out_dir: PathBuf,
@@ -236,12 +206,10 @@ pub(crate) struct LockArgs {
     /// Never fetch the release: use only the cache.
     #[arg(long)]
     offline: bool,
-    /// Also load this policy file; repeatable.
-    #[arg(long = "policy", value_name = "FILE")]
-    policies: Vec<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t)]
-    format: Format,
+    #[command(flatten)]
+    policies: PolicyArgs,
+    #[command(flatten)]
+    output: OutputArgs,
 }
 
 /// Flags of `pack`.
@@ -254,7 +222,7 @@ pub(crate) struct PackArgs {
     wheels: Vec<PathBuf>,
     /// The Pyodide release (0.28 or later): an npm version, a release folder or a tarball.
     #[arg(long = "pyodide", value_name = "VERSION|DIR|TGZ")]
-    release: wasmwheel::pyodide::ReleaseSpec,
+    release: wasmwheel::ReleaseSpec,
     /// The bundle's folder (created; an earlier bundle there is replaced).
     #[arg(short = 'o', long = "out-dir", value_name = "DIR")]
     out_dir: PathBuf,
@@ -271,14 +239,29 @@ pub(crate) struct PackArgs {
     /// Where the release's own packages are served from (as `lock --release-url`).
     #[arg(long, value_name = "URL")]
     release_url: Option<String>,
-    /// Also load this policy file; repeatable.
-    #[arg(long = "policy", value_name = "FILE")]
-    policies: Vec<PathBuf>,
+    #[command(flatten)]
+    policies: PolicyArgs,
     #[command(flatten)]
     runtime: RuntimeArgs,
-    /// Output format.
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+/// The output format, for every command that reports.
+#[derive(Debug, clap::Args)]
+pub(crate) struct OutputArgs {
+    /// Output format: text, JSON (spec/report.schema.json) or GitHub annotations.
     #[arg(long, value_enum, default_value_t)]
-    format: Format,
+    pub(crate) format: Format,
+}
+
+/// Extra policy files, for every command that uses policies.
+#[derive(Debug, clap::Args)]
+pub(crate) struct PolicyArgs {
+    /// Also load this policy file (JSON, optionally gzip-compressed: a custom Pyodide build,
+    /// another runtime); repeatable.
+    #[arg(long = "policy", value_name = "FILE")]
+    pub(crate) policies: Vec<PathBuf>,
 }
 
 /// Flags of the commands that load wheels in real Pyodide.
@@ -302,20 +285,12 @@ pub(crate) struct AuditArgs {
     /// Ignore a rule (by id, see spec/rules.md); repeatable.
     #[arg(long = "ignore", value_name = "RULE")]
     ignore: Vec<Rule>,
-    /// Also load this policy file (a custom Pyodide build, another runtime); repeatable.
-    #[arg(long = "policy", value_name = "FILE")]
-    policies: Vec<PathBuf>,
+    #[command(flatten)]
+    policies: PolicyArgs,
     /// Count platforms of prerelease Pyodide releases (315.0.0-alpha.2) among the compatible
     /// ones; without it they are listed as upcoming.
     #[arg(long)]
     prerelease: bool,
-}
-
-impl AuditArgs {
-    fn options(&self, config: &Config) -> AuditOptions {
-        let ignore = self.ignore.iter().chain(&config.ignore).copied().collect();
-        AuditOptions { platform: self.platform.clone(), ignore, prerelease: self.prerelease }
-    }
 }
 
 /// What `policy` does.
@@ -323,17 +298,15 @@ impl AuditArgs {
 pub(crate) enum PolicyCommand {
     /// List the known platforms.
     List {
-        /// Also load these policy files (JSON, optionally gzip-compressed).
-        #[arg(long = "policy", value_name = "FILE")]
-        policies: Vec<PathBuf>,
+        #[command(flatten)]
+        policies: PolicyArgs,
     },
     /// Print one policy as JSON.
     Show {
         /// A policy name (`pyemscripten_2026_0`) or platform tag.
         name: String,
-        /// Also load these policy files.
-        #[arg(long = "policy", value_name = "FILE")]
-        policies: Vec<PathBuf>,
+        #[command(flatten)]
+        policies: PolicyArgs,
     },
     /// Generate policies from releases: Pyodide distribution folders or npm tarballs
     /// (`npm pack pyodide@314.0.7`) for Emscripten, a componentize-py wheel for WASI.

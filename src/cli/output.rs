@@ -26,12 +26,7 @@ pub fn note(line: fmt::Arguments<'_>) {
 
 /// An error on stderr, on one line.
 pub fn error(e: &Error) {
-    note(format_args!("error: {}", wasmwheel::error::one_line(e)));
-}
-
-/// An input error as reports list it.
-pub fn input_error(e: &Error) -> InputError {
-    InputError { path: e.path().unwrap_or_default(), message: e.message() }
+    note(format_args!("error: {}", wasmwheel::one_line(e)));
 }
 
 /// Input errors on stderr, one line each (JSON and GitHub output also list them).

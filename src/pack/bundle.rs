@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::pyodide::node::RUN_ENTRY;
+use crate::runtime::protocol::RUN_ENTRY;
 
 /// The runner script, with wasmwheel's entry runner filled in.
 pub fn run_mjs() -> String {

@@ -17,18 +17,19 @@ use std::time::Instant;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Serialize;
 
-use crate::error::Error;
-use crate::loading::Runtime;
-use crate::lock::{self, Input, LockOptions, Refused};
+use crate::lock::{self, Input, LockError, LockOptions, Refused};
 use crate::platform::PlatformTag;
 use crate::policy::{LoadedPolicy, PolicySet};
-use crate::pyodide::Release;
-use crate::pyodide::node::{EntryOutcome, Job, LockJob, Outcome};
-use crate::wheel::Wheel;
-use crate::wheel::edit::WheelEdit;
+use crate::runtime::Runtime;
+use crate::runtime::node::NodeError;
+use crate::runtime::protocol::{EntryOutcome, Job, LockJob, Outcome};
+use crate::runtime::pyodide::Release;
+use crate::wheel::edit::{EditError, WheelEdit};
+use crate::wheel::{Wheel, WheelError};
 
 /// How to pack.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct PackOptions {
     /// Globs of members to keep whatever the trace saw (`--keep`).
     pub keep: Vec<String>,
@@ -40,8 +41,15 @@ pub struct PackOptions {
     pub release_url: Option<String>,
 }
 
+impl Default for PackOptions {
+    fn default() -> Self {
+        PackOptions { keep: Vec::new(), name: None, version: "0.1.0".into(), release_url: None }
+    }
+}
+
 /// Why a pack cannot start (exit 2).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PackError {
     /// A release without `packageBaseUrl`.
     #[error("Pyodide {0} cannot load a bundle from its own folder (no packageBaseUrl: 0.28 or later is needed)")]
@@ -61,10 +69,44 @@ pub enum PackError {
         #[source]
         source: globset::Error,
     },
+    /// A file or folder that cannot be read or written.
+    #[error("{}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The lock cannot be made.
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    /// A wheel that cannot be trimmed.
+    #[error("{path}")]
+    Edit {
+        /// The wheel.
+        path: String,
+        /// Why.
+        #[source]
+        source: EditError,
+    },
+    /// A trimmed wheel that does not read back.
+    #[error("{path}")]
+    Wheel {
+        /// The wheel.
+        path: String,
+        /// Why.
+        #[source]
+        source: WheelError,
+    },
+    /// Node could not run the bundle.
+    #[error(transparent)]
+    Node(#[from] NodeError),
 }
 
 /// One wheel, before and after.
 #[derive(Clone, Debug, Default, Serialize)]
+#[non_exhaustive]
 pub struct PackageSize {
     /// The distribution (lock key).
     pub name: String,
@@ -90,6 +132,7 @@ pub struct PackageSize {
 
 /// What `pack` did.
 #[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
 pub struct Pack {
     /// The entry script.
     pub entry: String,
@@ -149,9 +192,9 @@ impl Pack {
     }
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error {
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> PackError {
     let path = path.to_path_buf();
-    move |source| Error::Io { path, source }
+    move |source| PackError::Io { path, source }
 }
 
 /// Refuses an output folder that holds something other than an earlier bundle.
@@ -194,7 +237,7 @@ struct Packer<'a> {
 
 impl Packer<'_> {
     /// Step 1: locks the wheels, runs the entry through that lock. `Err(pack)`: it failed.
-    fn trace(&self, mut report: Pack) -> Result<Result<Traced, Pack>, Error> {
+    fn trace(&self, mut report: Pack) -> Result<Result<Traced, Pack>, PackError> {
         let trace_dir = self.staging.join("trace");
         let mut first = lock::lock(self.inputs, self.policies, self.release, &self.lock_options)?;
         if !first.refused.is_empty() {
@@ -242,7 +285,7 @@ impl Packer<'_> {
         name: &str,
         version: &str,
         packages: &[String],
-    ) -> Result<Option<PathBuf>, Error> {
+    ) -> Result<Option<PathBuf>, PackError> {
         let bundle_dir = self.staging.join("bundle");
         let mut second = lock::lock(trimmed, self.policies, self.release, &self.lock_options)?;
         if !second.refused.is_empty() {
@@ -271,11 +314,11 @@ impl Packer<'_> {
     }
 
     /// Step 4: the bundle's `run.mjs` in a fresh Pyodide; how it differs from the trace.
-    fn verify(&self, bundle_dir: &Path, traced: &EntryOutcome, report: &mut Pack) -> Result<Option<String>, Error> {
+    fn verify(&self, bundle_dir: &Path, traced: &EntryOutcome, report: &mut Pack) -> Result<Option<String>, PackError> {
         let started = Instant::now();
         let run = bundle_dir.join("run.mjs");
         let ran =
-            self.runtime.node.run_script(&[run.as_os_str(), self.release.dir.as_os_str()], self.runtime.timeout)?;
+            self.runtime.node().run_script(&[run.as_os_str(), self.release.dir.as_os_str()], self.runtime.timeout)?;
         report.verify_ms = started.elapsed().as_millis() as u64;
         Ok(difference(traced, ran.status.code(), &ran.stdout, &ran.stderr))
     }
@@ -291,14 +334,14 @@ pub fn pack(
     runtime: &Runtime,
     options: &PackOptions,
     out_dir: &Path,
-) -> Result<Pack, Error> {
+) -> Result<Pack, PackError> {
     if !release.package_base_url {
-        return Err(PackError::Release(release.version.clone()).into());
+        return Err(PackError::Release(release.version.clone()));
     }
     let stem = entry.file_stem().and_then(|s| s.to_str()).unwrap_or("app");
     let name = options.name.clone().unwrap_or_else(|| bundle::name_from_entry(stem));
     if !bundle::is_npm_name(&name) {
-        return Err(PackError::Name(name).into());
+        return Err(PackError::Name(name));
     }
     let keep = globs(&options.keep)?;
     check_out_dir(out_dir)?;
@@ -362,16 +405,16 @@ fn trim_one(
     touched: &trim::Touched,
     keep: &GlobSet,
     policy: &LoadedPolicy,
-) -> Result<(Input, PackageSize, Vec<String>), Error> {
+) -> Result<(Input, PackageSize, Vec<String>), PackError> {
     let wheel = &input.wheel;
-    let kept = trim::kept(wheel, touched, keep, &policy.policy.loader);
-    let edit_error = |source| Error::Edit { path: wheel.path.clone(), source };
+    let kept = trim::kept(wheel, touched, keep, &policy.policy().loader);
+    let edit_error = |source| PackError::Edit { path: wheel.path.clone(), source };
     let mut edit = WheelEdit::new(wheel).map_err(edit_error)?;
     edit.retain(|name| kept.members.contains(name));
-    let bytes = edit.to_bytes().map_err(|e| Error::Io { path: wheel.path.clone().into(), source: e.into() })?;
+    let bytes = edit.to_bytes().map_err(|e| PackError::Io { path: wheel.path.clone().into(), source: e.into() })?;
     let name = wheel.filename.to_string();
     let small =
-        Wheel::from_bytes(&name, &name, &bytes).map_err(|source| Error::Wheel { path: name.clone(), source })?;
+        Wheel::from_bytes(&name, &name, &bytes).map_err(|source| PackError::Wheel { path: name.clone(), source })?;
     let size = sizes(wheel, input.bytes.len(), &small, bytes.len());
     let mut warnings = Vec::new();
     let dist = wheel.filename.name.as_str();

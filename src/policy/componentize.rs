@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::Path;
 
-use super::import::{ImportError, ReleaseError};
+use super::import::{Failure, ReleaseError};
 use super::{Loader, POLICY_VERSION, Policy, PolicyFamily, Source};
 use crate::hash::sha256_hex;
 use crate::platform::PlatformTag;
@@ -53,7 +53,7 @@ fn wit_component_minor(data: &[u8]) -> Option<u32> {
 }
 
 /// Generates the WASI policy of the componentize-py wheel at `path`.
-pub(super) fn import(path: &Path) -> Result<Policy, ImportError> {
+pub(super) fn import(path: &Path) -> Result<Policy, Failure> {
     let bytes = std::fs::read(path)?;
     let file = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
     let wheel = Wheel::from_bytes(&path.display().to_string(), &file, &bytes).map_err(ReleaseError::Wheel)?;

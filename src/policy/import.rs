@@ -14,12 +14,12 @@ use std::path::{Path, PathBuf};
 use super::Policy;
 use super::installers::Micropip;
 use crate::archive::ArchiveError;
-use crate::error::Error;
 use crate::wasm::WasmError;
 use crate::wheel::{WheelError, WheelFilename};
 
 /// Why a release cannot give a policy.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ReleaseError {
     /// A file the policy is made from is not in the release.
     #[error("no {0} in this release")]
@@ -79,16 +79,16 @@ pub enum ReleaseError {
 /// Generates the policies of the releases among `paths`: Pyodide folders or `pyodide-*.tgz`
 /// (each with the `micropip-*.whl` its lock pins, also among `paths`), and componentize-py
 /// wheels.
-pub fn import(paths: &[PathBuf]) -> Result<Vec<Policy>, Error> {
+pub fn import(paths: &[PathBuf]) -> Result<Vec<Policy>, ImportError> {
     let mut micropips = Vec::new();
     let mut releases = Vec::new();
     for path in paths {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         match name.parse::<WheelFilename>() {
             Ok(filename) if filename.name.as_str() == "micropip" => {
-                let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.clone(), source })?;
+                let bytes = std::fs::read(path).map_err(|source| ImportError::Read { path: path.clone(), source })?;
                 let micropip = Micropip::read(filename.version.as_str(), &bytes)
-                    .map_err(|source| Error::Release { path: path.display().to_string(), source })?;
+                    .map_err(|source| ImportError::Release { path: path.clone(), source })?;
                 micropips.push(micropip);
             }
             _ => releases.push(path),
@@ -103,39 +103,72 @@ pub fn import(paths: &[PathBuf]) -> Result<Vec<Policy>, Error> {
                 super::pyodide::import(path, &micropips)
             };
             result.map_err(|e| match e {
-                ImportError::Io(source) => Error::Io { path: path.clone(), source },
-                ImportError::Release(source) => Error::Release { path: path.display().to_string(), source },
+                Failure::Io(source) => ImportError::Read { path: path.clone(), source },
+                Failure::Release(source) => ImportError::Release { path: path.clone(), source },
             })
         })
         .collect()
 }
 
-/// A failure while importing: reading the release, or what it holds.
+/// Why `policy import` cannot make or write a policy: which file, and why.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ImportError {
+    /// A release or wheel that cannot be read.
+    #[error("{}", path.display())]
+    Read {
+        /// The file or folder.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A release or wheel that no policy can be made from.
+    #[error("{}", path.display())]
+    Release {
+        /// The file or folder.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: ReleaseError,
+    },
+    /// A policy file that cannot be written.
+    #[error("{}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A failure while importing one release: reading it, or what it holds.
 #[derive(Debug)]
-pub(super) enum ImportError {
+pub(super) enum Failure {
     /// The release could not be read.
     Io(std::io::Error),
     /// The release is not what a policy can be made from.
     Release(ReleaseError),
 }
 
-impl From<std::io::Error> for ImportError {
+impl From<std::io::Error> for Failure {
     fn from(e: std::io::Error) -> Self {
-        ImportError::Io(e)
+        Failure::Io(e)
     }
 }
 
-impl From<ReleaseError> for ImportError {
+impl From<ReleaseError> for Failure {
     fn from(e: ReleaseError) -> Self {
-        ImportError::Release(e)
+        Failure::Release(e)
     }
 }
 
 /// Writes `policy` to `dir/<name>.json.gz` (pretty JSON, gzip; the same policy gives the same
 /// bytes), through a temporary file renamed into place.
-pub fn write(policy: &Policy, dir: &Path) -> Result<PathBuf, Error> {
+pub fn write(policy: &Policy, dir: &Path) -> Result<PathBuf, ImportError> {
     let path = dir.join(format!("{}.json.gz", policy.name));
-    let io = |source| Error::Io { path: path.clone(), source };
+    let io = |source| ImportError::Write { path: path.clone(), source };
     let mut json = serde_json::to_vec_pretty(policy).map_err(|e| io(e.into()))?;
     json.push(b'\n');
     let mut gz = flate2::GzBuilder::new().write(Vec::new(), flate2::Compression::best());

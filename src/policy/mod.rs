@@ -15,7 +15,6 @@ use std::path::Path;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::error::Error;
 use crate::platform::{Abi, Family, PlatformTag};
 use crate::python::{PythonRelease, PythonVersion};
 use crate::wasm::{Signature, UnwindStyle};
@@ -204,6 +203,7 @@ impl PolicyFamily {
 
 /// Why a policy file is not a valid policy.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PolicyError {
     /// Starts like gzip but does not decompress.
     #[error("not a gzip file")]
@@ -222,11 +222,34 @@ pub enum PolicyError {
     Abi,
 }
 
+/// A policy file that cannot be used: which, and why.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PolicyFileError {
+    /// It cannot be read.
+    #[error("{}", path.display())]
+    Read {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// It is not a valid policy.
+    #[error("{path}")]
+    Invalid {
+        /// The file (`embedded:<name>` for the built-in ones).
+        path: String,
+        /// Why.
+        #[source]
+        source: PolicyError,
+    },
+}
+
 /// A policy ready for lookups.
 #[derive(Clone, Debug)]
 pub struct LoadedPolicy {
-    /// The policy data.
-    pub policy: Policy,
+    policy: Policy,
     symbols: HashSet<String>,
 }
 
@@ -234,6 +257,11 @@ impl LoadedPolicy {
     fn new(policy: Policy) -> LoadedPolicy {
         let symbols = policy.symbols.iter().cloned().collect();
         LoadedPolicy { policy, symbols }
+    }
+
+    /// The policy data (validated when it loaded: its first platform tag is canonical).
+    pub fn policy(&self) -> &Policy {
+        &self.policy
     }
 
     /// Whether the platform provides `symbol`.
@@ -307,19 +335,21 @@ pub struct PolicySet {
 impl PolicySet {
     /// The embedded policies plus the user's `extra` policy files; a user policy replaces an
     /// embedded one of the same name.
-    pub fn load(extra: &[impl AsRef<Path>]) -> Result<PolicySet, Error> {
+    pub fn load(extra: &[impl AsRef<Path>]) -> Result<PolicySet, PolicyFileError> {
         // Parsing is most of a short run's time: do the policies in parallel.
-        let embedded: Vec<Result<Policy, Error>> = EMBEDDED
+        let embedded: Vec<Result<Policy, PolicyFileError>> = EMBEDDED
             .par_iter()
             .map(|(name, bytes)| {
-                parse(bytes).map_err(|source| Error::Policy { path: format!("embedded:{name}"), source })
+                parse(bytes).map_err(|source| PolicyFileError::Invalid { path: format!("embedded:{name}"), source })
             })
             .collect();
-        let mut policies = embedded.into_iter().collect::<Result<Vec<Policy>, Error>>()?;
+        let mut policies = embedded.into_iter().collect::<Result<Vec<Policy>, PolicyFileError>>()?;
         for path in extra {
             let path = path.as_ref();
-            let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
-            let policy = parse(&bytes).map_err(|source| Error::Policy { path: path.display().to_string(), source })?;
+            let bytes =
+                std::fs::read(path).map_err(|source| PolicyFileError::Read { path: path.to_path_buf(), source })?;
+            let policy = parse(&bytes)
+                .map_err(|source| PolicyFileError::Invalid { path: path.display().to_string(), source })?;
             policies.retain(|p| p.name != policy.name);
             policies.push(policy);
         }
@@ -332,7 +362,7 @@ impl PolicySet {
     }
 
     /// The set with `policy` in place of the one of the same name (or added).
-    pub fn with(&self, policy: Policy) -> PolicySet {
+    pub(crate) fn with(&self, policy: Policy) -> PolicySet {
         let mut policies = self.policies.clone();
         match policies.iter_mut().find(|p| p.policy.name == policy.name) {
             Some(slot) => *slot = LoadedPolicy::new(policy),
@@ -386,12 +416,12 @@ mod tests {
         let mut json = serde_json::to_value(&embedded).unwrap();
         json["python"] = "x.y".into();
         let err = parse(&serde_json::to_vec(&json).unwrap()).unwrap_err();
-        let message = crate::error::one_line(&err);
+        let message = crate::one_line::one_line(&err);
         assert!(message.starts_with("not a policy: python: `x.y` is not a Python version (3.X or 3.X.Y)"), "{message}");
         json["python"] = "3.12.7".into();
         json["signatures"]["PyLong_FromLong"] = "(i99) -> ()".into();
         let err = parse(&serde_json::to_vec(&json).unwrap()).unwrap_err();
-        assert!(crate::error::one_line(&err).contains("signatures.PyLong_FromLong: `(i99) -> ()`"), "{err:?}");
+        assert!(crate::one_line::one_line(&err).contains("signatures.PyLong_FromLong: `(i99) -> ()`"), "{err:?}");
         json["policy_version"] = 2.into();
         assert!(matches!(parse(&serde_json::to_vec(&json).unwrap()), Err(PolicyError::Version(2))));
     }

@@ -13,7 +13,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::import::{ImportError, ReleaseError};
+use super::import::{Failure, ReleaseError};
 use super::installers::{self, Micropip};
 use super::{Installer, Loader, POLICY_VERSION, Policy, PolicyFamily, Source};
 use crate::hash::sha256_hex;
@@ -50,7 +50,7 @@ const MAX_FILE: u64 = 512 << 20;
 
 /// Reads the files a policy needs from a release folder or npm tarball, and the source
 /// record (the sha256 of the tarball, or of the main module of a folder).
-pub(super) fn read_release(path: &Path) -> Result<(Release, Source), ImportError> {
+pub(super) fn read_release(path: &Path) -> Result<(Release, Source), Failure> {
     let mut release = Release::default();
     let sha256;
     if path.is_dir() {
@@ -215,7 +215,7 @@ fn installers(
 
 /// Generates the policy of the Pyodide release at `path` (a folder or an npm `.tgz`);
 /// `micropips` are the micropip wheels given with it.
-pub(super) fn import(path: &Path, micropips: &[Micropip]) -> Result<Policy, ImportError> {
+pub(super) fn import(path: &Path, micropips: &[Micropip]) -> Result<Policy, Failure> {
     let (release, mut source) = read_release(path)?;
     let info = ReleaseInfo::read(&release)?;
     source.version = info.version.clone();

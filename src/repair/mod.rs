@@ -12,7 +12,6 @@ use globset::GlobSet;
 use serde::Serialize;
 
 use crate::audit::{self, AuditOptions, resolve};
-use crate::error::Error;
 use crate::platform::{Family, PlatformTag};
 use crate::policy::PolicySet;
 use crate::policy::loader::{dirname, expand_runtime_path, origin_path};
@@ -26,6 +25,7 @@ use vendor::{Module, Vendor};
 
 /// What the user asked of a repair.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct RepairOptions {
     /// Folders to find libraries in, in order (`-L`, then `WASMWHEEL_LIBRARY_PATH`).
     pub lib_dirs: Vec<PathBuf>,
@@ -41,7 +41,11 @@ pub struct RepairOptions {
 
 /// Why a wheel cannot be repaired.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum RepairError {
+    /// The wheel cannot be read.
+    #[error(transparent)]
+    Open(#[from] crate::wheel::WheelError),
     /// The target tags are native: there is nothing wasm to repair.
     #[error("tagged for a native platform ({0}), not WebAssembly: nothing to repair")]
     NativeTarget(String),
@@ -110,6 +114,7 @@ fn searched_text(searched: &[PathBuf]) -> String {
 
 /// A library copied into the wheel.
 #[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
 pub struct Vendored {
     /// The NEEDED name it was found under.
     pub library: String,
@@ -121,6 +126,7 @@ pub struct Vendored {
 
 /// A module whose bytes changed.
 #[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
 pub struct Rewritten {
     /// Its path in the wheel.
     pub path: String,
@@ -136,6 +142,7 @@ pub struct Rewritten {
 
 /// What a repair did, or why it wrote nothing.
 #[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
 pub struct Repair {
     /// The input wheel.
     pub input: String,
@@ -197,11 +204,15 @@ struct Changes {
 /// Input problems (unreadable or hostile wheel, a library found nowhere, a native wheel) are
 /// errors; a wheel that would still fail the audit after repair gives a [`Repair`] without an
 /// output, and nothing is written.
-pub fn repair(path: &Path, out_dir: &Path, policies: &PolicySet, options: &RepairOptions) -> Result<Repair, Error> {
+pub fn repair(
+    path: &Path,
+    out_dir: &Path,
+    policies: &PolicySet,
+    options: &RepairOptions,
+) -> Result<Repair, RepairError> {
     let wheel = Wheel::open(path)?;
-    let repair_error = |source| Error::Repair { path: wheel.path.clone(), source };
-    let (edit, changes) = repaired(&wheel, policies, options).map_err(repair_error)?;
-    let result = edit.to_wheel().map_err(|e| repair_error(e.into()))?;
+    let (edit, changes) = repaired(&wheel, policies, options)?;
+    let result = edit.to_wheel()?;
     let verdict =
         audit::audit(&result, policies, &AuditOptions { ignore: options.ignore.clone(), ..AuditOptions::default() });
     let output = if verdict.has_errors() { None } else { Some(edit.write(out_dir, path)?.display().to_string()) };
@@ -246,10 +257,11 @@ fn repaired(wheel: &Wheel, policies: &PolicySet, options: &RepairOptions) -> Res
     }
     let targets: Vec<_> = tags.iter().filter_map(|t| policies.for_tag(t)).collect();
     let keep = |name: &str| {
-        options.exclude.is_match(name) || targets.iter().any(|p| p.policy.provided_libraries.iter().any(|l| l == name))
+        options.exclude.is_match(name)
+            || targets.iter().any(|p| p.policy().provided_libraries.iter().any(|l| l == name))
     };
     let libs_dir = wheel.filename.libs_dir();
-    let loaders = targets.iter().map(|p| p.policy.loader.clone()).collect();
+    let loaders = targets.iter().map(|p| p.policy().loader.clone()).collect();
     let mut vendor = Vendor::new(modules, &libs_dir, &options.lib_dirs, loaders, &keep);
     vendor.resolve()?;
 

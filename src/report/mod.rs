@@ -66,6 +66,7 @@ pub enum Format {
 
 /// What wasmwheel says of one input file.
 #[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
 pub struct WheelReport {
     /// The file as given on the command line.
     pub path: String,
@@ -102,6 +103,7 @@ pub struct WheelReport {
 
 /// What wasmwheel says of one binary.
 #[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
 pub struct BinaryReport {
     /// The member path.
     pub path: String,

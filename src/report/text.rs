@@ -100,7 +100,7 @@ pub fn policies(out: &mut dyn Write, policies: &[LoadedPolicy]) -> io::Result<()
         "policy", "from", "python", "emscripten", "exceptions", "rpath", "symbols"
     )?;
     for p in policies {
-        let p = &p.policy;
+        let p = p.policy();
         writeln!(
             out,
             "{:<20} {:<26} {:<9} {:<11} {:<10} {:<8} {:>8}  {}",
@@ -243,19 +243,15 @@ fn refusals(out: &mut dyn Write, refused: &[crate::lock::Refused]) -> io::Result
 pub fn lock(out: &mut dyn Write, lock: &crate::lock::Lock) -> io::Result<()> {
     writeln!(out, "pyodide-lock.json for Pyodide {} ({})", lock.pyodide, lock.platform)?;
     for added in &lock.added {
-        let field = |key: &str| added.entry.get(key).cloned().unwrap_or_default();
-        let list = |key: &str| {
-            let items: Vec<String> =
-                field(key).as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_string)).collect();
-            if items.is_empty() { "none".to_string() } else { items.join(", ") }
-        };
+        let list = |items: &[String]| if items.is_empty() { "none".to_string() } else { items.join(", ") };
+        let entry = &added.entry;
         writeln!(
             out,
             "  {} {}: imports {}; depends {}",
             added.key,
-            field("version").as_str().unwrap_or("?"),
-            list("imports"),
-            list("depends")
+            entry.version,
+            list(&entry.imports),
+            list(&entry.depends)
         )?;
         if let Some(version) = &added.replaces {
             writeln!(out, "    replaces the release's {} {version}", added.key)?;
@@ -373,4 +369,23 @@ pub fn repair(out: &mut dyn Write, r: &crate::repair::Repair) -> io::Result<()> 
     }
     writeln!(out, "  compatible: {}", platform_list(&r.compatible_platforms))?;
     findings(out, &r.findings)
+}
+
+/// Renders what `policy import` wrote: a line per policy.
+pub fn imported(out: &mut dyn Write, written: &[crate::commands::Imported]) -> io::Result<()> {
+    for imported in written {
+        let p = &imported.policy;
+        let tags: Vec<&str> = p.platform_tags.iter().map(|t| t.as_str()).collect();
+        writeln!(
+            out,
+            "{}: {} ({} {}, Python {}, {} symbols)",
+            imported.path.display(),
+            tags.join(", "),
+            p.source.runtime,
+            p.source.version,
+            p.python,
+            p.symbols.len()
+        )?;
+    }
+    Ok(())
 }

@@ -13,11 +13,11 @@ use zip::{CompressionMethod, DateTime};
 use super::record::{Record, RecordEntry};
 use super::{Binary, BinaryKind, DistInfoError, Tag, Wheel, WheelError, WheelFile, WheelFilename};
 use crate::archive::{self, Archive, Compression, EntryKind, Member};
-use crate::error::Error;
 use crate::wasm::WasmInfo;
 
 /// Why a wheel cannot be rewritten faithfully or safely.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum EditError {
     /// No `.dist-info` folder.
     #[error("no .dist-info folder")]
@@ -78,6 +78,15 @@ pub enum EditError {
     /// The output would replace the input.
     #[error("the output would replace the input wheel; write to another folder (-w)")]
     WouldReplaceInput,
+    /// The output cannot be written.
+    #[error("{}", path.display())]
+    Write {
+        /// The file or folder.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// One file of the wheel being written.
@@ -262,16 +271,16 @@ impl WheelEdit {
     }
 
     /// Writes the wheel into `dir` under its filename, atomically; refuses to replace `input`.
-    pub fn write(&self, dir: &Path, input: &Path) -> Result<PathBuf, Error> {
+    pub fn write(&self, dir: &Path, input: &Path) -> Result<PathBuf, EditError> {
         let out = dir.join(self.filename.to_string());
         if same_file(&out, input) {
-            return Err(Error::Edit { path: out.display().to_string(), source: EditError::WouldReplaceInput });
+            return Err(EditError::WouldReplaceInput);
         }
         let io = |path: &Path| {
             let path = path.to_path_buf();
-            move |source| Error::Io { path, source }
+            move |source| EditError::Write { path, source }
         };
-        let bytes = self.to_bytes().map_err(|e| Error::Io { path: out.clone(), source: e.into() })?;
+        let bytes = self.to_bytes().map_err(|e| EditError::Write { path: out.clone(), source: e.into() })?;
         std::fs::create_dir_all(dir).map_err(io(dir))?;
         crate::output::write_atomically(&out, &bytes).map_err(io(&out))?;
         Ok(out)

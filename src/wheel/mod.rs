@@ -14,7 +14,6 @@ use rayon::prelude::*;
 
 use crate::archive::{Archive, ArchiveError, EntryKind, Limits};
 use crate::binary::{self, NativeBinary};
-use crate::error::Error;
 use crate::wasm::{self, WasmError, WasmInfo};
 
 pub use filename::{FilenameError, Tag, WheelFilename};
@@ -64,6 +63,7 @@ impl Binary {
 
 /// Why a dist-info file does not parse.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum DistInfoError {
     /// Not UTF-8.
     #[error("{file} is not UTF-8")]
@@ -110,7 +110,11 @@ impl<T> DistInfoFile<T> {
 
 /// Why a wheel cannot be read.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum WheelError {
+    /// The file cannot be read.
+    #[error(transparent)]
+    Read(std::io::Error),
     /// The file name is not UTF-8.
     #[error("the file name is not UTF-8")]
     FileNameNotUtf8,
@@ -133,7 +137,11 @@ pub enum WheelError {
 
 /// Why a bare file is not a binary wasmwheel reads.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum BinaryFileError {
+    /// The file cannot be read.
+    #[error(transparent)]
+    Read(std::io::Error),
     /// Starts like wasm but does not parse.
     #[error(transparent)]
     Wasm(#[from] WasmError),
@@ -165,12 +173,15 @@ pub struct Wheel {
 
 impl Wheel {
     /// Reads the wheel at `path`.
-    pub fn open(path: &Path) -> Result<Wheel, Error> {
-        let shown = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
-        let wheel_error = |source| Error::Wheel { path: shown.clone(), source };
-        let name = path.file_name().and_then(|n| n.to_str()).ok_or_else(|| wheel_error(WheelError::FileNameNotUtf8))?;
-        Wheel::from_bytes(&shown, name, &bytes).map_err(wheel_error)
+    pub fn open(path: &Path) -> Result<Wheel, WheelError> {
+        let bytes = std::fs::read(path).map_err(WheelError::Read)?;
+        Wheel::from_file_bytes(path, &bytes)
+    }
+
+    /// Reads a wheel from the bytes of the file at `path` (which names it).
+    pub fn from_file_bytes(path: &Path, bytes: &[u8]) -> Result<Wheel, WheelError> {
+        let name = path.file_name().and_then(|n| n.to_str()).ok_or(WheelError::FileNameNotUtf8)?;
+        Wheel::from_bytes(&path.display().to_string(), name, bytes)
     }
 
     /// Reads a wheel from memory; `shown` names it, `filename` is its file name.
@@ -283,11 +294,8 @@ fn find_dist_info(archive: &Archive, expected: &str) -> Option<String> {
 }
 
 /// Reads a bare binary file (`.so`, `.wasm`) for `show`.
-pub fn open_binary(path: &Path) -> Result<Binary, Error> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+pub fn open_binary(path: &Path) -> Result<Binary, BinaryFileError> {
+    let bytes = std::fs::read(path).map_err(BinaryFileError::Read)?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let binary_error = |source| Error::Binary { path: path.display().to_string(), source };
-    Binary::sniff(&name, &bytes)
-        .map_err(|e| binary_error(BinaryFileError::Wasm(e)))?
-        .ok_or_else(|| binary_error(BinaryFileError::Unknown))
+    Binary::sniff(&name, &bytes)?.ok_or(BinaryFileError::Unknown)
 }

@@ -1,12 +1,11 @@
 //! Real Pyodide releases, to load wheels in: where one comes from (a version fetched from the
-//! npm registry and cached, an unpacked release folder, or an npm tarball), what it is (its
-//! lock's `info`), and running a driver script in it under Node (`node.rs`).
+//! npm registry and cached, an unpacked release folder, or an npm tarball), and what it is
+//! (its lock's `info`).
 //!
 //! Nothing here runs for `show`, `audit`, `check`, `repair` or `tags`: only `test`,
-//! `audit --confirm`, `lock` and `pack` need a release and Node.
+//! `audit --confirm`, `lock` and `pack` need a release.
 
 pub mod cache;
-pub mod node;
 pub mod npm;
 
 use std::fmt;
@@ -59,6 +58,7 @@ impl fmt::Display for ReleaseSpec {
 
 /// Why a release cannot be had or used.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PyodideError {
     /// A file of the release or the cache that cannot be read or written.
     #[error("{}", path.display())]

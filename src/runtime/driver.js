@@ -6,6 +6,9 @@
 const path = require("path");
 const { pathToFileURL } = require("url");
 
+// The protocol this driver speaks (src/runtime/protocol.rs, spec/driver.schema.json): every
+// answer carries it, and a job of another version is refused.
+const PROTOCOL = 1;
 const job = JSON.parse(process.argv[1]);
 const clock = () => Number(process.hrtime.bigint() / 1000000n);
 
@@ -114,10 +117,14 @@ function begin(kind, name) {
   step = { kind, name, start: clock() };
 }
 
+function answer(body) {
+  process.stdout.write("\n\u001e" + JSON.stringify({ protocol: PROTOCOL, ...body }) + "\n");
+}
+
 function emit() {
   if (done) return;
   done = true;
-  process.stdout.write("\n\u001e" + JSON.stringify(result) + "\n");
+  answer({ result });
 }
 
 function fail(e) {
@@ -125,7 +132,7 @@ function fail(e) {
   const ms = clock() - step.start;
   if (step.kind === "startup") {
     done = true;
-    process.stdout.write("\n\u001e" + JSON.stringify({ fatal: error }) + "\n");
+    answer({ fatal: error });
     process.exit(0);
   }
   if (step.kind === "install") result.install = { ok: false, error, ms };
@@ -270,4 +277,9 @@ async function main() {
 
 process.on("uncaughtException", fail);
 process.on("unhandledRejection", fail);
-main().catch(fail);
+if (job.protocol !== PROTOCOL) {
+  done = true;
+  answer({ fatal: `the job speaks protocol ${job.protocol}, this driver ${PROTOCOL}` });
+} else {
+  main().catch(fail);
+}

@@ -1,0 +1,446 @@
+//! The boundary the command line calls: one function per command, taking what the user asked
+//! (flags merged with `[tool.wasmwheel]`) and returning the data the command reports. Errors
+//! here are the crate-wide [`Error`], which names the file each one is about.
+//!
+//! ```no_run
+//! use wasmwheel::commands::{self, AuditRequest};
+//! use wasmwheel::Config;
+//!
+//! let config = Config::load(false)?;
+//! let request = AuditRequest::new(vec!["dist/pkg-1.0-cp314-cp314-pyemscripten_2026_0_wasm32.whl".into()]);
+//! let audited = commands::audit(&request, &config)?;
+//! for report in &audited.reports {
+//!     println!("{}: {:?}", report.filename, report.compatible_platforms);
+//! }
+//! # Ok::<(), wasmwheel::Error>(())
+//! ```
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rayon::prelude::*;
+
+use crate::audit::{self, Audit, AuditOptions};
+use crate::config::Config;
+use crate::error::{Error, UsageError};
+use crate::loading::{self, ReleaseRun, TestOptions};
+use crate::lock::{self, Lock, LockOptions};
+use crate::pack::{self, Pack, PackOptions};
+use crate::platform::PlatformTag;
+use crate::policy::{self, Policy, PolicySet};
+use crate::repair::{self, Repair, RepairOptions};
+use crate::report::WheelReport;
+use crate::report::json::InputError;
+use crate::rules::Rule;
+use crate::runtime::pyodide::{ReleaseSpec, Sources};
+use crate::runtime::{Runtime, RuntimeError};
+use crate::tags::{self, TagChange};
+use crate::wheel::Wheel;
+
+/// Reports of a command over many files, in input order, and the files it could not read.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Reports<T> {
+    /// One report per file that could be read.
+    pub reports: Vec<T>,
+    /// The files that could not be read, and why.
+    pub errors: Vec<InputError>,
+}
+
+impl<T> Reports<T> {
+    fn of(results: Vec<Result<T, Error>>) -> Reports<T> {
+        let mut reports = Vec::new();
+        let mut errors = Vec::new();
+        for result in results {
+            match result {
+                Ok(report) => reports.push(report),
+                Err(e) => errors.push(InputError { path: e.path().unwrap_or_default(), message: e.message() }),
+            }
+        }
+        Reports { reports, errors }
+    }
+}
+
+impl Config {
+    /// The configuration of the project the working folder is in, or none (`isolated`).
+    pub fn load(isolated: bool) -> Result<Config, Error> {
+        if isolated {
+            return Ok(Config::default());
+        }
+        let cwd = std::env::current_dir().map_err(|source| Error::Io { path: ".".into(), source })?;
+        Ok(Config::discover(&cwd)?)
+    }
+
+    /// The embedded policies, the project's policy files, then `extra`.
+    pub fn policies(&self, extra: &[PathBuf]) -> Result<PolicySet, Error> {
+        let all: Vec<&PathBuf> = self.policies.iter().chain(extra).collect();
+        Ok(PolicySet::load(&all)?)
+    }
+}
+
+/// Runs `work` on every input in parallel, in input order, with a progress bar on stderr when
+/// there are many inputs and stderr is a terminal.
+fn each<T: Sync, R: Send>(inputs: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let bar = (inputs.len() > 4 && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(inputs.len() as u64);
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} wheels {elapsed}") {
+            bar.set_style(style);
+        }
+        bar
+    });
+    let results = inputs
+        .par_iter()
+        .map(|input| {
+            let result = work(input);
+            if let Some(bar) = &bar {
+                bar.inc(1);
+            }
+            result
+        })
+        .collect();
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    results
+}
+
+/// Opens a wheel, naming it in the error.
+fn open(path: &Path) -> Result<Wheel, Error> {
+    Wheel::open(path).map_err(|source| Error::Wheel { path: path.display().to_string(), source })
+}
+
+/// `show`: what is in each wheel or bare binary.
+pub fn show(files: &[PathBuf]) -> Reports<WheelReport> {
+    Reports::of(each(files, |f| {
+        crate::show::show(f).map_err(|e| match e {
+            crate::show::ShowError::Wheel(source) => Error::Wheel { path: f.display().to_string(), source },
+            crate::show::ShowError::Binary(source) => Error::Binary { path: f.display().to_string(), source },
+        })
+    }))
+}
+
+/// How to load wheels in real runtimes: from flags.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct RunOptions {
+    /// Never fetch: use only the cache.
+    pub offline: bool,
+    /// The longest one release may run.
+    pub timeout: Duration,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions { offline: false, timeout: Duration::from_secs(300) }
+    }
+}
+
+impl RunOptions {
+    fn runtime(&self) -> Result<Runtime, RuntimeError> {
+        Runtime::new(self.offline, self.timeout)
+    }
+}
+
+/// What `audit` and `check` are asked.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct AuditRequest {
+    /// The wheels (for `check`, source distributions too: they are skipped).
+    pub files: Vec<PathBuf>,
+    /// Verify against this platform instead of the wheels' own tags.
+    pub platform: Option<PlatformTag>,
+    /// Rules to ignore, beside the project's.
+    pub ignore: Vec<Rule>,
+    /// Policy files to load beside the project's.
+    pub policies: Vec<PathBuf>,
+    /// Count prerelease platforms.
+    pub prerelease: bool,
+    /// Confirm the verdicts by loading the wheels (`audit --confirm`).
+    pub confirm: Option<RunOptions>,
+}
+
+impl AuditRequest {
+    /// An audit of `files` with no other option.
+    pub fn new(files: Vec<PathBuf>) -> AuditRequest {
+        AuditRequest { files, ..AuditRequest::default() }
+    }
+
+    fn options(&self, config: &Config) -> AuditOptions {
+        let ignore = self.ignore.iter().chain(&config.ignore).copied().collect();
+        AuditOptions { platform: self.platform.clone(), ignore, prerelease: self.prerelease }
+    }
+}
+
+/// `audit`: every wheel's verdicts; with `confirm`, checked against real loading.
+pub fn audit(request: &AuditRequest, config: &Config) -> Result<Reports<WheelReport>, Error> {
+    let policies = config.policies(&request.policies)?;
+    let options = request.options(config);
+    if let Some(run) = &request.confirm {
+        let runtime = run.runtime()?;
+        return audit_confirmed(&request.files, &policies, &options, &runtime);
+    }
+    Ok(analyse(&request.files, &policies, &options, audit::audit))
+}
+
+/// What `check` did: the reports, and the source distributions it skipped.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Checked {
+    /// The wheels' reports.
+    pub reports: Reports<WheelReport>,
+    /// The source distributions skipped.
+    pub skipped: Vec<PathBuf>,
+}
+
+/// `check`: the audit plus what the index rejects; source distributions are skipped.
+pub fn check(request: &AuditRequest, config: &Config) -> Result<Checked, Error> {
+    let policies = config.policies(&request.policies)?;
+    let (skipped, wheels): (Vec<PathBuf>, Vec<PathBuf>) =
+        request.files.iter().cloned().partition(|f| f.to_string_lossy().ends_with(".tar.gz"));
+    let reports = analyse(&wheels, &policies, &request.options(config), crate::check::check);
+    Ok(Checked { reports, skipped })
+}
+
+/// The analysis `audit` or `check` runs on each wheel.
+type Analysis = fn(&Wheel, &PolicySet, &AuditOptions) -> Audit;
+
+fn analyse(
+    wheels: &[PathBuf],
+    policies: &PolicySet,
+    options: &AuditOptions,
+    analysis: Analysis,
+) -> Reports<WheelReport> {
+    Reports::of(each(wheels, |path| {
+        let wheel = open(path)?;
+        Ok(WheelReport::audited(&wheel, analysis(&wheel, policies, options)))
+    }))
+}
+
+/// `audit --confirm`: the audits, then every wheel loaded in the release of each platform the
+/// audit judged, all runs in one batch; disagreements become findings.
+fn audit_confirmed(
+    wheels: &[PathBuf],
+    policies: &PolicySet,
+    options: &AuditOptions,
+    runtime: &Runtime,
+) -> Result<Reports<WheelReport>, Error> {
+    let results = each(wheels, |path| {
+        let wheel = open(path)?;
+        let audit = audit::audit(&wheel, policies, options);
+        Ok((wheel, audit))
+    });
+    let audited = Reports::of(results);
+    let pairs: Vec<(&Wheel, &Audit)> = audited.reports.iter().map(|(w, a)| (w, a)).collect();
+    let confirmations = loading::confirm(&pairs, policies, runtime)?;
+    let reports = audited
+        .reports
+        .into_iter()
+        .zip(confirmations)
+        .map(|((wheel, mut audit), confirmed)| {
+            audit.findings.extend(loading::confirm_findings(&audit, &confirmed));
+            audit::sort_findings(&mut audit.findings);
+            let mut report = WheelReport::audited(&wheel, audit);
+            report.confirmed = Some(confirmed);
+            report
+        })
+        .collect();
+    Ok(Reports { reports, errors: audited.errors })
+}
+
+/// What `repair` is asked.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct RepairRequest {
+    /// The wheels.
+    pub wheels: Vec<PathBuf>,
+    /// Where to write the repaired wheels.
+    pub wheel_dir: PathBuf,
+    /// Folders to find libraries in, before the project's and `WASMWHEEL_LIBRARY_PATH`.
+    pub lib_dirs: Vec<PathBuf>,
+    /// The platform to tag for.
+    pub platform: Option<PlatformTag>,
+    /// Globs of NEEDED names to leave alone.
+    pub exclude: Vec<String>,
+    /// Drop debug information.
+    pub strip: bool,
+    /// Rules the audit of the result ignores.
+    pub ignore: Vec<Rule>,
+    /// Policy files to load beside the project's.
+    pub policies: Vec<PathBuf>,
+}
+
+impl RepairRequest {
+    /// A repair of `wheels` into `wheel_dir` with no other option.
+    pub fn new(wheels: Vec<PathBuf>, wheel_dir: PathBuf) -> RepairRequest {
+        RepairRequest { wheels, wheel_dir, ..RepairRequest::default() }
+    }
+
+    fn options(&self, config: &Config) -> Result<RepairOptions, UsageError> {
+        let mut lib_dirs = self.lib_dirs.clone();
+        lib_dirs.extend(config.lib_dirs.iter().cloned());
+        if let Some(paths) = std::env::var_os("WASMWHEEL_LIBRARY_PATH") {
+            lib_dirs.extend(std::env::split_paths(&paths).filter(|p| !p.as_os_str().is_empty()));
+        }
+        let mut globs = globset::GlobSetBuilder::new();
+        for pattern in &self.exclude {
+            let glob =
+                globset::Glob::new(pattern).map_err(|source| UsageError::Glob { pattern: pattern.clone(), source })?;
+            globs.add(glob);
+        }
+        let exclude = globs.build().map_err(|source| UsageError::Glob { pattern: self.exclude.join(", "), source })?;
+        let platform = self.platform.clone().or_else(|| config.plat.clone());
+        let ignore = self.ignore.iter().chain(&config.ignore).copied().collect();
+        Ok(RepairOptions { lib_dirs, platform, exclude, strip: self.strip, ignore })
+    }
+}
+
+/// `repair`: each wheel repaired into the wheel folder, where it passes the audit.
+pub fn repair(request: &RepairRequest, config: &Config) -> Result<Reports<Repair>, Error> {
+    let policies = config.policies(&request.policies)?;
+    let options = request.options(config)?;
+    Ok(Reports::of(each(&request.wheels, |w| {
+        repair::repair(w, &request.wheel_dir, &policies, &options).map_err(|e| Error::repair(w, e))
+    })))
+}
+
+/// `tags`: a copy of `wheel` with its tags changed.
+pub fn tags(wheel: &Path, change: &TagChange, out_dir: Option<&Path>, remove: bool) -> Result<tags::Outcome, Error> {
+    tags::tags(wheel, change, out_dir, remove).map_err(|e| match e {
+        tags::TagsError::Open(source) => Error::Wheel { path: wheel.display().to_string(), source },
+        tags::TagsError::Edit(source) => Error::edit(wheel, source),
+        tags::TagsError::Remove { path, source } => Error::Io { path, source },
+    })
+}
+
+/// What `test` is asked.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct TestRequest {
+    /// The wheels, installed together.
+    pub wheels: Vec<PathBuf>,
+    /// What to test, and where.
+    pub options: TestOptions,
+    /// Policy files to load beside the project's.
+    pub policies: Vec<PathBuf>,
+    /// How to run.
+    pub run: RunOptions,
+}
+
+/// `test`: the wheels installed, imported and run in each release.
+pub fn test(request: &TestRequest, config: &Config) -> Result<Vec<ReleaseRun>, Error> {
+    let policies = config.policies(&request.policies)?;
+    request.options.validate()?;
+    let wheels = request.wheels.iter().map(|p| open(p)).collect::<Result<Vec<_>, Error>>()?;
+    let runtime = request.run.runtime()?;
+    Ok(loading::test(&wheels, &policies, &runtime, &request.options)?)
+}
+
+/// What `lock` is asked.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct LockRequest {
+    /// The wheels to add.
+    pub wheels: Vec<PathBuf>,
+    /// The release.
+    pub release: ReleaseSpec,
+    /// Where to write the lock and the wheels.
+    pub out_dir: PathBuf,
+    /// How to write the lock.
+    pub options: LockOptions,
+    /// Never fetch the release.
+    pub offline: bool,
+    /// Policy files to load beside the project's.
+    pub policies: Vec<PathBuf>,
+}
+
+impl LockRequest {
+    /// A lock of `wheels` for `release` into `out_dir`, with no other option.
+    pub fn new(wheels: Vec<PathBuf>, release: ReleaseSpec, out_dir: PathBuf) -> LockRequest {
+        LockRequest { wheels, release, out_dir, options: LockOptions::default(), offline: false, policies: Vec::new() }
+    }
+}
+
+/// `lock`: a lock of the wheels for the release, written only when none is refused.
+pub fn lock(request: &LockRequest, config: &Config) -> Result<Lock, Error> {
+    let policies = config.policies(&request.policies)?;
+    let inputs = request.wheels.iter().map(|p| lock::Input::open(p)).collect::<Result<Vec<_>, _>>()?;
+    let sources = Sources::from_env(request.offline).map_err(RuntimeError::Cache)?;
+    let release = sources
+        .get(&request.release)
+        .map_err(|source| RuntimeError::Release { spec: request.release.clone(), source })?;
+    let mut made = lock::lock(&inputs, &policies, &release, &request.options)?;
+    lock::write(&mut made, &inputs, &request.out_dir)?;
+    Ok(made)
+}
+
+/// What `pack` is asked.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct PackRequest {
+    /// The app's entry script.
+    pub entry: PathBuf,
+    /// The wheels it uses.
+    pub wheels: Vec<PathBuf>,
+    /// The release.
+    pub release: ReleaseSpec,
+    /// The bundle's folder.
+    pub out_dir: PathBuf,
+    /// How to pack.
+    pub options: PackOptions,
+    /// Policy files to load beside the project's.
+    pub policies: Vec<PathBuf>,
+    /// How to run.
+    pub run: RunOptions,
+}
+
+impl PackRequest {
+    /// A pack of `entry` with `wheels` for `release` into `out_dir`, with no other option.
+    pub fn new(entry: PathBuf, wheels: Vec<PathBuf>, release: ReleaseSpec, out_dir: PathBuf) -> PackRequest {
+        PackRequest {
+            entry,
+            wheels,
+            release,
+            out_dir,
+            options: PackOptions::default(),
+            policies: Vec::new(),
+            run: RunOptions::default(),
+        }
+    }
+}
+
+/// `pack`: the smallest bundle that runs the app, written only when it runs as traced.
+pub fn pack(request: &PackRequest, config: &Config) -> Result<Pack, Error> {
+    let policies = config.policies(&request.policies)?;
+    let inputs = request.wheels.iter().map(|p| lock::Input::open(p)).collect::<Result<Vec<_>, _>>()?;
+    let runtime = request.run.runtime()?;
+    let release = runtime.releases(std::slice::from_ref(&request.release))?.remove(0);
+    Ok(pack::pack(&request.entry, &inputs, &policies, &release, &runtime, &request.options, &request.out_dir)?)
+}
+
+/// `policy show NAME`: one policy.
+pub fn policy(name: &str, policies: &[PathBuf], config: &Config) -> Result<Policy, Error> {
+    let set = config.policies(policies)?;
+    let found = set.by_name(name).ok_or_else(|| UsageError::NoPolicy(name.to_string()))?;
+    Ok(found.policy().clone())
+}
+
+/// A policy `policy import` wrote, and where.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Imported {
+    /// The file written.
+    pub path: PathBuf,
+    /// The policy.
+    pub policy: Policy,
+}
+
+/// `policy import`: policies generated from releases, written only if every release imported.
+pub fn import_policies(releases: &[PathBuf], out_dir: &Path) -> Result<Vec<Imported>, Error> {
+    let imported = policy::import::import(releases)?;
+    let mut written = Vec::new();
+    for policy in imported {
+        written.push(Imported { path: policy::import::write(&policy, out_dir)?, policy });
+    }
+    Ok(written)
+}

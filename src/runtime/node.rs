@@ -1,0 +1,139 @@
+//! Node.js, found on PATH, running the driver script embedded in the binary (`driver.js`) on a
+//! job (see [`protocol`](super::protocol)): which release, which wheels, what to import, what
+//! code to run. The driver answers with one JSON result after a record separator on stdout.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::protocol::{self, Job, Outcome, ProtocolError};
+
+/// The driver script.
+const DRIVER: &str = include_str!("driver.js");
+/// The oldest Node the driver (and Pyodide) run on.
+const MIN_NODE: u32 = 18;
+
+/// Why Node cannot run a job.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NodeError {
+    /// No `node` on PATH.
+    #[error(
+        "node is not on PATH: wasmwheel needs Node.js {MIN_NODE} or later to load wheels in Pyodide (https://nodejs.org)"
+    )]
+    Missing,
+    /// A Node too old for Pyodide.
+    #[error("node {0} is too old: wasmwheel needs Node.js {MIN_NODE} or later")]
+    TooOld(String),
+    /// Node could not be started.
+    #[error("could not run node")]
+    Spawn(#[source] std::io::Error),
+    /// Node ran past the time limit and was stopped.
+    #[error("node ran for more than {0} s and was stopped")]
+    TimedOut(u64),
+    /// Node ended without a result.
+    #[error("node ended without a result (status {status}): {stderr}")]
+    NoResult {
+        /// Its exit status.
+        status: String,
+        /// The last line it wrote on stderr.
+        stderr: String,
+    },
+    /// The job cannot be written for the driver.
+    #[error("the job cannot be written")]
+    Job(#[source] serde_json::Error),
+    /// The driver's answer cannot be used.
+    #[error(transparent)]
+    Protocol(ProtocolError),
+}
+
+/// A Node.js of a version that runs Pyodide.
+#[derive(Clone, Debug)]
+pub struct Node {
+    program: PathBuf,
+}
+
+/// `program` on PATH, if there.
+fn on_path(program: &str) -> Option<PathBuf> {
+    let paths = std::env::var_os("PATH")?;
+    std::env::split_paths(&paths).map(|dir| dir.join(program)).find(|p| p.is_file())
+}
+
+impl Node {
+    /// `node` on PATH, if it is Node 18 or later.
+    pub fn find() -> Result<Node, NodeError> {
+        let program = on_path(if cfg!(windows) { "node.exe" } else { "node" }).ok_or(NodeError::Missing)?;
+        let out = Command::new(&program).arg("--version").output().map_err(NodeError::Spawn)?;
+        let version = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let major = version.trim_start_matches('v').split('.').next().and_then(|m| m.parse::<u32>().ok());
+        match major {
+            Some(m) if m >= MIN_NODE => Ok(Node { program }),
+            _ => Err(NodeError::TooOld(version)),
+        }
+    }
+
+    /// The program.
+    pub fn program(&self) -> &Path {
+        &self.program
+    }
+
+    /// Runs `job` in the driver; stops Node after `timeout`.
+    pub fn run(&self, job: &Job, timeout: Duration) -> Result<Outcome, NodeError> {
+        let job = protocol::wire(job).map_err(NodeError::Job)?;
+        let ran = self.run_script(&["-e".as_ref(), DRIVER.as_ref(), job.as_ref()], timeout)?;
+        match protocol::parse_result(&ran.stdout) {
+            Err(ProtocolError::NoResult) => Err(NodeError::NoResult {
+                status: ran.status.to_string(),
+                stderr: ran.stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or_default().trim().to_string(),
+            }),
+            other => other.map_err(NodeError::Protocol),
+        }
+    }
+
+    /// Runs `node ARGS...` with no stdin, its output captured; stops it after `timeout`.
+    pub fn run_script(&self, args: &[&std::ffi::OsStr], timeout: Duration) -> Result<Ran, NodeError> {
+        let mut child = Command::new(&self.program)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(NodeError::Spawn)?;
+        let read = |mut pipe: Box<dyn Read + Send>| {
+            std::thread::spawn(move || {
+                let mut text = Vec::new();
+                let _ = pipe.read_to_end(&mut text);
+                String::from_utf8_lossy(&text).into_owned()
+            })
+        };
+        let stdout = child.stdout.take().map(|p| read(Box::new(p)));
+        let stderr = child.stderr.take().map(|p| read(Box::new(p)));
+        let deadline = Instant::now() + timeout;
+        let status = loop {
+            if let Some(status) = child.try_wait().map_err(NodeError::Spawn)? {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(NodeError::TimedOut(timeout.as_secs()));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let stdout = stdout.and_then(|t| t.join().ok()).unwrap_or_default();
+        let stderr = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
+        Ok(Ran { status, stdout, stderr })
+    }
+}
+
+/// A finished Node process.
+#[derive(Debug)]
+pub struct Ran {
+    /// How it exited.
+    pub status: std::process::ExitStatus,
+    /// What it wrote on stdout.
+    pub stdout: String,
+    /// What it wrote on stderr.
+    pub stderr: String,
+}
