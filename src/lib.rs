@@ -93,7 +93,7 @@ pub use tags::{Outcome as TagsOutcome, TagChange, TagsError};
 pub use loading::{Confirmation, Expected, ReleaseRun, TestError, TestOptions, WheelRun};
 pub use runtime::node::{Node, NodeError, Ran};
 pub use runtime::protocol::{CodeOutcome, EntryOutcome, ImportOutcome, Job, LockJob, Outcome, Step, Unlinked};
-pub use runtime::protocol::{PROTOCOL_VERSION, ProtocolError};
+pub use runtime::protocol::{PROTOCOL_VERSION, ProtocolError, job_json, parse_answer};
 pub use runtime::pyodide::cache::Cache;
 pub use runtime::pyodide::npm::Registry;
 pub use runtime::pyodide::{PyodideError, Release, ReleaseSpec, ReleaseSpecError, Sources};

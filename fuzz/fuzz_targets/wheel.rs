@@ -5,10 +5,7 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use wasmwheel::audit::AuditOptions;
-use wasmwheel::policy::PolicySet;
-use wasmwheel::wheel::Wheel;
-use wasmwheel::wheel::edit::WheelEdit;
+use wasmwheel::{AuditOptions, PolicySet, Wheel, WheelEdit};
 
 fn policies() -> &'static PolicySet {
     static POLICIES: OnceLock<PolicySet> = OnceLock::new();
@@ -19,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(wheel) = Wheel::from_bytes("fuzz.whl", "pkg-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl", data) else {
         return;
     };
-    let _ = wasmwheel::check::check(&wheel, policies(), &AuditOptions::default());
+    let _ = wasmwheel::check(&wheel, policies(), &AuditOptions::default());
     if let Ok(edit) = WheelEdit::new(&wheel) {
         let bytes = edit.to_bytes().expect("a wheel rewrites in memory");
         // What wasmwheel writes, it reads back.

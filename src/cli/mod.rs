@@ -319,3 +319,15 @@ pub(crate) enum PolicyCommand {
         out_dir: PathBuf,
     },
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_flags_are_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -80,9 +80,9 @@ impl Node {
 
     /// Runs `job` in the driver; stops Node after `timeout`.
     pub fn run(&self, job: &Job, timeout: Duration) -> Result<Outcome, NodeError> {
-        let job = protocol::wire(job).map_err(NodeError::Job)?;
+        let job = protocol::job_json(job).map_err(NodeError::Job)?;
         let ran = self.run_script(&["-e".as_ref(), DRIVER.as_ref(), job.as_ref()], timeout)?;
-        match protocol::parse_result(&ran.stdout) {
+        match protocol::parse_answer(&ran.stdout) {
             Err(ProtocolError::NoResult) => Err(NodeError::NoResult {
                 status: ran.status.to_string(),
                 stderr: ran.stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or_default().trim().to_string(),

@@ -209,7 +209,7 @@ struct Answer {
 }
 
 /// The driver's result: the JSON after the last record separator.
-pub fn parse_result(stdout: &str) -> Result<Outcome, ProtocolError> {
+pub fn parse_answer(stdout: &str) -> Result<Outcome, ProtocolError> {
     let (_, json) = stdout.rsplit_once('\u{1e}').ok_or(ProtocolError::NoResult)?;
     let json = json.trim();
     if json.is_empty() {
@@ -227,7 +227,7 @@ pub fn parse_result(stdout: &str) -> Result<Outcome, ProtocolError> {
 }
 
 /// The job as the driver reads it: the job, the protocol version, and the entry runner.
-pub fn wire(job: &Job) -> Result<String, serde_json::Error> {
+pub fn job_json(job: &Job) -> Result<String, serde_json::Error> {
     #[derive(Serialize)]
     struct Wire<'a> {
         protocol: u32,
@@ -249,13 +249,13 @@ mod tests {
     #[test]
     fn reads_the_result_after_the_separator() {
         let out = "Loading...\n\u{1e}{\"protocol\":1,\"result\":{\"startup_ms\":1,\"install\":{\"ok\":true,\"error\":null,\"ms\":2},\"imports\":[],\"link\":[],\"code\":null,\"entry\":null}}\n";
-        assert_eq!(parse_result(out).unwrap().startup_ms, 1);
-        let fatal = parse_result("\u{1e}{\"protocol\":1,\"fatal\":\"boom\"}");
+        assert_eq!(parse_answer(out).unwrap().startup_ms, 1);
+        let fatal = parse_answer("\u{1e}{\"protocol\":1,\"fatal\":\"boom\"}");
         assert!(matches!(fatal, Err(ProtocolError::Fatal(m)) if m == "boom"));
-        assert!(matches!(parse_result("no separator"), Err(ProtocolError::NoResult)));
-        assert!(matches!(parse_result("\u{1e}{\"fatal\":\"x\"}"), Err(ProtocolError::Version(0))), "unversioned");
-        assert!(matches!(parse_result("\u{1e}{\"protocol\":2,\"fatal\":\"x\"}"), Err(ProtocolError::Version(2))));
+        assert!(matches!(parse_answer("no separator"), Err(ProtocolError::NoResult)));
+        assert!(matches!(parse_answer("\u{1e}{\"fatal\":\"x\"}"), Err(ProtocolError::Version(0))), "unversioned");
+        assert!(matches!(parse_answer("\u{1e}{\"protocol\":2,\"fatal\":\"x\"}"), Err(ProtocolError::Version(2))));
         let extra = "\u{1e}{\"protocol\":1,\"result\":{\"startup_ms\":1,\"install\":{\"ok\":true,\"error\":null,\"ms\":2},\"imports\":[],\"link\":[],\"code\":null,\"entry\":null,\"new\":1}}";
-        assert!(matches!(parse_result(extra), Err(ProtocolError::Malformed(_))), "a field wasmwheel does not know");
+        assert!(matches!(parse_answer(extra), Err(ProtocolError::Malformed(_))), "a field wasmwheel does not know");
     }
 }

@@ -1,11 +1,9 @@
 //! Where output goes: a reader that goes away (`| head -c 1`) never makes a command panic or
 //! change its status, and bad input files are one-line errors that name the file and field.
 
-mod common;
-
 use std::process::{Command, Stdio};
 
-use common::*;
+use crate::common::*;
 
 /// Runs wasmwheel with `args`, closing the read end of its stdout before it writes anything:
 /// every write then fails with a broken pipe. Returns the exit status and stderr.

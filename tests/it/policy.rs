@@ -1,10 +1,8 @@
 //! Policies: regenerated from the npm tarballs they came from, listed, and extended by users.
 
-mod common;
-
 use std::io::Read;
 
-use common::*;
+use crate::common::*;
 
 fn gunzip(path: &std::path::Path) -> serde_json::Value {
     let mut json = Vec::new();

@@ -1,11 +1,9 @@
 //! The audit agrees with real Pyodide: for fixtures built each way, a platform is compatible
 //! exactly when the wheel installs and imports in that Pyodide release under Node.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::common::*;
 
 /// One wheel on one release: the audit's verdict against what really happens.
 struct Case {

@@ -1,9 +1,7 @@
 //! WASI wheels: shared objects built with zig's clang from C sources, the pure itkwasm wheel
 //! with WASI programs, and the WASI policy made from componentize-py's CPython.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 fn audit(path: &std::path::Path) -> (i32, serde_json::Value) {
     wasmwheel_json(["audit", "--format", "json", path.to_str().unwrap()])

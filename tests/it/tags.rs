@@ -1,8 +1,6 @@
 //! `wasmwheel tags`.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[test]
 fn canonical_platform_tag_rewrites_filename_wheel_and_record() {

@@ -1,13 +1,11 @@
 //! `wasmwheel show` on real wheels, fixture wheels and broken input, checked against a second,
 //! independent reading (unzip + wabt's wasm-objdump).
 
-mod common;
-
 use std::io::Write;
 use std::path::Path;
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 /// `(kind, name)` pairs: the imports (named `module.name`) and the exports of a binary.

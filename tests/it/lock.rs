@@ -1,12 +1,10 @@
 //! `wasmwheel lock`: a lock made by wasmwheel, loaded in real Pyodide under Node with
 //! `lockFileURL`, pulls the whole closure and imports; what cannot load is refused.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use sha2::Digest;
 

@@ -1,12 +1,10 @@
 //! `wasmwheel pack`: a real app (Babel and msgspec from PyPI) traced in real Pyodide 314.0.7,
 //! trimmed, locked, and run again from the bundle alone.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 const BABEL: &str = "pypi/babel-2.19.0-py3-none-any.whl";

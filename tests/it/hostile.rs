@@ -3,13 +3,11 @@
 //! file and the problem), within a time and memory bound, and writes nothing but a complete
 //! output wheel.
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 /// How each case ends: `Finding(rule)` (exit 1 for show, audit and check), or `Input(text)`
 /// (exit 2 for every command, `text` in the one-line message).

@@ -1,6 +1,6 @@
 //! Helpers shared by the integration tests: running the built binary, finding fixtures and the
 //! cache of third-party files that `testdata/fetch.sh` fills.
-#![allow(dead_code)] // each test crate uses its own subset
+#![allow(dead_code)] // not every helper is used by every run
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,9 +1,7 @@
 //! `wasmwheel test` and `audit --confirm`: wheels loaded in real Pyodide releases that
 //! wasmwheel fetches from the npm registry and caches, under Node.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 /// `wasmwheel test --format json` with the shared release cache.

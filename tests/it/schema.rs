@@ -1,8 +1,6 @@
 //! Every JSON report validates against `spec/report.schema.json`.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 fn validator() -> jsonschema::Validator {
     let schema: serde_json::Value =

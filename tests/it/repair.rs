@@ -1,11 +1,9 @@
 //! `wasmwheel repair`, proven by importing the results in real Pyodide under Node.
 
-mod common;
-
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::common::*;
 use sha2::{Digest, Sha256};
 
 fn repair(out: &Path, args: &[&str]) -> (i32, serde_json::Value) {

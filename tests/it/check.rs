@@ -1,9 +1,7 @@
 //! `wasmwheel check`: what PyPI would reject, on a fixture per rule, on real PyPI wheels, and
 //! the legacy-tag round trip through `wasmwheel tags`.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 fn check(path: &std::path::Path) -> (i32, serde_json::Value) {
     wasmwheel_json(["check", "--format", "json", path.to_str().unwrap()])

@@ -1,11 +1,9 @@
 //! What CI and build tools meet: `[tool.wasmwheel]` in pyproject.toml, `--format github`
 //! annotations, and a progress bar only on a terminal.
 
-mod common;
-
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
 fn in_dir(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_wasmwheel")).args(args).current_dir(dir).output().unwrap()

@@ -1,8 +1,6 @@
 //! `wasmwheel audit` on real PyPI wheels and on the fixtures.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 const MSGSPEC: &str = "pypi/msgspec-0.22.0-cp314-cp314-pyemscripten_2026_0_wasm32.whl";

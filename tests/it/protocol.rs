@@ -1,0 +1,64 @@
+//! The driver protocol, both sides against `spec/driver.schema.json`: the job wasmwheel writes,
+//! and the answer the real driver gives under Node in a real Pyodide.
+
+use std::process::Command;
+
+use serde_json::Value;
+use wasmwheel::{Job, job_json, parse_answer};
+
+use crate::common::*;
+
+/// The driver as the binary embeds it.
+const DRIVER: &str = include_str!("../../src/runtime/driver.js");
+
+fn schema() -> jsonschema::Validator {
+    let text = std::fs::read(testdata("../spec/driver.schema.json")).unwrap();
+    jsonschema::validator_for(&serde_json::from_slice(&text).unwrap()).expect("a valid JSON Schema")
+}
+
+fn assert_valid(validator: &jsonschema::Validator, value: &Value) {
+    let errors: Vec<String> = validator.iter_errors(value).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "{errors:#?}\n{value:#}");
+}
+
+#[test]
+fn the_job_matches_the_schema_and_the_schema_can_fail() {
+    let validator = schema();
+    let mut job = Job::default();
+    job.imports = vec!["fxclean".into()];
+    let value: Value = serde_json::from_str(&job_json(&job).unwrap()).unwrap();
+    assert_valid(&validator, &value);
+    let mut wrong = value.clone();
+    wrong["protocol"] = 2.into();
+    assert!(!validator.is_valid(&wrong), "another version is refused");
+    wrong = value;
+    wrong["extra"] = true.into();
+    assert!(!validator.is_valid(&wrong), "an unknown field is refused");
+}
+
+#[test]
+#[ignore = "needs Node and the Pyodide releases (testdata/fetch.sh)"]
+fn the_real_driver_answers_in_the_schema() {
+    let validator = schema();
+    let mut job = Job::default();
+    job.pyodide = cached("node/2026_0");
+    job.wheels = vec![fixture("fxclean-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl")];
+    job.imports = vec!["fxclean".into(), "no_such_module".into()];
+    job.code = Some("import fxclean; print(fxclean.value())".into());
+    let out = Command::new(tool("node")).args(["-e", DRIVER, &job_json(&job).unwrap()]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let (_, answer) = stdout.rsplit_once('\u{1e}').expect("an answer after the separator");
+    assert_valid(&validator, &serde_json::from_str(answer.trim()).unwrap());
+    let outcome = parse_answer(&stdout).unwrap();
+    assert!(outcome.install.ok && outcome.imports[0].ok && !outcome.imports[1].ok, "{outcome:?}");
+    assert_eq!(outcome.code.unwrap().stdout, "7\n");
+
+    // A job of another version is refused by the driver, in the protocol.
+    let other = job_json(&job).unwrap().replace("\"protocol\":1", "\"protocol\":9");
+    let out = Command::new(tool("node")).args(["-e", DRIVER, &other]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let (_, answer) = stdout.rsplit_once('\u{1e}').unwrap();
+    assert_valid(&validator, &serde_json::from_str(answer.trim()).unwrap());
+    let refused = parse_answer(&stdout).unwrap_err();
+    assert!(wasmwheel::one_line(&refused).contains("protocol 9"), "{refused}");
+}
