@@ -25,18 +25,34 @@ use crate::audit::{self, Audit, AuditOptions};
 use crate::config::Config;
 use crate::error::{Error, UsageError};
 use crate::loading::{self, ReleaseRun, TestOptions};
-use crate::lock::{self, Lock, LockOptions};
-use crate::pack::{self, Pack, PackOptions};
+use crate::lock::{self, Lock, LockOptions, WheelBytes};
+use crate::pack::{self, Pack, PackInput, PackOptions};
 use crate::platform::PlatformTag;
 use crate::policy::{self, Policy, PolicySet};
 use crate::repair::{self, Repair, RepairOptions};
 use crate::report::WheelReport;
 use crate::report::json::InputError;
+use crate::resolve::{self, Plan, Request, ResolveOptions, Target};
 use crate::rules::Rule;
-use crate::runtime::pyodide::{ReleaseSpec, Sources};
+use crate::runtime::pyodide::{Release, ReleaseSpec, Sources};
 use crate::runtime::{Runtime, RuntimeError};
 use crate::tags::{self, TagChange};
 use crate::wheel::Wheel;
+
+/// Reads each wheel once, with its bytes; two of one distribution are an error (an install
+/// holds one).
+fn open_all(paths: &[PathBuf]) -> Result<Vec<WheelBytes>, Error> {
+    let wheels = paths.iter().map(|p| WheelBytes::open(p)).collect::<Result<Vec<_>, _>>()?;
+    lock::distinct(&wheels)?;
+    Ok(wheels)
+}
+
+/// The plan of a resolution: `--with`, `-r` and the sources, with `offline` from the run.
+fn plan(options: &ResolveOptions, offline: bool) -> Result<Plan, Error> {
+    let mut options = options.clone();
+    options.offline |= offline;
+    Ok(Plan::new(&options)?)
+}
 
 /// Reports of a command over many files, in input order, and the files it could not read.
 #[derive(Debug)]
@@ -158,6 +174,8 @@ pub struct AuditRequest {
     pub prerelease: bool,
     /// Confirm the verdicts by loading the wheels (`audit --confirm`).
     pub confirm: Option<RunOptions>,
+    /// What the confirming runs install beside each wheel, and from where.
+    pub resolve: ResolveOptions,
 }
 
 impl AuditRequest {
@@ -178,7 +196,8 @@ pub fn audit(request: &AuditRequest, config: &Config) -> Result<Reports<WheelRep
     let options = request.options(config);
     if let Some(run) = &request.confirm {
         let runtime = run.runtime()?;
-        return audit_confirmed(&request.files, &policies, &options, &runtime);
+        let plan = plan(&request.resolve, run.offline)?;
+        return audit_confirmed(&request.files, &policies, &options, &runtime, &plan);
     }
     Ok(analyse(&request.files, &policies, &options, audit::audit))
 }
@@ -224,15 +243,16 @@ fn audit_confirmed(
     policies: &PolicySet,
     options: &AuditOptions,
     runtime: &Runtime,
+    plan: &Plan,
 ) -> Result<Reports<WheelReport>, Error> {
     let results = each(wheels, |path| {
-        let wheel = open(path)?;
-        let audit = audit::audit(&wheel, policies, options);
+        let wheel = WheelBytes::open(path)?;
+        let audit = audit::audit(&wheel.wheel, policies, options);
         Ok((wheel, audit))
     });
     let audited = Reports::of(results);
-    let pairs: Vec<(&Wheel, &Audit)> = audited.reports.iter().map(|(w, a)| (w, a)).collect();
-    let confirmations = loading::confirm(&pairs, policies, runtime)?;
+    let pairs: Vec<(&WheelBytes, &Audit)> = audited.reports.iter().map(|(w, a)| (w, a)).collect();
+    let confirmations = loading::confirm(&pairs, plan, policies, runtime)?;
     let reports = audited
         .reports
         .into_iter()
@@ -240,7 +260,7 @@ fn audit_confirmed(
         .map(|((wheel, mut audit), confirmed)| {
             audit.findings.extend(loading::confirm_findings(&audit, &confirmed));
             audit::sort_findings(&mut audit.findings);
-            let mut report = WheelReport::audited(&wheel, audit);
+            let mut report = WheelReport::audited(&wheel.wheel, audit);
             report.confirmed = Some(confirmed);
             report
         })
@@ -325,15 +345,34 @@ pub struct TestRequest {
     pub policies: Vec<PathBuf>,
     /// How to run.
     pub run: RunOptions,
+    /// What to install beside the wheels, and from where.
+    pub resolve: ResolveOptions,
 }
 
-/// `test`: the wheels installed, imported and run in each release.
+/// `test`: the wheels installed, with what they require, imported and run in each release.
 pub fn test(request: &TestRequest, config: &Config) -> Result<Vec<ReleaseRun>, Error> {
     let policies = config.policies(&request.policies)?;
     request.options.validate()?;
-    let wheels = request.wheels.iter().map(|p| open(p)).collect::<Result<Vec<_>, Error>>()?;
+    let wheels = open_all(&request.wheels)?;
+    let plan = plan(&request.resolve, request.run.offline)?;
     let runtime = request.run.runtime()?;
-    Ok(loading::test(&wheels, &policies, &runtime, &request.options)?)
+    Ok(loading::test(&wheels, &plan, &policies, &runtime, &request.options)?)
+}
+
+/// Resolves `wheels` and the plan's roots on `release` (described by one of `policies`).
+fn resolve_for<'a>(
+    wheels: &'a [&'a WheelBytes],
+    plan: &'a Plan,
+    release: &Release,
+    policies: &PolicySet,
+) -> Result<resolve::Resolution<'a>, Error> {
+    let tag = release.abi.canonical_tag();
+    let policy = policies.for_tag(&tag).ok_or_else(|| lock::LockError::NoPolicy(tag.clone()))?;
+    let release_lock = crate::pyodide_lock::PyodideLock::read(&release.dir.join("pyodide-lock.json"))
+        .map_err(lock::LockError::ReleaseLock)?;
+    let target = Target::new(release, release_lock, policy).ok_or(lock::LockError::NoPolicy(tag))?;
+    let request = Request { given: wheels, also: &[], roots: &plan.roots };
+    Ok(resolve::resolve(request, &target, &plan.sources)?)
 }
 
 /// What `lock` is asked.
@@ -352,25 +391,39 @@ pub struct LockRequest {
     pub offline: bool,
     /// Policy files to load beside the project's.
     pub policies: Vec<PathBuf>,
+    /// What to add beside the wheels, and from where.
+    pub resolve: ResolveOptions,
 }
 
 impl LockRequest {
     /// A lock of `wheels` for `release` into `out_dir`, with no other option.
     pub fn new(wheels: Vec<PathBuf>, release: ReleaseSpec, out_dir: PathBuf) -> LockRequest {
-        LockRequest { wheels, release, out_dir, options: LockOptions::default(), offline: false, policies: Vec::new() }
+        LockRequest {
+            wheels,
+            release,
+            out_dir,
+            options: LockOptions::default(),
+            offline: false,
+            policies: Vec::new(),
+            resolve: ResolveOptions::default(),
+        }
     }
 }
 
-/// `lock`: a lock of the wheels for the release, written only when none is refused.
+/// `lock`: a lock of the wheels and what they require for the release, written only when
+/// nothing is refused.
 pub fn lock(request: &LockRequest, config: &Config) -> Result<Lock, Error> {
     let policies = config.policies(&request.policies)?;
-    let inputs = request.wheels.iter().map(|p| lock::Input::open(p)).collect::<Result<Vec<_>, _>>()?;
+    let inputs = open_all(&request.wheels)?;
     let sources = Sources::from_env(request.offline).map_err(RuntimeError::Cache)?;
     let release = sources
         .get(&request.release)
         .map_err(|source| RuntimeError::Release { spec: request.release.clone(), source })?;
-    let mut made = lock::lock(&inputs, &policies, &release, &request.options)?;
-    lock::write(&mut made, &inputs, &request.out_dir)?;
+    let plan = plan(&request.resolve, request.offline)?;
+    let given: Vec<&WheelBytes> = inputs.iter().collect();
+    let resolution = resolve_for(&given, &plan, &release, &policies)?;
+    let mut made = lock::lock(&resolution, &policies, &release, &request.options)?;
+    lock::write(&mut made, &resolution, &request.out_dir)?;
     Ok(made)
 }
 
@@ -392,6 +445,8 @@ pub struct PackRequest {
     pub policies: Vec<PathBuf>,
     /// How to run.
     pub run: RunOptions,
+    /// What to install beside the wheels (an app's requirements), and from where.
+    pub resolve: ResolveOptions,
 }
 
 impl PackRequest {
@@ -405,6 +460,7 @@ impl PackRequest {
             options: PackOptions::default(),
             policies: Vec::new(),
             run: RunOptions::default(),
+            resolve: ResolveOptions::default(),
         }
     }
 }
@@ -412,10 +468,14 @@ impl PackRequest {
 /// `pack`: the smallest bundle that runs the app, written only when it runs as traced.
 pub fn pack(request: &PackRequest, config: &Config) -> Result<Pack, Error> {
     let policies = config.policies(&request.policies)?;
-    let inputs = request.wheels.iter().map(|p| lock::Input::open(p)).collect::<Result<Vec<_>, _>>()?;
+    let inputs = open_all(&request.wheels)?;
+    let plan = plan(&request.resolve, request.run.offline)?;
     let runtime = request.run.runtime()?;
     let release = runtime.releases(std::slice::from_ref(&request.release))?.remove(0);
-    Ok(pack::pack(&request.entry, &inputs, &policies, &release, &runtime, &request.options, &request.out_dir)?)
+    let given: Vec<&WheelBytes> = inputs.iter().collect();
+    let resolution = resolve_for(&given, &plan, &release, &policies)?;
+    let input = PackInput { entry: &request.entry, resolution: &resolution, sources: &plan.sources };
+    Ok(pack::pack(input, &policies, &release, &runtime, &request.options, &request.out_dir)?)
 }
 
 /// `policy show NAME`: one policy.

@@ -12,6 +12,7 @@ use crate::pack::PackError;
 use crate::policy::PolicyFileError;
 use crate::policy::import::ImportError;
 use crate::repair::RepairError;
+use crate::resolve::ResolveError;
 use crate::runtime::RuntimeError;
 use crate::wheel::edit::EditError;
 use crate::wheel::{BinaryFileError, WheelError};
@@ -86,6 +87,9 @@ pub enum Error {
     /// A runtime that cannot run (Node missing, a release that cannot be had).
     #[error(transparent)]
     Runtime(Box<RuntimeError>),
+    /// What the wheels require cannot be resolved (exit 2: a source unreachable or wrong).
+    #[error(transparent)]
+    Resolve(Box<ResolveError>),
     /// Arguments that do not make sense.
     #[error(transparent)]
     Usage(Box<UsageError>),
@@ -126,6 +130,7 @@ boxed_from!(
     Pack(PackError),
     Test(TestError),
     Runtime(RuntimeError),
+    Resolve(ResolveError),
     Usage(UsageError),
 );
 
@@ -166,7 +171,12 @@ impl Error {
             Error::Config(ConfigFileError::Read { path, .. } | ConfigFileError::Invalid { path, .. }) => {
                 Some(path.display().to_string())
             }
-            Error::Lock(_) | Error::Pack(_) | Error::Test(_) | Error::Runtime(_) | Error::Usage(_) => None,
+            Error::Lock(_)
+            | Error::Pack(_)
+            | Error::Test(_)
+            | Error::Runtime(_)
+            | Error::Resolve(_)
+            | Error::Usage(_) => None,
         }
     }
 

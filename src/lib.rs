@@ -1,13 +1,35 @@
 #![warn(unnameable_types)]
-//! wasmwheel: audit, tag and repair Python wheels built for WebAssembly.
+//! wasmwheel: audit, tag, repair, check, test, lock and pack Python wheels built for
+//! WebAssembly (Emscripten/Pyodide and WASI).
 //!
-//! The command-line tool is a thin layer over this library:
-//! - [`wheel::Wheel`] reads a wheel in one pass: filename, dist-info files, every member, and
-//!   every binary found by its magic bytes ([`wasm::inspect`], [`binary::native`]);
-//! - [`show`] turns wheels and bare binaries into [`report::WheelReport`]s;
-//! - [`audit::audit`] decides, with reasons, on which platforms ([`policy`]) a wheel loads;
-//! - [`repair::repair`] vendors the libraries a wheel NEEDs and retags it;
-//! - [`tags::tags`] rewrites a wheel's tags; [`wheel::edit`] writes wheels deterministically.
+//! The command-line tool is a thin layer over this library; another program uses it the same
+//! way, at one of two levels:
+//!
+//! - **Commands** ([`commands`]): one function per `wasmwheel` command, taking what the user
+//!   asked and returning the data it reports, with the crate-wide [`Error`] that names the file
+//!   each failure is about. [`report`] renders that data as text, JSON or GitHub annotations.
+//! - **The pieces**, re-exported below by area: [`Wheel::open`] reads a wheel in one pass
+//!   (filename, dist-info files, every member, every binary found by its magic bytes and
+//!   inspected with [`wasm::inspect`]); [`audit()`] decides, with reasons, on which platforms of
+//!   a [`PolicySet`] it loads; [`check()`] adds what an index rejects; [`repair()`] vendors
+//!   what it NEEDs and retags it; [`WheelEdit`] writes wheels deterministically;
+//!   [`PyodideLock`] is `pyodide-lock.json`; a [`Runtime`] runs [`Job`]s in real releases.
+//!   Each returns its own typed error.
+//!
+//! ```no_run
+//! use wasmwheel::{AuditOptions, PolicySet, Wheel};
+//!
+//! let policies = PolicySet::load(&[] as &[&str])?;
+//! let wheel = Wheel::open("dist/pkg-1.0-cp314-cp314-pyemscripten_2026_0_wasm32.whl".as_ref())?;
+//! let audit = wasmwheel::audit(&wheel, &policies, &AuditOptions::default());
+//! for verdict in &audit.platforms {
+//!     println!("{}: {}", verdict.platform, if verdict.compatible { "loads" } else { "does not load" });
+//!     for reason in &verdict.reasons {
+//!         println!("  {}: {}", reason.rule, reason.message);
+//!     }
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 /// Serializes a type as its `Display` text and deserializes it through its `FromStr`, so a
 /// value read from JSON is validated like one parsed from the command line.
@@ -31,11 +53,14 @@ macro_rules! serde_as_text {
 mod archive;
 mod audit;
 mod binary;
+mod cache;
 mod check;
 pub mod commands;
 mod config;
 mod error;
 mod hash;
+mod http;
+mod install_set;
 mod loading;
 mod lock;
 mod one_line;
@@ -48,6 +73,7 @@ mod python;
 mod repair;
 pub mod report;
 mod requirements;
+mod resolve;
 mod rules;
 mod runtime;
 mod show;
@@ -58,6 +84,7 @@ mod wheel;
 // The boundary: what each command needs, and the error it fails with.
 pub use config::{Config, ConfigError, ConfigFileError, TomlError};
 pub use error::{Error, UsageError};
+pub use http::{Answer, Client, HttpError};
 pub use one_line::one_line;
 
 // Reading wheels: the archive in memory, the filename and its tags, the dist-info files,
@@ -90,16 +117,27 @@ pub use repair::{Repair, RepairError, RepairOptions, Rewritten, Vendored, repair
 pub use tags::{Outcome as TagsOutcome, TagChange, TagsError};
 
 // Running wheels: releases, the runtime and its protocol, `test` and `audit --confirm`.
+pub use cache::{Cache, CacheError, CachedPage};
 pub use loading::{Confirmation, Expected, ReleaseRun, TestError, TestOptions, WheelRun};
 pub use runtime::node::{Node, NodeError, Ran};
 pub use runtime::protocol::{CodeOutcome, EntryOutcome, ImportOutcome, Job, LockJob, Outcome, Step, Unlinked};
 pub use runtime::protocol::{PROTOCOL_VERSION, ProtocolError, job_json, parse_answer};
-pub use runtime::pyodide::cache::Cache;
 pub use runtime::pyodide::npm::Registry;
 pub use runtime::pyodide::{PyodideError, Release, ReleaseSpec, ReleaseSpecError, Sources};
 pub use runtime::{Host, Runtime, RuntimeError};
 
+// Resolving what wheels require, as the release's micropip does.
+pub use resolve::index::{Fetcher, Index, IndexError, IndexFile, PYPI};
+pub use resolve::tags::SupportedTags;
+pub use resolve::{
+    Conflict, Origin, PackageSources, Plan, ReleaseUrl, Request, Resolution, Resolved, ResolvedWheel, Root,
+};
+pub use resolve::{DEFAULT_RELEASE_URL, RequirementsError, RequirementsFile, ResolveError, ResolveOptions, resolve};
+pub use resolve::{ResolutionReport, Target, Unmet};
+
+pub use install_set::{InstallError, InstallSet};
+
 // Deploying: locks and bundles.
-pub use lock::{Added, Lock, LockError, LockOptions, Refused};
-pub use pack::{Pack, PackError, PackOptions, PackageSize};
+pub use lock::{Added, Lock, LockError, LockOptions, Refused, WheelBytes};
+pub use pack::{Pack, PackError, PackInput, PackOptions, PackageSize};
 pub use pyodide_lock::{InstallDir, LockFileError, LockInfo, LockPackage, PackageType, PyodideLock};

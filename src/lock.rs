@@ -1,16 +1,17 @@
-//! `wasmwheel lock`: a `pyodide-lock.json` for your own wheels, checked before it ships.
+//! The lock model: `pyodide-lock.json` made from a resolution ([`crate::resolve`]), for
+//! `wasmwheel lock` (checked before it ships), for `pack`'s bundles, and for every run of
+//! `test` and `audit --confirm` ([`run_lock`]).
 //!
-//! It starts from the release's own lock and adds one entry per wheel, in the release's lock
-//! format. Every wheel is audited against the release's platform first, its `Requires-Dist`
-//! is evaluated for the release's environment, and the dependency closure must be complete;
-//! otherwise nothing is written. The output is deterministic: sorted keys, stable formatting,
-//! the wheels copied byte for byte.
+//! It starts from the release's own lock and gives every wheel the resolution takes beside
+//! the release's packages (those given, those an index gave) an entry in the release's lock
+//! format, its `depends` the packages resolved for its requirements. `lock` audits each such
+//! wheel against the release's platform and refuses what cannot load or whose requirements
+//! nothing meets; then nothing is written. The output is deterministic: sorted keys, stable
+//! formatting, the wheels copied byte for byte.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
-use pep508_rs::MarkerEnvironment;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -20,14 +21,10 @@ use crate::hash::sha256_hex;
 use crate::platform::PlatformTag;
 use crate::policy::{LoadedPolicy, PolicySet};
 use crate::pyodide_lock::{InstallDir, LockFileError, LockPackage, PackageType, PyodideLock};
-use crate::requirements::{Requirement, environment, requirements};
+use crate::resolve::{DEFAULT_RELEASE_URL, Origin, Resolution, Resolved};
 use crate::rules::{Finding, Rule, Severity};
 use crate::runtime::pyodide::Release;
 use crate::wheel::{Wheel, WheelError};
-
-/// Where the release's own packages are fetched from by default: Pyodide's CDN (its default
-/// `cdnUrl`), as the npm release does not carry them.
-pub const DEFAULT_RELEASE_URL: &str = "https://cdn.jsdelivr.net/pyodide/v{version}/full/";
 
 /// How to write the lock.
 #[derive(Clone, Debug, Default)]
@@ -39,6 +36,8 @@ pub struct LockOptions {
     /// Where the release's own packages are served from, `{version}` standing for the
     /// release's; `None`: [`DEFAULT_RELEASE_URL`]; empty: keep the release's relative names.
     pub release_url: Option<String>,
+    /// Name the wheels an index gave by their index URL instead of copying them (`--link`).
+    pub link: bool,
 }
 
 /// Why a lock cannot be made (exit 2).
@@ -91,8 +90,10 @@ pub enum LockError {
 #[derive(Clone, Debug, Serialize)]
 #[non_exhaustive]
 pub struct Added {
-    /// The wheel, as given.
+    /// The wheel, as given (for an index's wheel, its URL).
     pub wheel: String,
+    /// Where it comes from: given, or an index.
+    pub source: Origin,
     /// The lock's key: the normalized name.
     pub key: String,
     /// The entry itself, in the release's lock format.
@@ -123,12 +124,14 @@ pub struct Lock {
     pub pyodide: String,
     /// Its platform.
     pub platform: PlatformTag,
-    /// The entries added, in input order.
+    /// The entries added, in the order resolved.
     pub added: Vec<Added>,
     /// The wheels refused.
     pub refused: Vec<Refused>,
     /// Where the lock was written (`null` when anything was refused: nothing is written).
     pub output: Option<String>,
+    /// What the wheels and requirements resolved to.
+    pub resolution: crate::resolve::ResolutionReport,
     /// The whole lock, when it is to be written.
     #[serde(skip)]
     document: Option<PyodideLock>,
@@ -145,23 +148,25 @@ impl Lock {
 }
 
 /// A wheel and its file's bytes (copied next to the lock).
-pub struct Input {
+#[derive(Debug)]
+pub struct WheelBytes {
     /// The wheel.
     pub wheel: Wheel,
     /// Its file.
     pub bytes: Vec<u8>,
 }
 
-impl Input {
+impl WheelBytes {
     /// Reads the wheel at `path`, once.
-    pub fn open(path: &Path) -> Result<Input, LockError> {
+    pub fn open(path: &Path) -> Result<WheelBytes, LockError> {
         let wheel_error = |source| LockError::Wheel { path: path.display().to_string(), source };
         let bytes = std::fs::read(path).map_err(|e| wheel_error(WheelError::Read(e)))?;
         let wheel = Wheel::from_file_bytes(path, &bytes).map_err(wheel_error)?;
-        Ok(Input { wheel, bytes })
+        Ok(WheelBytes { wheel, bytes })
     }
 
-    fn file_name(&self) -> String {
+    /// Its file name.
+    pub fn file_name(&self) -> String {
         self.wheel.filename.to_string()
     }
 }
@@ -216,7 +221,7 @@ fn platform_libraries(wheel: &Wheel, policy: &LoadedPolicy) -> (BTreeMap<String,
 
 /// The audit's errors for the release's platform, with the NEEDED libraries that
 /// shared-library packages provide counted as found; and those packages.
-fn audit_for(input: &Input, policies: &PolicySet, policy: &LoadedPolicy) -> (Vec<Finding>, Vec<String>) {
+fn audit_for(input: &WheelBytes, policies: &PolicySet, policy: &LoadedPolicy) -> (Vec<Finding>, Vec<String>) {
     let (libraries, modules) = platform_libraries(&input.wheel, policy);
     let mut widened = policy.policy().clone();
     widened.provided_libraries.extend(libraries.keys().cloned());
@@ -236,27 +241,38 @@ fn audit_for(input: &Input, policies: &PolicySet, policy: &LoadedPolicy) -> (Vec
 }
 
 /// The file name the lock gives a wheel.
-fn wheel_file_name(input: &Input, options: &LockOptions) -> String {
+fn wheel_file_name(input: &WheelBytes, options: &LockOptions) -> String {
     match &options.base_url {
         Some(base) => format!("{}/{}", base.trim_end_matches('/'), input.file_name()),
         None => input.file_name(),
     }
 }
 
-/// The entry of one wheel, in the release's format.
-fn entry(input: &Input, depends: &[String], options: &LockOptions, shape: Shape) -> Result<LockPackage, LockError> {
+/// The entry of one wheel, in the release's format, under `file_name`.
+fn entry(input: &WheelBytes, depends: &[String], file_name: String, shape: Shape) -> Result<LockPackage, LockError> {
     let metadata = input.wheel.metadata.parsed();
     let (Some(name), Some(version)) = (metadata.and_then(|m| m.name()), metadata.and_then(|m| m.version())) else {
         return Err(LockError::Metadata(input.wheel.path.clone()));
     };
+    Ok(new_entry(name, version, file_name, input, depends, shape))
+}
+
+fn new_entry(
+    name: &str,
+    version: &str,
+    file_name: String,
+    input: &WheelBytes,
+    depends: &[String],
+    shape: Shape,
+) -> LockPackage {
     let mut extra = Map::new();
     if shape.tool {
         extra.insert("tool".into(), Value::Object(Map::new()));
     }
-    Ok(LockPackage {
+    LockPackage {
         name: name.to_string(),
         version: version.to_string(),
-        file_name: wheel_file_name(input, options),
+        file_name,
         install_dir: InstallDir::Site,
         sha256: sha256_hex(&input.bytes),
         package_type: PackageType::Package,
@@ -265,78 +281,56 @@ fn entry(input: &Input, depends: &[String], options: &LockOptions, shape: Shape)
         unvendored_tests: shape.unvendored_tests.then_some(false),
         shared_library: None,
         extra,
-    })
-}
-
-/// Why a requirement is not met.
-enum Unmet<'a> {
-    /// Nothing of that name.
-    Missing,
-    /// Only another version.
-    Version(&'a str),
-    /// A wheel given, but refused.
-    Refused,
-}
-
-/// An unmet requirement, as a refusal reason.
-fn unmet(wanted: &Requirement, release: &Release, why: Unmet<'_>) -> Finding {
-    let message = match why {
-        Unmet::Version(version) => format!("requires `{wanted}`; the lock has {} {version}", wanted.name),
-        Unmet::Refused => format!("requires `{wanted}`, whose wheel is refused"),
-        Unmet::Missing => {
-            format!(
-                "requires `{wanted}`, which is neither in Pyodide {}'s lock nor among the wheels given",
-                release.version
-            )
-        }
-    };
-    Finding::new(Rule::LockRequirementUnmet, None, message)
-}
-
-/// Whether the lock has an entry for `requirement` of a version it admits; the entry's version
-/// if it does not.
-fn check_version<'a>(
-    packages: &'a BTreeMap<String, LockPackage>,
-    requirement: &Requirement,
-) -> Result<(), Option<&'a str>> {
-    let Some(entry) = packages.get(requirement.name.as_ref()) else { return Err(None) };
-    let version = entry.version.as_str();
-    let admitted =
-        requirement.specifiers.is_none() || pep440_rs::Version::from_str(version).is_ok_and(|v| requirement.admits(&v));
-    if admitted { Ok(()) } else { Err(Some(version)) }
+    }
 }
 
 /// What the lock needs to know of the release.
 struct Context<'a> {
     policies: &'a PolicySet,
     policy: &'a LoadedPolicy,
-    env: MarkerEnvironment,
     options: &'a LockOptions,
     shape: Shape,
 }
 
-/// A wheel's entry, or why it is refused; with the requirements it needs from the lock.
+/// A wheel's entry, or why it is refused.
 fn judge(
     cx: &Context<'_>,
-    input: &Input,
-    key: &str,
+    package: &Resolved,
+    input: &WheelBytes,
     packages: &BTreeMap<String, LockPackage>,
-) -> Result<(Added, Vec<Requirement>), Refused> {
+) -> Result<Added, Refused> {
     let (mut reasons, shared) = audit_for(input, cx.policies, cx.policy);
-    let (requires, bad) = requirements(&input.wheel, &cx.env);
-    reasons.extend(bad);
-    let refuse = |reasons| Refused { wheel: input.wheel.path.clone(), reasons };
+    reasons.extend(crate::requirements::invalid_requirements(&input.wheel));
+    let shown = shown(package, input);
+    let refuse = |reasons| Refused { wheel: shown.clone(), reasons };
     if !reasons.is_empty() {
         return Err(refuse(reasons));
     }
-    let mut depends: Vec<String> = requires.iter().map(|r| r.name.to_string()).chain(shared.iter().cloned()).collect();
+    let mut depends: Vec<String> = package.depends.iter().chain(&shared).cloned().collect();
     depends.sort();
     depends.dedup();
-    let replaces = packages.get(key).map(|p| p.version.clone());
-    let entry = entry(input, &depends, cx.options, cx.shape).map_err(|e| refuse(vec![metadata_reason(&e)]))?;
-    let added =
-        Added { wheel: input.wheel.path.clone(), key: key.to_string(), entry, replaces, unchecked_libraries: shared };
-    Ok((added, requires))
+    let replaces = packages.get(&package.name).map(|p| p.version.clone());
+    let file_name = match package.source {
+        Origin::Index if cx.options.link => package.url.clone(),
+        _ => wheel_file_name(input, cx.options),
+    };
+    let entry = entry(input, &depends, file_name, cx.shape).map_err(|e| refuse(vec![metadata_reason(&e)]))?;
+    Ok(Added {
+        wheel: shown,
+        source: package.source,
+        key: package.name.clone(),
+        entry,
+        replaces,
+        unchecked_libraries: shared,
+    })
+}
+
+/// How reports name a wheel: as given, or by its index URL.
+fn shown(package: &Resolved, input: &WheelBytes) -> String {
+    match package.source {
+        Origin::Index => package.url.clone(),
+        _ => input.wheel.path.clone(),
+    }
 }
 
 /// A wheel without the METADATA an entry needs, as a refusal reason.
@@ -344,76 +338,80 @@ fn metadata_reason(error: &LockError) -> Finding {
     Finding::new(Rule::MetadataMissingField, None, error.to_string())
 }
 
-/// The requirements of `requires` the lock's `packages` do not meet; `refused` are the keys
-/// of wheels given but refused.
-fn unmet_requirements(
-    requires: &[Requirement],
-    packages: &BTreeMap<String, LockPackage>,
-    refused: &BTreeSet<String>,
-    release: &Release,
-) -> Vec<Finding> {
-    requires
-        .iter()
-        .filter_map(|r| {
-            let why = match check_version(packages, r) {
-                Ok(()) => return None,
-                Err(_) if refused.contains(r.name.as_ref()) => Unmet::Refused,
-                Err(Some(version)) => Unmet::Version(version),
-                Err(None) => Unmet::Missing,
-            };
-            Some(unmet(r, release, why))
-        })
-        .collect()
+/// The resolution's unmet requirements and conflicts, as refusals of the wheel (or flag) that
+/// asked.
+fn unresolved(resolution: &Resolution) -> Vec<Refused> {
+    let asker = |by: &str| {
+        resolution
+            .wheels()
+            .find(|(p, _)| format!("{} {}", p.name, p.version) == by)
+            .map_or_else(|| by.to_string(), |(p, input)| shown(p, input))
+    };
+    let mut out: Vec<Refused> = Vec::new();
+    let problems = resolution.unmet.iter().map(|u| (u.requested_by.as_str(), resolution.describe_unmet(u)));
+    let conflicts = resolution.conflicts.iter().map(|c| (c.requested_by.as_str(), resolution.describe_conflict(c)));
+    for (by, message) in problems.chain(conflicts) {
+        let finding = Finding::new(Rule::LockRequirementUnmet, None, message);
+        let wheel = asker(by);
+        match out.iter_mut().find(|r| r.wheel == wheel) {
+            Some(refused) => refused.reasons.push(finding),
+            None => out.push(Refused { wheel, reasons: vec![finding] }),
+        }
+    }
+    out
 }
 
-/// Makes the lock for `inputs` on `release`: refuses (with reasons) what cannot load there or
-/// whose requirements the lock cannot meet; writes nothing.
+/// Makes the lock of `resolution` on `release`: refuses (with reasons) what cannot load there
+/// and what the resolution could not meet; writes nothing.
 pub fn lock(
-    inputs: &[Input],
+    resolution: &Resolution,
     policies: &PolicySet,
     release: &Release,
     options: &LockOptions,
 ) -> Result<Lock, LockError> {
     let tag = release.abi.canonical_tag();
     let policy = policies.for_tag(&tag).ok_or_else(|| LockError::NoPolicy(tag.clone()))?;
-    check_base_url(inputs, release, options)?;
+    check_base_url(resolution, release, options)?;
     let mut document = release_lock(release)?;
-    let env = environment(release, policy).ok_or_else(|| LockError::NoPolicy(tag.clone()))?;
     let shape = Shape::of(&document);
     let mut packages = std::mem::take(&mut document.packages);
-    let cx = Context { policies, policy, env, options, shape };
-    let keys = input_keys(inputs)?;
-    let mut candidates = Vec::new();
-    let mut refused = Vec::new();
-    for (input, key) in inputs.iter().zip(&keys) {
-        match judge(&cx, input, key, &packages) {
-            Ok(candidate) => candidates.push(candidate),
+    let cx = Context { policies, policy, options, shape };
+    let mut added = Vec::new();
+    let mut refused = unresolved(resolution);
+    for (package, input) in resolution.wheels() {
+        match judge(&cx, package, input, &packages) {
+            Ok(entry) => added.push(entry),
             Err(refusal) => refused.push(refusal),
         }
     }
-    for (a, _) in &candidates {
+    for a in &added {
         packages.insert(a.key.clone(), a.entry.clone());
-    }
-    let accepted: BTreeSet<&String> = candidates.iter().map(|(a, _)| &a.key).collect();
-    let refused_keys: BTreeSet<String> = keys.iter().filter(|k| !accepted.contains(k)).cloned().collect();
-    // The closure: every requirement is an entry of the lock, of a version that fits.
-    let mut added = Vec::new();
-    for (candidate, requires) in candidates {
-        let reasons = unmet_requirements(&requires, &packages, &refused_keys, release);
-        if reasons.is_empty() {
-            added.push(candidate);
-        } else {
-            refused.push(Refused { wheel: candidate.wheel, reasons });
-        }
     }
     rebase_release_entries(&mut packages, &added, release, options);
     document.packages = packages;
     let document = refused.is_empty().then_some(document);
-    Ok(Lock { pyodide: release.version.clone(), platform: tag, added, refused, output: None, document })
+    let resolution = resolution.report();
+    Ok(Lock { pyodide: release.version.clone(), platform: tag, added, refused, output: None, resolution, document })
 }
 
-/// Each wheel's lock key (its normalized name); two wheels of one name are an error.
-fn input_keys(inputs: &[Input]) -> Result<Vec<String>, LockError> {
+/// The lock a run installs from: the release's lock with an entry, under its bare file name,
+/// for every given and index wheel of `resolution` (nothing is audited or refused: a run
+/// shows what really happens).
+pub fn run_lock(release: &Release, resolution: &Resolution) -> Result<PyodideLock, LockError> {
+    let mut document = release_lock(release)?;
+    let shape = Shape::of(&document);
+    for (package, input) in resolution.wheels() {
+        let name = input.wheel.metadata.parsed().and_then(|m| m.name()).unwrap_or(input.wheel.filename.name.as_str());
+        let version = input.wheel.metadata.parsed().and_then(|m| m.version()).unwrap_or(&package.version);
+        let mut entry = new_entry(name, version, input.file_name(), input, &package.depends, shape);
+        entry.depends.sort();
+        document.packages.insert(package.name.clone(), entry);
+    }
+    Ok(document)
+}
+
+/// Two wheels of one distribution are an error: a lock (and an install) holds one.
+pub fn distinct(inputs: &[WheelBytes]) -> Result<(), LockError> {
     let mut keys = Vec::new();
     for input in inputs {
         let key = input.wheel.filename.name.normalized().to_string();
@@ -422,16 +420,16 @@ fn input_keys(inputs: &[Input]) -> Result<Vec<String>, LockError> {
         }
         keys.push(key);
     }
-    Ok(keys)
+    Ok(())
 }
 
 /// On a release without `packageBaseUrl` (0.27), a wheel that vendors libraries needs a bare
 /// file name: its loader looks for `<file_name up to the first dash>.libs`.
-fn check_base_url(inputs: &[Input], release: &Release, options: &LockOptions) -> Result<(), LockError> {
+fn check_base_url(resolution: &Resolution, release: &Release, options: &LockOptions) -> Result<(), LockError> {
     if release.package_base_url || options.base_url.is_none() {
         return Ok(());
     }
-    let vendoring = inputs.iter().find(|i| {
+    let vendoring = resolution.wheels().map(|(_, input)| input).find(|i| {
         let libs = format!("{}/", i.wheel.filename.libs_dir());
         i.wheel.archive.members.iter().any(|m| m.name.starts_with(&libs))
     });
@@ -469,16 +467,20 @@ fn rebase_release_entries(
     }
 }
 
-/// Writes the lock and copies the wheels into `out_dir`. Nothing is written for a refused
-/// lock. Returns the lock's path.
-pub fn write(lock: &mut Lock, inputs: &[Input], out_dir: &Path) -> Result<Option<PathBuf>, LockError> {
+/// Writes the lock and copies its wheels (those given, and those an index gave unless
+/// `--link`) into `out_dir`. Nothing is written for a refused lock. Returns the lock's path.
+pub fn write(lock: &mut Lock, resolution: &Resolution, out_dir: &Path) -> Result<Option<PathBuf>, LockError> {
     let Some(document) = &lock.document else { return Ok(None) };
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| LockError::Write { path, source }
     };
     std::fs::create_dir_all(out_dir).map_err(io(out_dir))?;
-    for input in inputs {
+    for (package, input) in resolution.wheels() {
+        let linked = document.package(&package.name).is_some_and(|e| e.file_name == package.url);
+        if package.source == Origin::Index && linked {
+            continue;
+        }
         let target = out_dir.join(input.file_name());
         let same = std::fs::read(&target).is_ok_and(|existing| existing == input.bytes);
         if !same {

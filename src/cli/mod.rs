@@ -54,11 +54,14 @@ pub(crate) enum Command {
         #[command(flatten)]
         audit: AuditArgs,
         /// Then load each wheel in the real Pyodide release of every platform the audit judged,
-        /// compatible or not (Node.js needed), and report any disagreement (confirm-mismatch).
+        /// compatible or not (Node.js needed), with what it requires there, and report any
+        /// disagreement (confirm-mismatch).
         #[arg(long)]
         confirm: bool,
         #[command(flatten)]
         runtime: RuntimeArgs,
+        #[command(flatten)]
+        resolve: ResolveArgs,
         #[command(flatten)]
         output: OutputArgs,
     },
@@ -156,8 +159,8 @@ pub(crate) struct RepairArgs {
 /// Flags of `test`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct TestArgs {
-    /// Wheels to install together in each release.
-    #[arg(required = true)]
+    /// Wheels to install together in each release, with what they require.
+    #[arg(required_unless_present_any = ["with", "requirements"])]
     wheels: Vec<PathBuf>,
     /// A Pyodide release: an npm version (0.29.3, 315.0.0-alpha.2, fetched and cached), a
     /// release folder, or a pyodide-<version>.tgz; repeatable. Default: the release of each
@@ -178,14 +181,16 @@ pub(crate) struct TestArgs {
     #[command(flatten)]
     runtime: RuntimeArgs,
     #[command(flatten)]
+    resolve: ResolveArgs,
+    #[command(flatten)]
     output: OutputArgs,
 }
 
 /// Flags of `lock`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct LockArgs {
-    /// Wheels to add.
-    #[arg(required = true)]
+    /// Wheels to add (with what they require).
+    #[arg(required_unless_present_any = ["with", "requirements"])]
     wheels: Vec<PathBuf>,
     /// The Pyodide release: an npm version (fetched and cached), a release folder, or a
     /// pyodide-<version>.tgz.
@@ -198,11 +203,11 @@ pub(crate) struct LockArgs {
     /// to the lock.
     #[arg(long, value_name = "URL")]
     base_url: Option<String>,
-    /// Where the release's own packages are served from (`{version}` is replaced); `""`
-    /// keeps the release's relative file names. Default: Pyodide's CDN,
-    /// https://cdn.jsdelivr.net/pyodide/v{version}/full/.
-    #[arg(long, value_name = "URL")]
-    release_url: Option<String>,
+    /// Name the wheels an index gave by their index URL instead of copying them into DIR.
+    #[arg(long)]
+    link: bool,
+    #[command(flatten)]
+    resolve: ResolveArgs,
     /// Never fetch the release: use only the cache.
     #[arg(long)]
     offline: bool,
@@ -217,8 +222,8 @@ pub(crate) struct LockArgs {
 pub(crate) struct PackArgs {
     /// The app's entry script, run as `__main__`.
     entry: PathBuf,
-    /// The wheels it uses (their dependencies in the release come from its lock).
-    #[arg(required = true)]
+    /// The wheels it uses (what they require is resolved: the release's packages, the index).
+    #[arg(required_unless_present_any = ["with", "requirements"])]
     wheels: Vec<PathBuf>,
     /// The Pyodide release (0.28 or later): an npm version, a release folder or a tarball.
     #[arg(long = "pyodide", value_name = "VERSION|DIR|TGZ")]
@@ -236,9 +241,11 @@ pub(crate) struct PackArgs {
     /// The npm package version.
     #[arg(long = "package-version", value_name = "SEMVER", default_value = "0.1.0")]
     package_version: String,
-    /// Where the release's own packages are served from (as `lock --release-url`).
-    #[arg(long, value_name = "URL")]
-    release_url: Option<String>,
+    /// Write the bundle even when the entry fails (exits non-zero) in the traced run.
+    #[arg(long)]
+    allow_failure: bool,
+    #[command(flatten)]
+    resolve: ResolveArgs,
     #[command(flatten)]
     policies: PolicyArgs,
     #[command(flatten)]
@@ -262,6 +269,39 @@ pub(crate) struct PolicyArgs {
     /// another runtime); repeatable.
     #[arg(long = "policy", value_name = "FILE")]
     pub(crate) policies: Vec<PathBuf>,
+}
+
+/// What is installed beside the wheels, and where it comes from: `test`, `audit --confirm`,
+/// `lock` and `pack` resolve as the release's micropip would (the wheels given, then the
+/// release's own packages, then the index).
+#[derive(Debug, clap::Args)]
+pub(crate) struct ResolveArgs {
+    /// Also install this requirement (PEP 508: `typing-extensions>=4.16`); repeatable.
+    #[arg(long = "with", value_name = "REQ")]
+    pub(crate) with: Vec<String>,
+    /// Also install the requirements of this file (pip's format); repeatable.
+    #[arg(short = 'r', long = "requirement", id = "requirements", value_name = "FILE")]
+    pub(crate) requirements: Vec<PathBuf>,
+    /// The package index (simple API) instead of PyPI, https://pypi.org/simple.
+    #[arg(long, value_name = "URL")]
+    pub(crate) index_url: Option<String>,
+    /// Another package index, after the first; repeatable.
+    #[arg(long, value_name = "URL")]
+    pub(crate) extra_index_url: Vec<String>,
+    /// A folder of wheels to install from, after the indexes; repeatable.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) find_links: Vec<PathBuf>,
+    /// No package index (folders of wheels still count).
+    #[arg(long)]
+    pub(crate) no_index: bool,
+    /// Prereleases count.
+    #[arg(long)]
+    pub(crate) pre: bool,
+    /// Where the release's own packages are served from: a URL (`{version}` is replaced) or a
+    /// folder that mirrors it. Default: Pyodide's CDN, https://cdn.jsdelivr.net/pyodide/v{version}/full/.
+    /// For `lock`, also the URL its entries name (`""` keeps the release's relative names).
+    #[arg(long, value_name = "URL|DIR")]
+    pub(crate) release_url: Option<String>,
 }
 
 /// Flags of the commands that load wheels in real Pyodide.

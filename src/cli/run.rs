@@ -5,11 +5,13 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use super::output::{self, emit};
-use super::{AuditArgs, Cli, Command, LockArgs, PackArgs, PolicyCommand, RepairArgs, RuntimeArgs, TestArgs};
+use super::{
+    AuditArgs, Cli, Command, LockArgs, PackArgs, PolicyCommand, RepairArgs, ResolveArgs, RuntimeArgs, TestArgs,
+};
 use wasmwheel::commands::{self, AuditRequest, LockRequest, PackRequest, RepairRequest, Reports, RunOptions};
 use wasmwheel::commands::{Imported, TestRequest};
 use wasmwheel::report::{self, ExitStatus, Format, WheelReport};
-use wasmwheel::{Config, Error};
+use wasmwheel::{Config, Error, ResolveOptions};
 use wasmwheel::{TagChange, TagsOutcome as Outcome};
 
 /// Runs the parsed command line and returns the exit status.
@@ -28,9 +30,10 @@ fn dispatch(command: Command, config: &Config) -> Result<ExitStatus, Error> {
             let text: TextRender = if verbose { report::text::show_verbose } else { report::text::show_brief };
             finish(&shown, output.format, text)
         }
-        Command::Audit { wheels, audit: args, confirm, runtime, output } => {
+        Command::Audit { wheels, audit: args, confirm, runtime, resolve, output } => {
             let mut request = audit_request(wheels, &args);
             request.confirm = confirm.then(|| run_options(&runtime));
+            request.resolve = resolve_options(resolve);
             finish(&commands::audit(&request, config)?, output.format, report::text::audit)
         }
         Command::Check { files, audit: args, output } => {
@@ -78,6 +81,20 @@ fn run_options(args: &RuntimeArgs) -> RunOptions {
     run
 }
 
+/// What to resolve, from the resolution flags.
+fn resolve_options(args: ResolveArgs) -> ResolveOptions {
+    let mut options = ResolveOptions::default();
+    options.with = args.with;
+    options.requirement_files = args.requirements;
+    options.index_url = args.index_url;
+    options.extra_index_urls = args.extra_index_url;
+    options.find_links = args.find_links;
+    options.no_index = args.no_index;
+    options.pre = args.pre;
+    options.release_url = args.release_url;
+    options
+}
+
 /// A text rendering of one report.
 type TextRender = fn(&mut dyn std::io::Write, &WheelReport) -> std::io::Result<()>;
 
@@ -102,6 +119,7 @@ fn test(args: TestArgs, config: &Config) -> Result<ExitStatus, Error> {
     request.options.prerelease = args.prerelease;
     request.policies = args.policies.policies;
     request.run = run_options(&args.runtime);
+    request.resolve = resolve_options(args.resolve);
     let runs = commands::test(&request, config)?;
     emit(|out| match args.output.format {
         Format::Json => report::json::render(out, "tests", &runs, &[]),
@@ -114,7 +132,9 @@ fn test(args: TestArgs, config: &Config) -> Result<ExitStatus, Error> {
 fn lock(args: LockArgs, config: &Config) -> Result<ExitStatus, Error> {
     let mut request = LockRequest::new(args.wheels, args.release, args.out_dir);
     request.options.base_url = args.base_url;
-    request.options.release_url = args.release_url;
+    request.options.release_url = args.resolve.release_url.clone();
+    request.options.link = args.link;
+    request.resolve = resolve_options(args.resolve);
     request.offline = args.offline;
     request.policies = args.policies.policies;
     let made = commands::lock(&request, config)?;
@@ -131,7 +151,9 @@ fn pack(args: PackArgs, config: &Config) -> Result<ExitStatus, Error> {
     request.options.keep = args.keep;
     request.options.name = args.name;
     request.options.version = args.package_version;
-    request.options.release_url = args.release_url;
+    request.options.release_url = args.resolve.release_url.clone();
+    request.options.allow_failure = args.allow_failure;
+    request.resolve = resolve_options(args.resolve);
     request.policies = args.policies.policies;
     request.run = run_options(&args.runtime);
     let packed = commands::pack(&request, config)?;

@@ -17,13 +17,15 @@ use std::time::Instant;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Serialize;
 
-use crate::lock::{self, Input, LockError, LockOptions, Refused};
+use crate::install_set::{self, InstallError};
+use crate::lock::{self, LockError, LockOptions, Refused, WheelBytes};
 use crate::platform::PlatformTag;
 use crate::policy::{LoadedPolicy, PolicySet};
-use crate::runtime::Runtime;
+use crate::resolve::{PackageSources, Resolution};
 use crate::runtime::node::NodeError;
-use crate::runtime::protocol::{EntryOutcome, Job, LockJob, Outcome};
+use crate::runtime::protocol::EntryOutcome;
 use crate::runtime::pyodide::Release;
+use crate::runtime::{Runtime, RuntimeError};
 use crate::wheel::edit::{EditError, WheelEdit};
 use crate::wheel::{Wheel, WheelError};
 
@@ -39,11 +41,13 @@ pub struct PackOptions {
     pub version: String,
     /// Where the release's own packages are fetched from (as `lock --release-url`).
     pub release_url: Option<String>,
+    /// Write the bundle even when the entry fails in the traced run (`--allow-failure`).
+    pub allow_failure: bool,
 }
 
 impl Default for PackOptions {
     fn default() -> Self {
-        PackOptions { keep: Vec::new(), name: None, version: "0.1.0".into(), release_url: None }
+        PackOptions { keep: Vec::new(), name: None, version: "0.1.0".into(), release_url: None, allow_failure: false }
     }
 }
 
@@ -102,6 +106,12 @@ pub enum PackError {
     /// Node could not run the bundle.
     #[error(transparent)]
     Node(#[from] NodeError),
+    /// The runtime could not run the trace.
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+    /// The traced run's packages cannot be staged.
+    #[error(transparent)]
+    Install(#[from] InstallError),
 }
 
 /// One wheel, before and after.
@@ -160,6 +170,8 @@ pub struct Pack {
     pub failure: Option<String>,
     /// The bundle's folder, when it was written.
     pub output: Option<String>,
+    /// What the wheels and the app's requirements resolved to.
+    pub resolution: crate::resolve::ResolutionReport,
 }
 
 impl Pack {
@@ -178,6 +190,7 @@ impl Pack {
             refused: Vec::new(),
             failure: None,
             output: None,
+            resolution: crate::resolve::ResolutionReport::default(),
         }
     }
 
@@ -226,7 +239,9 @@ struct Traced {
 
 /// What every step of a pack works with.
 struct Packer<'a> {
-    inputs: &'a [Input],
+    resolution: &'a Resolution<'a>,
+    sources: &'a PackageSources,
+    allow_failure: bool,
     policies: &'a PolicySet,
     release: &'a Release,
     runtime: &'a Runtime,
@@ -236,26 +251,21 @@ struct Packer<'a> {
 }
 
 impl Packer<'_> {
-    /// Step 1: locks the wheels, runs the entry through that lock. `Err(pack)`: it failed.
+    /// Step 1: checks the lock would take the wheels, runs the entry with them (staged as
+    /// every run is). `Err(pack)`: it failed.
     fn trace(&self, mut report: Pack) -> Result<Result<Traced, Pack>, PackError> {
-        let trace_dir = self.staging.join("trace");
-        let mut first = lock::lock(self.inputs, self.policies, self.release, &self.lock_options)?;
+        let first = lock::lock(self.resolution, self.policies, self.release, &self.lock_options)?;
         if !first.refused.is_empty() {
             report.refused = first.refused;
             return Ok(Err(report));
         }
-        lock::write(&mut first, self.inputs, &trace_dir)?;
-        let packages: Vec<String> = first.added.iter().map(|a| a.key.clone()).collect();
-        let job = Job {
-            pyodide: self.release.dir.clone(),
-            lock: Some(LockJob { dir: trace_dir, packages: packages.clone() }),
-            entry: Some(self.entry.clone()),
-            ..Job::default()
-        };
+        let set = install_set::prepare(self.release, self.resolution, self.sources)?;
+        let mut job = set.job(Vec::new(), None);
+        job.entry = Some(self.entry.clone());
         let started = Instant::now();
-        let outcome =
-            self.runtime.run(std::slice::from_ref(&job)).pop().unwrap_or_else(|| Outcome::failed("no run".into()));
+        let outcome = self.runtime.run(std::slice::from_ref(&job)).pop().transpose()?;
         report.trace_ms = started.elapsed().as_millis() as u64;
+        let Some(outcome) = outcome else { return Ok(Err(report.fail("the traced run did not run".into()))) };
         let traced = match (&outcome.install.error, outcome.entry) {
             (Some(error), _) => {
                 return Ok(Err(report.fail(format!("the traced run could not install the wheels: {error}"))));
@@ -269,10 +279,17 @@ impl Packer<'_> {
         report.exit = traced.exit;
         report.stdout = traced.stdout.clone();
         if traced.exit != Some(0) {
+            let status = traced.exit.unwrap_or(-1);
+            let tail = traceback_tail(&traced.stderr);
+            if !self.allow_failure {
+                let why = format!("the entry exited with status {status} in the traced run: {tail}");
+                return Ok(Err(report.fail(why)));
+            }
             report
                 .warnings
-                .push(format!("the entry exited with status {} in the traced run", traced.exit.unwrap_or(-1)));
+                .push(format!("the entry exited with status {status} in the traced run (--allow-failure): {tail}"));
         }
+        let packages = self.resolution.wheels().map(|(p, _)| p.name.clone()).collect();
         Ok(Ok(Traced { report, run: traced, packages }))
     }
 
@@ -280,7 +297,7 @@ impl Packer<'_> {
     /// of the staging area. `None`: the lock refuses them (in `report`).
     fn bundle(
         &self,
-        trimmed: &[Input],
+        trimmed: &Resolution,
         report: &mut Pack,
         name: &str,
         version: &str,
@@ -297,7 +314,7 @@ impl Packer<'_> {
         lock::write(&mut second, trimmed, &bundle_dir)?;
         let entry_name = self.entry.file_name().and_then(|n| n.to_str()).unwrap_or("app.py").to_string();
         let entry_bytes = std::fs::read(&self.entry).map_err(io(&self.entry))?;
-        let wheels: Vec<String> = trimmed.iter().map(|t| t.wheel.filename.to_string()).collect();
+        let wheels: Vec<String> = trimmed.wheels().map(|(_, t)| t.wheel.filename.to_string()).collect();
         let files: [(&str, Vec<u8>); 3] = [
             (&entry_name, entry_bytes),
             (
@@ -326,15 +343,29 @@ impl Packer<'_> {
 
 /// Packs `entry` with `inputs` for `release` into `out_dir`: written only when the bundle
 /// runs as the traced run did.
+/// What a pack starts from: the entry script, what its wheels resolved to, and where the
+/// release's packages come from.
+#[derive(Clone, Copy, Debug)]
+pub struct PackInput<'a> {
+    /// The entry script.
+    pub entry: &'a Path,
+    /// The wheels and what they require, resolved for the release.
+    pub resolution: &'a Resolution<'a>,
+    /// Where the release's packages are fetched from for the runs.
+    pub sources: &'a PackageSources,
+}
+
+/// Packs `input` for `release` into `out_dir`: written only when the bundle runs as the
+/// traced run did.
 pub fn pack(
-    entry: &Path,
-    inputs: &[Input],
+    input: PackInput<'_>,
     policies: &PolicySet,
     release: &Release,
     runtime: &Runtime,
     options: &PackOptions,
     out_dir: &Path,
 ) -> Result<Pack, PackError> {
+    let PackInput { entry, resolution, sources } = input;
     if !release.package_base_url {
         return Err(PackError::Release(release.version.clone()));
     }
@@ -356,24 +387,40 @@ pub fn pack(
     };
     std::fs::create_dir_all(&parent).map_err(io(&parent))?;
     let staging = tempfile::Builder::new().prefix(".wasmwheel-pack-").tempdir_in(&parent).map_err(io(&parent))?;
-    let lock_options = LockOptions { base_url: None, release_url: options.release_url.clone() };
-    let packer =
-        Packer { inputs, policies, release, runtime, lock_options, staging: staging.path(), entry: entry.clone() };
+    let lock_options = LockOptions { release_url: options.release_url.clone(), ..LockOptions::default() };
+    let packer = Packer {
+        resolution,
+        sources,
+        allow_failure: options.allow_failure,
+        policies,
+        release,
+        runtime,
+        lock_options,
+        staging: staging.path(),
+        entry: entry.clone(),
+    };
 
-    let Traced { mut report, run: traced, packages } = match packer.trace(Pack::new(&entry, release))? {
+    let mut started = Pack::new(&entry, release);
+    started.resolution = resolution.report();
+    let Traced { mut report, run: traced, packages } = match packer.trace(started)? {
         Ok(traced) => traced,
         Err(failed) => return Ok(failed),
     };
     // Step 2: trim.
     let touched = touched(&traced);
-    let mut trimmed = Vec::new();
-    for input in inputs {
-        let (small, size, warnings) = trim_one(input, &touched, &keep, policy)?;
+    let mut sizes = Vec::new();
+    let mut warnings = Vec::new();
+    let trimmed = resolution.map_wheels(|_, input| {
+        let (small, size, said) = trim_one(input, &touched, &keep, policy)?;
+        sizes.push(size);
+        warnings.extend(said);
+        Ok::<_, PackError>(small)
+    })?;
+    for size in sizes {
         report.total = add(&report.total, &size);
         report.packages.push(size);
-        report.warnings.extend(warnings);
-        trimmed.push(small);
     }
+    report.warnings.extend(warnings);
     let Some(bundle_dir) = packer.bundle(&trimmed, &mut report, &name, &options.version, &packages)? else {
         return Ok(report);
     };
@@ -401,11 +448,11 @@ fn touched(traced: &EntryOutcome) -> trim::Touched {
 
 /// One wheel written again with what the run needed; its sizes; what to say of it.
 fn trim_one(
-    input: &Input,
+    input: &WheelBytes,
     touched: &trim::Touched,
     keep: &GlobSet,
     policy: &LoadedPolicy,
-) -> Result<(Input, PackageSize, Vec<String>), PackError> {
+) -> Result<(WheelBytes, PackageSize, Vec<String>), PackError> {
     let wheel = &input.wheel;
     let kept = trim::kept(wheel, touched, keep, &policy.policy().loader);
     let edit_error = |source| PackError::Edit { path: wheel.path.clone(), source };
@@ -441,7 +488,7 @@ fn trim_one(
                 .join(" ")
         ));
     }
-    Ok((Input { wheel: small, bytes }, size, warnings))
+    Ok((WheelBytes { wheel: small, bytes }, size, warnings))
 }
 
 /// The sizes of a wheel before and after.
@@ -476,6 +523,13 @@ fn add(total: &PackageSize, one: &PackageSize) -> PackageSize {
         unpacked_before: total.unpacked_before + one.unpacked_before,
         unpacked_after: total.unpacked_after + one.unpacked_after,
     }
+}
+
+/// The last lines of a failed run's stderr: its traceback's end, on one line.
+fn traceback_tail(stderr: &str) -> String {
+    let lines: Vec<&str> = stderr.lines().map(str::trim_end).filter(|l| !l.trim().is_empty()).collect();
+    let tail = &lines[lines.len().saturating_sub(4)..];
+    if tail.is_empty() { "no traceback".into() } else { tail.join(" | ") }
 }
 
 /// How the verifying run differs from the traced one, if it does.

@@ -167,6 +167,39 @@ pub fn audit(out: &mut dyn Write, report: &WheelReport) -> io::Result<()> {
     findings(out, all)
 }
 
+/// Renders what a resolution took beside the wheels given, what it could not meet, and where
+/// micropip would do otherwise.
+pub fn resolution(out: &mut dyn Write, resolution: &crate::resolve::ResolutionReport) -> io::Result<()> {
+    use crate::resolve::Origin;
+    for p in resolution.packages.iter().filter(|p| p.source != Origin::Given) {
+        let from = match (&p.source, &p.index) {
+            (Origin::Index, Some(index)) => format!("from {index}"),
+            _ => "from the release".to_string(),
+        };
+        writeln!(out, "  with {} {} {from}, for {}", p.name, p.version, p.requested_by.join(", "))?;
+    }
+    for u in &resolution.unmet {
+        writeln!(out, "  error: `{}` (asked by {}) is met by no source:", u.requirement, u.requested_by)?;
+        for had in &u.sources {
+            writeln!(out, "    {had}")?;
+        }
+    }
+    for c in &resolution.conflicts {
+        writeln!(
+            out,
+            "  error: `{}` (asked by {}) conflicts with {}, chosen for {}",
+            c.requirement,
+            c.requested_by,
+            c.chosen,
+            c.chosen_by.join(", ")
+        )?;
+    }
+    for note in &resolution.notes {
+        writeln!(out, "  note: {note}")?;
+    }
+    Ok(())
+}
+
 /// Renders one release run of `test`.
 pub fn test_run(out: &mut dyn Write, run: &crate::loading::ReleaseRun) -> io::Result<()> {
     writeln!(
@@ -182,8 +215,10 @@ pub fn test_run(out: &mut dyn Write, run: &crate::loading::ReleaseRun) -> io::Re
     if let Some(error) = &run.install.error {
         writeln!(out, "  install failed: {error}")?;
     }
+    resolution(out, &run.resolution)?;
     for wheel in &run.wheels {
-        writeln!(out, "  {}", wheel.wheel)?;
+        let label = if wheel.source == crate::resolve::Origin::Index { " (from the index)" } else { "" };
+        writeln!(out, "  {}{label}", wheel.wheel)?;
         if let Some(expected) = &wheel.audit {
             let errors: Vec<&crate::rules::Finding> =
                 expected.reasons.iter().filter(|r| r.severity == crate::rules::Severity::Error).collect();
@@ -198,7 +233,7 @@ pub fn test_run(out: &mut dyn Write, run: &crate::loading::ReleaseRun) -> io::Re
             }
         }
         for requirement in &wheel.unmet_requirements {
-            writeln!(out, "    requires `{requirement}`, which no wheel given provides: give its wheel too")?;
+            writeln!(out, "    requires `{requirement}`, which no source meets")?;
         }
     }
     for import in &run.imports {
@@ -242,6 +277,7 @@ fn refusals(out: &mut dyn Write, refused: &[crate::lock::Refused]) -> io::Result
 /// Renders what `lock` did.
 pub fn lock(out: &mut dyn Write, lock: &crate::lock::Lock) -> io::Result<()> {
     writeln!(out, "pyodide-lock.json for Pyodide {} ({})", lock.pyodide, lock.platform)?;
+    resolution(out, &lock.resolution)?;
     for added in &lock.added {
         let list = |items: &[String]| if items.is_empty() { "none".to_string() } else { items.join(", ") };
         let entry = &added.entry;
@@ -274,6 +310,7 @@ pub fn lock(out: &mut dyn Write, lock: &crate::lock::Lock) -> io::Result<()> {
 /// Renders what `pack` did: a table per package, the totals, the timings.
 pub fn pack(out: &mut dyn Write, pack: &crate::pack::Pack) -> io::Result<()> {
     writeln!(out, "{} for Pyodide {} ({})", pack.entry, pack.pyodide, pack.platform)?;
+    resolution(out, &pack.resolution)?;
     refusals(out, &pack.refused)?;
     if !pack.packages.is_empty() {
         writeln!(

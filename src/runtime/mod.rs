@@ -96,10 +96,11 @@ impl Runtime {
     }
 
     /// Runs the jobs, a few at a time (each is a whole Pyodide), in order. A job the runtime
-    /// could not finish (it timed out, or crashed) is a failed install, with why.
-    pub fn run(&self, jobs: &[Job]) -> Vec<Outcome> {
+    /// could not finish (it did not start, crashed, timed out, broke the protocol) is the
+    /// runtime's error, not an outcome.
+    pub fn run(&self, jobs: &[Job]) -> Vec<Result<Outcome, RuntimeError>> {
         let host = self.host();
-        let run = |job: &Job| host.run(job, self.timeout).unwrap_or_else(|e| Outcome::failed(e.to_string()));
+        let run = |job: &Job| host.run(job, self.timeout);
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(4);
         match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
             Ok(pool) => pool.install(|| jobs.par_iter().map(run).collect()),

@@ -1,12 +1,12 @@
-//! The cache of unpacked Pyodide releases: `$WASMWHEEL_CACHE_DIR`, else the user's cache folder
-//! (`$XDG_CACHE_HOME/wasmwheel`, `~/Library/Caches/wasmwheel`, `%LOCALAPPDATA%\wasmwheel`).
-//! A release is unpacked into a temporary folder beside its place and renamed into place when
-//! complete, so a second run finds it whole or not at all, and needs no network.
+//! Pyodide releases in the cache ([`crate::cache`]): unpacked into a temporary folder beside
+//! their place and renamed into place when complete, so a second run finds one whole or not at
+//! all, and needs no network.
 
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
 use super::PyodideError;
+pub use crate::cache::Cache;
 use crate::hash::sha256_hex;
 
 /// The most an unpacked release may hold (a release is about 30 MB).
@@ -15,45 +15,21 @@ const MAX_UNPACKED: u64 = 1 << 30;
 /// The marker a complete unpacked release has.
 const COMPLETE: &str = ".wasmwheel-complete";
 
-/// The cache folder.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Cache {
-    root: PathBuf,
-}
-
 /// Whether `dir` holds a completely unpacked release.
 pub fn is_complete(dir: &Path) -> bool {
     dir.join(COMPLETE).is_file()
 }
 
 impl Cache {
-    /// The cache at `root`.
-    pub fn at(root: PathBuf) -> Cache {
-        Cache { root }
-    }
-
-    /// `$WASMWHEEL_CACHE_DIR`, else `wasmwheel` in the platform's cache folder.
-    pub fn from_env() -> Result<Cache, PyodideError> {
-        match std::env::var_os("WASMWHEEL_CACHE_DIR").filter(|v| !v.is_empty()) {
-            Some(dir) => Ok(Cache::at(PathBuf::from(dir))),
-            None => dirs::cache_dir().map(|d| Cache::at(d.join("wasmwheel"))).ok_or(PyodideError::NoCacheDir),
-        }
-    }
-
-    /// The folder.
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
     /// Where npm version `version` of Pyodide is unpacked.
     pub fn version_dir(&self, version: &str) -> PathBuf {
-        self.root.join("pyodide").join(version)
+        self.root().join("pyodide").join(version)
     }
 
     /// The tarball at `path`, unpacked (once) into the cache under its sha256.
     pub fn unpacked_tarball(&self, path: &Path) -> Result<PathBuf, PyodideError> {
         let bytes = std::fs::read(path).map_err(|source| PyodideError::Io { path: path.to_path_buf(), source })?;
-        let dir = self.root.join("pyodide").join(format!("sha256-{}", &sha256_hex(&bytes)[..16]));
+        let dir = self.root().join("pyodide").join(format!("sha256-{}", &sha256_hex(&bytes)[..16]));
         if !is_complete(&dir) {
             self.unpack(&bytes, &dir)?;
         }
@@ -62,7 +38,7 @@ impl Cache {
 
     /// Unpacks the npm tarball `bytes` (`package/...`) into `dir`, whole or not at all.
     pub fn unpack(&self, bytes: &[u8], dir: &Path) -> Result<(), PyodideError> {
-        let parent = dir.parent().unwrap_or(&self.root);
+        let parent = dir.parent().unwrap_or(self.root());
         let io = |path: &Path| {
             let path = path.to_path_buf();
             move |source| PyodideError::Io { path, source }

@@ -76,14 +76,8 @@ pub enum PyodideError {
     #[error("pyodide-lock.json")]
     Lock(#[source] serde_json::Error),
     /// The registry could not be reached or refused.
-    #[error("the npm registry ({url})")]
-    Registry {
-        /// What was asked.
-        url: String,
-        /// Why it failed.
-        #[source]
-        source: Box<ureq::Error>,
-    },
+    #[error("the npm registry")]
+    Registry(#[source] crate::http::HttpError),
     /// The registry's answer is not what npm serves.
     #[error("the npm registry's answer for {0} has no dist.tarball and dist.integrity")]
     Metadata(String),
@@ -96,9 +90,9 @@ pub enum PyodideError {
     /// Not cached, and fetching is forbidden.
     #[error("not in the cache ({0}), and --offline forbids fetching it")]
     Offline(PathBuf),
-    /// No cache folder can be found.
-    #[error("no cache folder: set WASMWHEEL_CACHE_DIR")]
-    NoCacheDir,
+    /// The cache cannot be used.
+    #[error(transparent)]
+    Cache(#[from] crate::cache::CacheError),
 }
 
 /// A release, unpacked and ready to run.

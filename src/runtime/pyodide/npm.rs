@@ -3,13 +3,12 @@
 //! verified against the platform's trust store, as npm and curl do (a company proxy's CA
 //! there is trusted too).
 
-use std::time::Duration;
-
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest, Sha512};
 
 use super::PyodideError;
+use crate::http::Client;
 
 /// The most a tarball may weigh (Pyodide's are about 6 MB).
 const MAX_TARBALL: u64 = 512 << 20;
@@ -18,7 +17,7 @@ const MAX_TARBALL: u64 = 512 << 20;
 #[derive(Clone, Debug)]
 pub struct Registry {
     base: String,
-    agent: ureq::Agent,
+    client: Client,
 }
 
 /// What the registry says of one version.
@@ -36,13 +35,7 @@ struct Dist {
 impl Registry {
     /// The registry at `base` (`https://registry.npmjs.org`).
     pub fn new(base: &str) -> Registry {
-        let tls = ureq::tls::TlsConfig::builder().root_certs(ureq::tls::RootCerts::PlatformVerifier).build();
-        let config = ureq::Agent::config_builder()
-            .tls_config(tls)
-            .timeout_global(Some(Duration::from_secs(300)))
-            .user_agent(concat!("wasmwheel/", env!("CARGO_PKG_VERSION")))
-            .build();
-        Registry { base: base.trim_end_matches('/').to_string(), agent: ureq::Agent::new_with_config(config) }
+        Registry { base: base.trim_end_matches('/').to_string(), client: Client::new() }
     }
 
     /// `$WASMWHEEL_NPM_REGISTRY` (a mirror), else the public registry.
@@ -52,9 +45,7 @@ impl Registry {
     }
 
     fn get(&self, url: &str, limit: u64) -> Result<Vec<u8>, PyodideError> {
-        let registry = |source| PyodideError::Registry { url: url.to_string(), source: Box::new(source) };
-        let mut response = self.agent.get(url).call().map_err(registry)?;
-        response.body_mut().with_config().limit(limit).read_to_vec().map_err(registry)
+        Ok(self.client.get(url, None, limit).map_err(PyodideError::Registry)?.body)
     }
 
     /// The tarball of `package` at `version`, verified against the registry's integrity.

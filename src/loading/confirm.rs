@@ -1,0 +1,168 @@
+//! `audit --confirm`: each wheel loaded in the release of every platform its audit judged,
+//! with what it requires there (the wheels given that it requires, then the release's
+//! packages, then the index, as for `test`), and the audit's verdict held against it.
+
+use serde::Serialize;
+
+use super::{Prepared, TestError, prepare, release_of, run_all, verdict};
+use crate::audit::{self, Audit};
+use crate::lock::WheelBytes;
+use crate::platform::PlatformTag;
+use crate::policy::PolicySet;
+use crate::resolve::{Plan, Request};
+use crate::rules::{Finding, Rule};
+use crate::runtime::Runtime;
+use crate::runtime::pyodide::{Release, ReleaseSpec};
+
+/// Real loading on one platform, against the audit's verdict there.
+#[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
+pub struct Confirmation {
+    /// The platform.
+    pub platform: PlatformTag,
+    /// The release it was loaded in.
+    pub pyodide: String,
+    /// The runtime it ran in (`node`).
+    pub runtime: String,
+    /// What the audit says.
+    pub compatible: bool,
+    /// Whether it was run at all: not when what it requires could not be resolved.
+    pub ran: bool,
+    /// Whether it installed, every top-level module imported, and every function its side
+    /// modules import resolved.
+    pub loads: bool,
+    /// The first failure, if it did not load.
+    pub error: Option<String>,
+    /// Its requirements on the release that no source meets: what the wheel lacked, not a
+    /// verdict on it.
+    pub unmet_requirements: Vec<String>,
+}
+
+/// Each wheel's platforms, with the index of their release in the specs returned.
+fn platforms(
+    wheels: &[(&WheelBytes, &Audit)],
+    policies: &PolicySet,
+) -> (Vec<ReleaseSpec>, Vec<Vec<(PlatformTag, usize)>>) {
+    let mut specs: Vec<ReleaseSpec> = Vec::new();
+    let platforms = wheels
+        .iter()
+        .map(|(_, audit)| {
+            let verdicts = audit.platforms.iter().chain(&audit.upcoming);
+            let with_release =
+                verdicts.filter_map(|v| Some((v.platform.clone(), release_of(policies.for_tag(&v.platform)?)?)));
+            with_release
+                .map(|(platform, spec)| {
+                    let index = specs.iter().position(|s| *s == spec).unwrap_or_else(|| {
+                        specs.push(spec);
+                        specs.len() - 1
+                    });
+                    (platform, index)
+                })
+                .collect()
+        })
+        .collect();
+    (specs, platforms)
+}
+
+/// Loads each wheel in the release of every platform its audit gives a verdict on (compatible
+/// or not, upcoming ones too), so that a disagreement either way shows: with what it requires
+/// there, the other wheels given first where the audit does not rule them out. Each release
+/// is fetched once; the runs go in parallel.
+pub fn confirm(
+    wheels: &[(&WheelBytes, &Audit)],
+    plan: &Plan,
+    policies: &PolicySet,
+    runtime: &Runtime,
+) -> Result<Vec<Vec<Confirmation>>, TestError> {
+    let (specs, platforms) = platforms(wheels, policies);
+    let releases = runtime.releases(&specs)?;
+    let mut others: Vec<Vec<&WheelBytes>> = Vec::new();
+    let mut alone: Vec<[&WheelBytes; 1]> = Vec::new();
+    for ((wheel, _), platforms) in wheels.iter().zip(&platforms) {
+        for (platform, _) in platforms {
+            // What it may be installed with there: the wheels the audit does not rule out.
+            let with = wheels
+                .iter()
+                .filter(|(w, audit)| !std::ptr::eq(*w, *wheel) && verdict(audit, platform).is_none_or(|v| v.compatible))
+                .map(|(w, _)| *w)
+                .collect();
+            others.push(with);
+            alone.push([*wheel]);
+        }
+    }
+    let mut runs: Vec<(&Release, Prepared<'_>, Vec<String>, Option<String>)> = Vec::new();
+    let mut slot = 0;
+    for ((wheel, _), platforms) in wheels.iter().zip(&platforms) {
+        for (_, index) in platforms {
+            let request = Request { given: &alone[slot], also: &others[slot], roots: &plan.roots };
+            let prepared = prepare(&releases[*index], policies, request, &plan.sources)?;
+            runs.push((&releases[*index], prepared, wheel.wheel.top_level_modules(), None));
+            slot += 1;
+        }
+    }
+    let outcomes = run_all(runtime, &runs)?;
+    let mut results = runs.iter().zip(outcomes);
+    let confirmations = wheels
+        .iter()
+        .zip(platforms)
+        .map(|((_, audit), platforms)| {
+            platforms
+                .into_iter()
+                .zip(results.by_ref())
+                .map(|((platform, index), ((_, prepared, _, _), outcome))| {
+                    let error = outcome.failure();
+                    let unmet = prepared.resolution.unmet.iter().map(|u| u.requirement.clone());
+                    let conflicts = prepared.resolution.conflicts.iter().map(|c| c.requirement.clone());
+                    Confirmation {
+                        compatible: verdict(audit, &platform).is_some_and(|v| v.compatible),
+                        platform,
+                        pyodide: releases[index].version.clone(),
+                        runtime: runtime.host().name().to_string(),
+                        ran: prepared.set.is_some(),
+                        loads: prepared.set.is_some() && error.is_none(),
+                        error,
+                        unmet_requirements: unmet.chain(conflicts).collect(),
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    Ok(confirmations)
+}
+
+/// A `confirm-mismatch` error for each platform where real loading and the audit disagree; a
+/// `confirm-unmet-requirement` warning instead where the wheel could not be run there for want
+/// of a requirement no source meets.
+pub fn confirm_findings(audit: &Audit, confirmations: &[Confirmation]) -> Vec<Finding> {
+    confirmations
+        .iter()
+        .filter(|c| !c.ran || c.compatible != c.loads)
+        .map(|c| {
+            if !c.ran {
+                let message = format!(
+                    "not confirmed in Pyodide {}: it requires {}, which no source meets on this platform (the wheels given, the release's packages, the index); give its wheel too",
+                    c.pyodide,
+                    c.unmet_requirements.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ")
+                );
+                return Finding::new(Rule::ConfirmUnmetRequirement, None, message).on(&c.platform);
+            }
+            let message = if c.compatible {
+                format!(
+                    "the audit says it loads on {}, but in Pyodide {} it does not: {}",
+                    c.platform,
+                    c.pyodide,
+                    c.error.as_deref().unwrap_or("unknown error")
+                )
+            } else {
+                let reasons = verdict(audit, &c.platform).map(|v| audit::error_rule_ids(&v.reasons)).unwrap_or_default();
+                format!(
+                    "the audit says it cannot load on {} ({}), but in Pyodide {} it installs, every module imports and every function import resolves",
+                    c.platform,
+                    reasons.join(", "),
+                    c.pyodide
+                )
+            };
+            Finding::new(Rule::ConfirmMismatch, None, message).on(&c.platform)
+        })
+        .collect()
+}

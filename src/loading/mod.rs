@@ -1,0 +1,355 @@
+//! Loading wheels in real releases: `wasmwheel test` (install the wheels with what they
+//! require, resolved as the release's micropip would; import them; check that every function
+//! the loaded side modules import resolves; run code; on the releases asked for or those the
+//! audit calls compatible), and `audit --confirm` (the static verdict against real loading,
+//! platform by platform: [`confirm`]).
+//!
+//! Every run installs through the lock model ([`crate::install_set`]); a run the runtime could
+//! not finish (it did not start, crashed, timed out, broke the protocol) is an error of its
+//! own, exit 2, never a verdict on a wheel.
+
+mod confirm;
+
+use std::collections::BTreeSet;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::audit::{self, Audit, AuditOptions, PlatformVerdict};
+use crate::install_set::{self, InstallError, InstallSet};
+use crate::lock::WheelBytes;
+use crate::platform::{Family, PlatformTag};
+use crate::policy::{LoadedPolicy, PolicyFamily, PolicySet};
+use crate::pyodide_lock::{LockFileError, PyodideLock};
+use crate::resolve::{self, Origin, PackageSources, Plan, Request, Resolution, ResolveError, Resolved, Target};
+use crate::rules::Finding;
+use crate::runtime::protocol::{CodeOutcome, ImportOutcome, Outcome, Step, Unlinked};
+use crate::runtime::pyodide::{Release, ReleaseSpec};
+use crate::runtime::{Runtime, RuntimeError};
+use crate::wheel::is_identifier;
+pub use confirm::{Confirmation, confirm, confirm_findings};
+
+/// What to test.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct TestOptions {
+    /// Releases to load the wheels in; empty: one per platform the audit calls compatible.
+    pub releases: Vec<ReleaseSpec>,
+    /// Modules to import instead of each wheel's top-level modules.
+    pub imports: Vec<String>,
+    /// Code to run after the imports.
+    pub code: Option<String>,
+    /// Count prerelease platforms as the audit would with `--prerelease`.
+    pub prerelease: bool,
+}
+
+impl TestOptions {
+    /// Refuses module names Python cannot import.
+    pub fn validate(&self) -> Result<(), TestError> {
+        match self.imports.iter().find(|m| !is_module_name(m)) {
+            Some(bad) => Err(TestError::ModuleName(bad.clone())),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Why wheels cannot be tested (exit 2): nothing here is a verdict on them.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TestError {
+    /// No release to load wheels in.
+    #[error("no Pyodide release to test on: {0}; name one with --pyodide")]
+    NoRelease(String),
+    /// A module name Python cannot import.
+    #[error("--import {0}: not a module name")]
+    ModuleName(String),
+    /// The runtime cannot be used, or failed.
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+    /// What the wheels require cannot be resolved (an index or release mirror unreachable, a
+    /// file not what its source vouches for).
+    #[error(transparent)]
+    Resolve(#[from] ResolveError),
+    /// A run's packages cannot be staged.
+    #[error(transparent)]
+    Install(#[from] InstallError),
+    /// A release's lock cannot be read.
+    #[error(transparent)]
+    Lock(#[from] LockFileError),
+}
+
+/// The audit's verdict on a wheel for the platform of a release.
+#[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
+pub struct Expected {
+    /// Whether the audit calls the platform compatible.
+    pub compatible: bool,
+    /// Its reasons (why not, or warnings).
+    pub reasons: Vec<Finding>,
+}
+
+/// One wheel in a release run: one given, or one an index gave for a requirement.
+#[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
+pub struct WheelRun {
+    /// The wheel, as given (for an index's, its URL).
+    pub wheel: String,
+    /// Where it comes from: given, or an index.
+    pub source: Origin,
+    /// Its top-level modules, imported (none listed when `--import` chose the modules, or for
+    /// a dependency).
+    pub modules: Vec<String>,
+    /// The audit's verdict for this platform, when a policy describes it.
+    pub audit: Option<Expected>,
+    /// Its requirements on the release that nothing meets (nothing was installed).
+    pub unmet_requirements: Vec<String>,
+}
+
+/// The wheels, loaded together in one release.
+#[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
+pub struct ReleaseRun {
+    /// The release's version.
+    pub pyodide: String,
+    /// Where the release came from (`pyodide@0.29.3`, a folder, a tarball).
+    pub source: String,
+    /// The runtime it ran in (`node`).
+    pub runtime: String,
+    /// The release's platform.
+    pub platform: PlatformTag,
+    /// Its Python.
+    pub python: String,
+    /// Whether everything resolved, installed, imported, linked and ran.
+    pub ok: bool,
+    /// Loading Pyodide, in milliseconds.
+    pub startup_ms: u64,
+    /// Installing the wheels (together).
+    pub install: Step,
+    /// Each import, in order.
+    pub imports: Vec<ImportOutcome>,
+    /// Side modules with function imports nothing provides (calling them would fail).
+    pub link: Vec<Unlinked>,
+    /// The wheels given, then those an index gave.
+    pub wheels: Vec<WheelRun>,
+    /// What they resolved to.
+    pub resolution: resolve::ResolutionReport,
+    /// The code, if given.
+    pub code: Option<CodeOutcome>,
+}
+
+/// The release a policy was generated from, if it is an npm version of Pyodide.
+pub fn release_of(policy: &LoadedPolicy) -> Option<ReleaseSpec> {
+    let source = &policy.policy().source;
+    (policy.policy().family == PolicyFamily::Emscripten && source.runtime == "pyodide")
+        .then(|| source.version.parse().ok())
+        .flatten()
+        .filter(|spec| matches!(spec, ReleaseSpec::Version(_)))
+}
+
+/// The platforms `test` loads a wheel on by default: those the audit calls compatible, and
+/// those it verified the wheel's tags against.
+fn default_platforms<'p>(audit: &Audit, policies: &'p PolicySet) -> Vec<&'p LoadedPolicy> {
+    let mut wanted: BTreeSet<&PlatformTag> = audit.compatible_platforms.iter().collect();
+    let declared = audit.declared.iter().filter_map(|t| policies.for_tag(t));
+    wanted.extend(declared.map(LoadedPolicy::canonical_tag));
+    policies.all().iter().filter(|p| wanted.contains(p.canonical_tag())).collect()
+}
+
+/// The releases to test on: those asked for, else those of the platforms every platform
+/// wheel is tested on by default (a pure wheel fits every platform: it narrows nothing).
+fn targets(audits: &[Audit], policies: &PolicySet, options: &TestOptions) -> Result<Vec<ReleaseSpec>, TestError> {
+    if !options.releases.is_empty() {
+        return Ok(options.releases.clone());
+    }
+    let mut common: Option<Vec<&LoadedPolicy>> = None;
+    for audit in audits.iter().filter(|a| a.family != Family::Pure) {
+        let mine = default_platforms(audit, policies);
+        common = Some(match common {
+            None => mine,
+            Some(seen) => {
+                seen.into_iter().filter(|p| mine.iter().any(|m| m.policy().name == p.policy().name)).collect()
+            }
+        });
+    }
+    let everywhere =
+        || policies.family(Family::Emscripten).filter(|p| options.prerelease || !p.policy().prerelease).collect();
+    let specs: Vec<ReleaseSpec> = common.unwrap_or_else(everywhere).into_iter().filter_map(release_of).collect();
+    if specs.is_empty() {
+        let why = "the audit calls no Pyodide platform compatible with every wheel, and none is tagged for one";
+        return Err(TestError::NoRelease(why.into()));
+    }
+    Ok(specs)
+}
+
+/// Whether `name` is a dotted module name.
+fn is_module_name(name: &str) -> bool {
+    name.split('.').all(is_identifier)
+}
+
+/// The audit's verdict on `platform`, among its counted and upcoming platforms.
+fn verdict<'a>(audit: &'a Audit, platform: &PlatformTag) -> Option<&'a PlatformVerdict> {
+    audit.platforms.iter().chain(&audit.upcoming).find(|v| v.platform == *platform)
+}
+
+/// One release's run, ready: what resolved, and the set to install when it all did.
+struct Prepared<'a> {
+    resolution: Resolution<'a>,
+    set: Option<InstallSet>,
+}
+
+/// Resolves `request` on `release` and stages what it resolved to.
+fn prepare<'a>(
+    release: &Release,
+    policies: &PolicySet,
+    request: Request<'a>,
+    sources: &PackageSources,
+) -> Result<Prepared<'a>, TestError> {
+    let lock = PyodideLock::read(&release.dir.join("pyodide-lock.json"))?;
+    let target = policies.for_tag(&release.abi.canonical_tag()).and_then(|p| Target::new(release, lock, p));
+    let resolution = match &target {
+        Some(target) => resolve::resolve(request, target, sources)?,
+        None => Resolution::given_only(request.given),
+    };
+    let set = resolution.is_complete().then(|| install_set::prepare(release, &resolution, sources)).transpose()?;
+    Ok(Prepared { resolution, set })
+}
+
+/// The outcome of a run not made: nothing installed, and why.
+fn not_installed(resolution: &Resolution) -> Outcome {
+    let problems = resolution.problems().len();
+    Outcome::failed(format!("not installed: {problems} requirement(s) met by no source (see the resolution)"))
+}
+
+/// Runs each prepared set (the others were not resolved); a run the runtime could not finish
+/// is an error.
+fn run_all(
+    runtime: &Runtime,
+    prepared: &[(&Release, Prepared<'_>, Vec<String>, Option<String>)],
+) -> Result<Vec<Outcome>, TestError> {
+    let jobs: Vec<_> = prepared
+        .iter()
+        .filter_map(|(_, p, imports, code)| p.set.as_ref().map(|s| s.job(imports.clone(), code.clone())))
+        .collect();
+    let mut ran = runtime.run(&jobs).into_iter();
+    prepared
+        .iter()
+        .map(|(_, p, _, _)| match &p.set {
+            Some(_) => ran.next().unwrap_or_else(|| Ok(Outcome::failed("no run".into()))).map_err(TestError::from),
+            None => Ok(not_installed(&p.resolution)),
+        })
+        .collect()
+}
+
+/// Installs `wheels` together in each release with what they and `plan`'s roots require,
+/// imports their modules, checks that what loaded links, runs the code.
+pub fn test(
+    wheels: &[WheelBytes],
+    plan: &Plan,
+    policies: &PolicySet,
+    runtime: &Runtime,
+    options: &TestOptions,
+) -> Result<Vec<ReleaseRun>, TestError> {
+    options.validate()?;
+    let audit_options = AuditOptions { prerelease: options.prerelease, ..AuditOptions::default() };
+    let audits: Vec<Audit> = wheels.par_iter().map(|w| audit::audit(&w.wheel, policies, &audit_options)).collect();
+    let specs = targets(&audits, policies, options)?;
+    let releases = runtime.releases(&specs)?;
+    let given: Vec<&WheelBytes> = wheels.iter().collect();
+    let imports: Vec<String> = if options.imports.is_empty() {
+        wheels.iter().flat_map(|w| w.wheel.top_level_modules()).collect()
+    } else {
+        options.imports.clone()
+    };
+    let request = Request { given: &given, also: &[], roots: &plan.roots };
+    let prepared = releases
+        .iter()
+        .map(|release| {
+            let p = prepare(release, policies, request, &plan.sources)?;
+            Ok((release, p, imports.clone(), options.code.clone()))
+        })
+        .collect::<Result<Vec<_>, TestError>>()?;
+    let outcomes = run_all(runtime, &prepared)?;
+    let audited: Vec<(&str, &Audit)> = wheels.iter().map(|w| w.wheel.path.as_str()).zip(&audits).collect();
+    let runs = specs
+        .iter()
+        .zip(prepared)
+        .zip(outcomes)
+        .map(|((spec, (release, prepared, _, _)), outcome)| {
+            let wheels = wheel_runs(&prepared.resolution, &audited, policies, release, options);
+            release_run(spec, release, runtime, outcome, wheels, &prepared.resolution)
+        })
+        .collect();
+    Ok(runs)
+}
+
+/// The report of one release run.
+fn release_run(
+    spec: &ReleaseSpec,
+    release: &Release,
+    runtime: &Runtime,
+    outcome: Outcome,
+    wheels: Vec<WheelRun>,
+    resolution: &Resolution,
+) -> ReleaseRun {
+    ReleaseRun {
+        pyodide: release.version.clone(),
+        source: spec.to_string(),
+        runtime: runtime.host().name().to_string(),
+        platform: release.abi.canonical_tag(),
+        python: release.python.to_string(),
+        ok: resolution.is_complete() && outcome.failure().is_none(),
+        startup_ms: outcome.startup_ms,
+        install: outcome.install,
+        imports: outcome.imports,
+        link: outcome.link,
+        wheels,
+        resolution: resolution.report(),
+        code: outcome.code,
+    }
+}
+
+/// The wheels of a run: the given ones (with their audits), then those an index gave
+/// (audited here: a dependency that cannot load on the release is a finding on it).
+fn wheel_runs(
+    resolution: &Resolution,
+    audited: &[(&str, &Audit)],
+    policies: &PolicySet,
+    release: &Release,
+    options: &TestOptions,
+) -> Vec<WheelRun> {
+    let platform = release.abi.canonical_tag();
+    let given_audit = |path: &str| audited.iter().find(|(p, _)| *p == path).map(|(_, a)| (*a).clone());
+    let asked = |package: &Resolved| {
+        let by = format!("{} {}", package.name, package.version);
+        resolution.unmet.iter().filter(|u| u.requested_by == by).map(|u| u.requirement.clone()).collect()
+    };
+    resolution
+        .wheels()
+        .filter(|(p, _)| p.source != Origin::Release)
+        .map(|(package, input)| {
+            let audit = match package.source {
+                Origin::Given => given_audit(&input.wheel.path),
+                _ => Some(audit::audit(
+                    &input.wheel,
+                    policies,
+                    &AuditOptions { prerelease: true, ..AuditOptions::default() },
+                )),
+            };
+            let modules = if package.source == Origin::Given && options.imports.is_empty() {
+                input.wheel.top_level_modules()
+            } else {
+                Vec::new()
+            };
+            WheelRun {
+                wheel: if package.source == Origin::Index { package.url.clone() } else { input.wheel.path.clone() },
+                source: package.source,
+                modules,
+                audit: audit
+                    .as_ref()
+                    .and_then(|a| verdict(a, &platform))
+                    .map(|v| Expected { compatible: v.compatible, reasons: v.reasons.clone() }),
+                unmet_requirements: asked(package),
+            }
+        })
+        .collect()
+}
