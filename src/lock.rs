@@ -348,8 +348,9 @@ fn unresolved(resolution: &Resolution) -> Vec<Refused> {
             .map_or_else(|| by.to_string(), |(p, input)| shown(p, input))
     };
     let mut out: Vec<Refused> = Vec::new();
-    let problems = resolution.unmet.iter().map(|u| (u.requested_by.as_str(), resolution.describe_unmet(u)));
-    let conflicts = resolution.conflicts.iter().map(|c| (c.requested_by.as_str(), resolution.describe_conflict(c)));
+    let problems = resolution.unmet.iter().map(|u| (u.requested_by.as_str(), crate::resolve::describe_unmet(u)));
+    let conflicts =
+        resolution.conflicts.iter().map(|c| (c.requested_by.as_str(), crate::resolve::describe_conflict(c)));
     for (by, message) in problems.chain(conflicts) {
         let finding = Finding::new(Rule::LockRequirementUnmet, None, message);
         let wheel = asker(by);

@@ -214,17 +214,19 @@ impl PyodideLock {
     }
 
     /// `roots` and every package they depend on, transitively, in the order found: what
-    /// `loadPackage` of `roots` loads. Keys the lock does not have are left out.
+    /// `loadPackage` of `roots` loads. A release's `depends` may spell a name as its metadata
+    /// does (`pydantic_core`); like Pyodide, this looks it up normalized (`pydantic-core`).
+    /// Keys the lock does not have are left out.
     pub fn closure<'a>(&self, roots: impl IntoIterator<Item = &'a str>) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
-        let mut queue: Vec<String> = roots.into_iter().map(str::to_string).collect();
+        let mut queue: Vec<String> = roots.into_iter().map(normalized).collect();
         queue.reverse();
         while let Some(key) = queue.pop() {
             if out.contains(&key) {
                 continue;
             }
             let Some(package) = self.packages.get(&key) else { continue };
-            queue.extend(package.depends.iter().rev().cloned());
+            queue.extend(package.depends.iter().rev().map(|d| normalized(d)));
             out.push(key);
         }
         out
@@ -249,6 +251,21 @@ impl LockPackage {
     pub fn is_shared_library(&self) -> bool {
         self.package_type == PackageType::SharedLibrary || self.shared_library == Some(true)
     }
+}
+
+/// A package name as lock keys spell it (PEP 503: lowercase, runs of `-`, `_`, `.` as `-`).
+pub fn normalized(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            if !out.ends_with('-') {
+                out.push('-');
+            }
+        } else {
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    out
 }
 
 /// `value` with the keys of every object sorted.
@@ -294,6 +311,7 @@ mod tests {
         let lock = PyodideLock::parse(LOCK.as_bytes()).unwrap();
         assert_eq!(lock.closure(["a"]), ["a", "b", "libx"]);
         assert_eq!(lock.closure(["y", "nope"]), ["y"]);
+        assert_eq!(normalized("Pydantic__Core.x"), "pydantic-core-x");
         assert!(lock.entries_have("tool") && lock.entries_have("unvendored_tests"));
     }
 

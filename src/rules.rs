@@ -101,6 +101,8 @@ rules! {
     ExtensionSuffixPlatform = "extension-suffix-platform", Error;
     /// An abi3 extension importing CPython API outside the limited API of its minimum Python.
     Abi3NonLimitedSymbol = "abi3-non-limited-symbol", Error;
+    /// An abi3 wheel's extension named for one CPython (`.cpython-313-...so`).
+    Abi3VersionedExtension = "abi3-versioned-extension", Warning;
     /// RUNTIME_PATH climbing out of site-packages.
     RuntimePathOutsideWheel = "runtime-path-outside-wheel", Error;
     /// A wasm extension module without a dynamic-linking section.

@@ -261,7 +261,17 @@ fn side_module(
             ));
         }
     }
-    if let Some(min) = abi3_min {
+    // An extension named for one CPython is imported by that one only: its use of the full
+    // API cannot break another, whatever the wheel's abi3 tag says.
+    if let (Some(min), Some(ExtensionSuffix::Versioned { python, .. })) = (abi3_min, &suffix) {
+        findings.push(Finding::new(
+            Rule::Abi3VersionedExtension,
+            path,
+            format!(
+                "the wheel is tagged abi3 (Python >= {min}), but this extension is named for CPython {python} only; no other Python imports it, so the tag says more than the wheel runs on"
+            ),
+        ));
+    } else if let Some(min) = abi3_min {
         let mut bad: Vec<String> = info
             .imports
             .iter()

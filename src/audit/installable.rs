@@ -69,9 +69,9 @@ fn archive(wheel: &Wheel) -> Vec<Finding> {
                 Rule::ArchiveCompressionBomb,
                 path,
                 format!(
-                    "expands {} times ({} KiB from {} KiB)",
-                    member.size / member.compressed_size.max(1),
-                    member.size / 1024,
+                    "expands {} times ({} MiB from {} KiB)",
+                    crate::archive::ratio(member),
+                    member.size >> 20,
                     member.compressed_size.div_ceil(1024)
                 ),
             ));
@@ -86,6 +86,20 @@ fn archive(wheel: &Wheel) -> Vec<Finding> {
                 ),
             ));
         }
+    }
+    if wheel.archive.is_bomb() && !wheel.archive.members.iter().any(crate::archive::is_bomb) {
+        let (size, stored) = wheel.archive.sizes();
+        findings.push(Finding::new(
+            Rule::ArchiveCompressionBomb,
+            None,
+            format!(
+                "the archive expands {} times in all ({} MiB from {} KiB, in {} members)",
+                size / stored.max(1),
+                size >> 20,
+                stored.div_ceil(1024),
+                wheel.archive.members.len()
+            ),
+        ));
     }
     for (name, count) in counts.into_iter().filter(|(_, n)| *n > 1) {
         findings.push(Finding::new(

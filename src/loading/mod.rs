@@ -191,6 +191,14 @@ fn verdict<'a>(audit: &'a Audit, platform: &PlatformTag) -> Option<&'a PlatformV
     audit.platforms.iter().chain(&audit.upcoming).find(|v| v.platform == *platform)
 }
 
+/// The audit's verdict on `platform`; a pure wheel fits every platform (its own findings).
+fn expected(audit: &Audit, platform: &PlatformTag) -> Option<Expected> {
+    if audit.family == Family::Pure {
+        return Some(Expected { compatible: !audit.has_errors(), reasons: audit.findings.clone() });
+    }
+    verdict(audit, platform).map(|v| Expected { compatible: v.compatible, reasons: v.reasons.clone() })
+}
+
 /// One release's run, ready: what resolved, and the set to install when it all did.
 struct Prepared<'a> {
     resolution: Resolution<'a>,
@@ -344,10 +352,7 @@ fn wheel_runs(
                 wheel: if package.source == Origin::Index { package.url.clone() } else { input.wheel.path.clone() },
                 source: package.source,
                 modules,
-                audit: audit
-                    .as_ref()
-                    .and_then(|a| verdict(a, &platform))
-                    .map(|v| Expected { compatible: v.compatible, reasons: v.reasons.clone() }),
+                audit: audit.as_ref().and_then(|a| expected(a, &platform)),
                 unmet_requirements: asked(package),
             }
         })

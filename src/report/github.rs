@@ -52,9 +52,9 @@ pub fn render(out: &mut dyn Write, reports: &[WheelReport], errors: &[InputError
     input_errors(out, errors)
 }
 
-/// Annotations for test: an error for each failed install, import and code run, a warning for
-/// each requirement of a wheel that no wheel given meets, a notice for each release where
-/// everything worked.
+/// Annotations for test: an error for each failed install, import and code run and for each
+/// requirement no source meets, a notice for each note of the resolution and for each release
+/// where everything worked.
 pub fn render_tests(out: &mut dyn Write, runs: &[crate::loading::ReleaseRun], errors: &[InputError]) -> io::Result<()> {
     for run in runs {
         let file = run.wheels.first().map_or("", |w| w.wheel.as_str());
@@ -66,13 +66,13 @@ pub fn render_tests(out: &mut dyn Write, runs: &[crate::loading::ReleaseRun], er
         for failure in &failures {
             writeln!(out, "::error file={},title={title}::{}", property(file), data(failure))?;
         }
-        for wheel in &run.wheels {
-            for requirement in &wheel.unmet_requirements {
-                let message = format!("requires `{requirement}`, which no wheel given provides");
-                writeln!(out, "::warning file={},title={title}::{}", property(&wheel.wheel), data(&message))?;
-            }
+        for problem in run.resolution.problems() {
+            writeln!(out, "::error file={},title={title}::{}", property(file), data(&problem))?;
         }
-        if failures.is_empty() {
+        for note in &run.resolution.notes {
+            writeln!(out, "::notice file={},title={title}::{}", property(file), data(note))?;
+        }
+        if failures.is_empty() && run.ok {
             writeln!(out, "::notice file={},title={title}::{}", property(file), data("installed and imported"))?;
         }
     }

@@ -403,26 +403,10 @@ impl<'a> Resolution<'a> {
         self.packages.iter().filter_map(|p| Some((p, self.wheel_of(p)?)))
     }
 
-    /// An unmet requirement on one line: what, who asked, what each source had.
-    pub fn describe_unmet(&self, u: &Unmet) -> String {
-        format!("`{}` (asked by {}) is met by no source: {}", u.requirement, u.requested_by, u.sources.join("; "))
-    }
-
-    /// A conflict on one line.
-    pub fn describe_conflict(&self, c: &Conflict) -> String {
-        format!(
-            "`{}` (asked by {}) conflicts with {}, chosen for {}",
-            c.requirement,
-            c.requested_by,
-            c.chosen,
-            c.chosen_by.join(", ")
-        )
-    }
-
     /// The requirements nothing meets and the conflicts, each on one line.
     pub fn problems(&self) -> Vec<String> {
-        let unmet = self.unmet.iter().map(|u| self.describe_unmet(u));
-        unmet.chain(self.conflicts.iter().map(|c| self.describe_conflict(c))).collect()
+        let unmet = self.unmet.iter().map(describe_unmet);
+        unmet.chain(self.conflicts.iter().map(describe_conflict)).collect()
     }
 }
 
@@ -440,6 +424,14 @@ pub struct ResolutionReport {
     pub notes: Vec<String>,
 }
 
+impl ResolutionReport {
+    /// The requirements nothing meets and the conflicts, each on one line.
+    pub fn problems(&self) -> Vec<String> {
+        let unmet = self.unmet.iter().map(describe_unmet);
+        unmet.chain(self.conflicts.iter().map(describe_conflict)).collect()
+    }
+}
+
 impl Resolution<'_> {
     /// What the report shows of the resolution.
     pub fn report(&self) -> ResolutionReport {
@@ -451,6 +443,22 @@ impl Resolution<'_> {
             notes: resolution.notes.clone(),
         }
     }
+}
+
+/// An unmet requirement on one line: what, who asked, what each source had.
+pub fn describe_unmet(u: &Unmet) -> String {
+    format!("`{}` (asked by {}) is met by no source: {}", u.requirement, u.requested_by, u.sources.join("; "))
+}
+
+/// A conflict on one line.
+pub fn describe_conflict(c: &Conflict) -> String {
+    format!(
+        "`{}` (asked by {}) conflicts with {}, chosen for {}",
+        c.requirement,
+        c.requested_by,
+        c.chosen,
+        c.chosen_by.join(", ")
+    )
 }
 
 /// A requirement on its way through, and the package that declared it.
@@ -721,7 +729,7 @@ impl<'a> Resolver<'a, '_> {
             url: self.sources.release_url.locate(&self.target.version, &entry.file_name),
             index: None,
             requested_by: vec![by],
-            depends: entry.depends.clone(),
+            depends: entry.depends.iter().map(|d| crate::pyodide_lock::normalized(d)).collect(),
             sha256: entry.sha256.clone(),
             wheel: None,
         };

@@ -125,6 +125,10 @@ impl WheelEdit {
         if wheel.wheel_file.parsed().is_none() {
             return Err(EditError::NoWheelFile { dist_info });
         }
+        if wheel.archive.is_bomb() {
+            let (size, stored) = wheel.archive.sizes();
+            return Err(EditError::Bomb { name: "(all members)".into(), ratio: size / stored.max(1) });
+        }
         let mut files = BTreeMap::new();
         for member in &wheel.archive.members {
             let name = || member.name.clone();
@@ -132,7 +136,7 @@ impl WheelEdit {
                 return Err(EditError::UnsafeName { name: name(), reason });
             }
             if archive::is_bomb(member) {
-                return Err(EditError::Bomb { name: name(), ratio: member.size / member.compressed_size.max(1) });
+                return Err(EditError::Bomb { name: name(), ratio: archive::ratio(member) });
             }
             match (&member.kind, &member.compression) {
                 (EntryKind::Directory, _) => continue,

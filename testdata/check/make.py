@@ -96,7 +96,7 @@ def main() -> None:
     # Archive
     write("archive-unsafe-path", name, {**base, "../evil.py": b"print('escaped')\n"})
     write("archive-duplicate-member", name, list(base.items()) + [("fxclean/__init__.py", b"VALUE = 2\n")])
-    write("archive-compression-bomb", name, {**base, "fxclean/zeros.bin": bytes(10 << 20)})
+    write("archive-compression-bomb", name, {**base, "fxclean/zeros.bin": bytes(48 << 20)})
     write(
         "archive-unsupported-compression",
         name,

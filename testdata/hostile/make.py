@@ -94,6 +94,10 @@ def main() -> None:
     end = many.rfind(struct.pack("<I", 0x06054B50))
     many[end + 8 : end + 12] = struct.pack("<HH", 60000, 60000)
     path("bomb_many_members").write_bytes(bytes(many))
+    # Many members, each under the member limit, that expand past the archive's.
+    wheel("bomb_total", {**members, **{f"fxclean/zeros{i}.bin": bytes(24 << 20) for i in range(12)}})
+    # A 300 MiB member of zeros.
+    wheel("bomb_300mib", {**members, "fxclean/zeros.bin": bytes(300 << 20)})
 
     # Member names that escape or confuse an installer.
     wheel("dotdot_member", {**members, "../../evil.py": b"print('escaped')\n"})

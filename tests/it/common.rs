@@ -226,3 +226,77 @@ pub fn pyodide_install(abi: &str, installer: Installer, wheels: &[&Path], code: 
 pub fn retag_canonical(dir: &Path, wheel: &Path) -> Output {
     wasmwheel(["tags", "--platform-tag", "canonical", "-w", dir.to_str().unwrap(), wheel.to_str().unwrap()])
 }
+
+/// A static file server on 127.0.0.1 (Python's `http.server`, a real one, not ours), on an
+/// ephemeral port, serving `dir` until dropped.
+pub struct StaticServer {
+    child: std::process::Child,
+    /// `http://127.0.0.1:PORT/`.
+    pub url: String,
+}
+
+impl StaticServer {
+    /// Serves `dir`.
+    pub fn serve(dir: &Path) -> StaticServer {
+        use std::io::BufRead;
+        let mut child = Command::new("python3")
+            .args(["-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory"])
+            .arg(dir)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("python3 -m http.server");
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(stdout).read_line(&mut line).unwrap();
+        // "Serving HTTP on 127.0.0.1 port 41234 (http://127.0.0.1:41234/) ..."
+        let port = line.split(" port ").nth(1).and_then(|r| r.split_whitespace().next()).unwrap_or_else(|| {
+            panic!("http.server said: {line}");
+        });
+        StaticServer { child, url: format!("http://127.0.0.1:{port}/") }
+    }
+}
+
+impl Drop for StaticServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A copy of the Pyodide release of `abi` (testdata/fetch.sh's) whose lock also lists each of
+/// `packages` as a release package (`(wheel, depends)`), under its file name and sha256: a
+/// release mirror a test builds, as the release's real packages are on its CDN, which these
+/// machines cannot reach. Its files are links to the cached release.
+pub fn release_with(abi: &str, dir: &Path, packages: &[(&Path, &[&str])]) -> PathBuf {
+    let source = cached(&format!("node/{abi}"));
+    let release = dir.join("release");
+    std::fs::create_dir_all(&release).unwrap();
+    for entry in std::fs::read_dir(&source).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_name() != "pyodide-lock.json" {
+            std::os::unix::fs::symlink(entry.path(), release.join(entry.file_name())).unwrap();
+        }
+    }
+    let mut lock: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(source.join("pyodide-lock.json")).unwrap()).unwrap();
+    for (wheel, depends) in packages {
+        let file = wheel.file_name().unwrap().to_str().unwrap();
+        let name = file.split('-').next().unwrap().to_lowercase().replace('_', "-");
+        let version = file.split('-').nth(1).unwrap();
+        let sha = sha256_hex(&std::fs::read(wheel).unwrap());
+        let imports = serde_json::json!([name.replace('-', "_")]);
+        lock["packages"][&name] = serde_json::json!({
+            "name": name, "version": version, "file_name": file, "install_dir": "site", "sha256": sha,
+            "package_type": "package", "imports": imports, "depends": depends, "unvendored_tests": false,
+        });
+    }
+    std::fs::write(release.join("pyodide-lock.json"), serde_json::to_vec(&lock).unwrap()).unwrap();
+    release
+}
+
+/// The sha256 of `bytes`, hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}

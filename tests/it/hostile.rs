@@ -23,6 +23,8 @@ const CASES: &[(&str, Expect)] = &[
     ("empty_file", Input("not a zip archive")),
     ("truncated_zip", Input("not a zip archive")),
     ("bomb_ratio", Finding("archive-compression-bomb")),
+    ("bomb_total", Finding("archive-compression-bomb")),
+    ("bomb_300mib", Finding("archive-compression-bomb")),
     ("bomb_lying_size", Input("is damaged")),
     ("bomb_declared_size", Input("more than the limit")),
     ("bomb_many_members", Input("more entries than its size allows")),

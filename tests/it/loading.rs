@@ -211,33 +211,40 @@ fn real_pypi_wheels_pass_on_their_release() {
     }
 }
 
-/// A wheel whose `Requires-Dist` is not among the wheels given: `test` names the requirement
-/// beside the import's own exception line, and passes once the dependency's wheel is given.
+/// A wheel whose `Requires-Dist` no source meets (`--no-index`, and the release's lock has too
+/// old a version): `test` names the requirement, who asked and what each source had, and
+/// installs nothing; given the dependency's wheel, it passes.
 #[test]
 #[ignore = "needs Node, the npm registry and the PyPI wheels (testdata/fetch.sh)"]
 fn test_names_an_unmet_requirement_and_passes_with_its_wheel() {
     let core = cached("pypi/pydantic_core-2.50.4-cp314-cp314-pyemscripten_2026_0_wasm32.whl");
     let typing = cached("pypi/typing_extensions-4.16.0-py3-none-any.whl");
-    let (code, report) = test_json(&["--pyodide", "314.0.7", core.to_str().unwrap()]);
+    let (code, report) = test_json(&["--no-index", "--pyodide", "314.0.7", core.to_str().unwrap()]);
     assert_eq!(code, 1, "{report:#}");
     let run = &report["tests"][0];
     assert_eq!(run["wheels"][0]["unmet_requirements"], serde_json::json!(["typing-extensions>=4.16.0"]));
-    // The exception, not the hint Pyodide prints after it ("See https://pyodide.org/...").
-    assert_eq!(run["imports"][0]["error"], "ModuleNotFoundError: No module named 'typing_extensions'");
+    assert_eq!(run["imports"], serde_json::json!([]), "nothing installed, nothing imported: {run:#}");
     let cache = release_cache();
     let out = wasmwheel_env(
-        ["test", "--format", "github", "--pyodide", "314.0.7", core.to_str().unwrap()],
+        ["test", "--no-index", "--format", "github", "--pyodide", "314.0.7", core.to_str().unwrap()],
         &[("WASMWHEEL_CACHE_DIR", cache.as_os_str())],
     );
     let annotations = String::from_utf8_lossy(&out.stdout);
-    let warning = annotations.lines().find(|l| l.starts_with("::warning ")).unwrap_or_default();
-    assert!(warning.contains("typing-extensions>=4.16.0"), "{annotations}");
+    let error = annotations.lines().find(|l| l.contains("is met by no source")).unwrap_or_default();
+    assert!(error.starts_with("::error ") && error.contains("typing-extensions>=4.16.0"), "{annotations}");
 
-    let (code, report) = test_json(&["--pyodide", "314.0.7", core.to_str().unwrap(), typing.to_str().unwrap()]);
+    let (code, report) =
+        test_json(&["--no-index", "--pyodide", "314.0.7", core.to_str().unwrap(), typing.to_str().unwrap()]);
     assert_eq!(code, 0, "{report:#}");
     for wheel in report["tests"][0]["wheels"].as_array().unwrap() {
         assert_eq!(wheel["unmet_requirements"], serde_json::json!([]), "{wheel:#}");
+        assert_eq!(wheel["source"], "given");
     }
+    // The exception line of a failing import, not the hint Pyodide prints after it.
+    let (code, report) =
+        test_json(&["--no-index", "--pyodide", "314.0.7", "--import", "no_such_module", typing.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(report["tests"][0]["imports"][0]["error"], "ModuleNotFoundError: No module named 'no_such_module'");
 }
 
 /// `audit --confirm` loads a wheel with the wheels given that it requires; without them, an
@@ -248,18 +255,24 @@ fn confirm_loads_a_wheel_with_its_requirements_and_does_not_blame_it_without_the
     let core = cached("pypi/pydantic_core-2.50.4-cp314-cp314-pyemscripten_2026_0_wasm32.whl");
     let typing = cached("pypi/typing_extensions-4.16.0-py3-none-any.whl");
     let tag = "pyemscripten_2026_0_wasm32";
-    let (code, report) = wasmwheel_json_cached(["audit", "--confirm", "--format", "json", core.to_str().unwrap()]);
+    let (code, report) =
+        wasmwheel_json_cached(["audit", "--confirm", "--no-index", "--format", "json", core.to_str().unwrap()]);
     assert_eq!(code, 0, "{report:#}");
     let wheel = &report["wheels"][0];
     assert!(findings(&report, "confirm-mismatch").is_empty(), "{wheel:#}");
+    // Not run on any platform (no source has the requirement): each one says so, as a warning.
     let unconfirmed = findings(&report, "confirm-unmet-requirement");
-    assert_eq!(unconfirmed.len(), 1, "{wheel:#}");
-    assert_eq!(unconfirmed[0]["platform"], tag);
-    assert_eq!(unconfirmed[0]["severity"], "warning");
+    let not_run = wheel["confirmed"].as_array().unwrap().iter().filter(|c| c["ran"] == false).count();
+    assert_eq!(unconfirmed.len(), not_run, "{wheel:#}");
+    assert!(unconfirmed.iter().any(|f| f["platform"] == tag), "{wheel:#}");
+    assert!(unconfirmed.iter().all(|f| f["severity"] == "warning"));
+    let on_tag = wheel["confirmed"].as_array().unwrap().iter().find(|c| c["platform"] == tag).unwrap();
+    assert_eq!(on_tag["ran"], false, "not run without its requirement: {on_tag:#}");
 
     let (code, report) = wasmwheel_json_cached([
         "audit",
         "--confirm",
+        "--no-index",
         "--format",
         "json",
         core.to_str().unwrap(),

@@ -18,6 +18,7 @@ mod pack;
 mod policy;
 mod protocol;
 mod repair;
+mod resolve;
 mod schema;
 mod show;
 mod tags;
