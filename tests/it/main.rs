@@ -17,6 +17,7 @@ mod output;
 mod pack;
 mod policy;
 mod protocol;
+mod realworld;
 mod repair;
 mod resolve;
 mod schema;

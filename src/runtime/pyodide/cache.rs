@@ -1,9 +1,16 @@
 //! Pyodide releases in the cache ([`crate::cache`]): unpacked into a temporary folder beside
 //! their place and renamed into place when complete, so a second run finds one whole or not at
-//! all, and needs no network.
+//! all, and needs no network. What was unpacked is recorded (each file's size, sha256 and
+//! modification time, as pip's and uv's caches record what they hold) and checked before use:
+//! sizes and times cheaply, the hash of a file whose time changed. A release damaged since
+//! (a truncated `pyodide.asm.wasm`) is fetched again, or, offline, refused as the cache's
+//! fault, never run and blamed on a wheel.
 
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
 
 use super::PyodideError;
 pub use crate::cache::Cache;
@@ -12,12 +19,63 @@ use crate::hash::sha256_hex;
 /// The most an unpacked release may hold (a release is about 30 MB).
 const MAX_UNPACKED: u64 = 1 << 30;
 
-/// The marker a complete unpacked release has.
+/// The manifest a complete unpacked release has.
 const COMPLETE: &str = ".wasmwheel-complete";
 
-/// Whether `dir` holds a completely unpacked release.
-pub fn is_complete(dir: &Path) -> bool {
-    dir.join(COMPLETE).is_file()
+/// One file as it was unpacked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Recorded {
+    size: u64,
+    sha256: String,
+    modified_ns: u64,
+}
+
+/// What a release folder holds, as unpacked.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct Manifest {
+    files: BTreeMap<String, Recorded>,
+}
+
+/// What a cached release folder is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum State {
+    /// Not there (or not finished).
+    Missing,
+    /// As it was unpacked.
+    Whole,
+    /// Changed since: the file, and how.
+    Damaged(String),
+}
+
+/// The modification time of a file, in nanoseconds since the epoch.
+fn modified_ns(meta: &std::fs::Metadata) -> u64 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+/// Whether `dir` holds a release as it was unpacked: every file recorded is there, of its
+/// size; one whose time changed still has its hash.
+pub fn state(dir: &Path) -> State {
+    let Ok(text) = std::fs::read(dir.join(COMPLETE)) else { return State::Missing };
+    let Ok(manifest) = serde_json::from_slice::<Manifest>(&text) else {
+        return State::Damaged("no record of what was unpacked (an older wasmwheel's cache)".into());
+    };
+    for (name, recorded) in &manifest.files {
+        let path = dir.join(name);
+        let Ok(meta) = std::fs::metadata(&path) else { return State::Damaged(format!("{name} is missing")) };
+        if meta.len() != recorded.size {
+            return State::Damaged(format!("{name} has {} bytes, not the {} unpacked", meta.len(), recorded.size));
+        }
+        if modified_ns(&meta) != recorded.modified_ns {
+            let same = std::fs::read(&path).is_ok_and(|b| sha256_hex(&b) == recorded.sha256);
+            if !same {
+                return State::Damaged(format!("{name} changed since it was unpacked"));
+            }
+        }
+    }
+    State::Whole
 }
 
 impl Cache {
@@ -30,13 +88,14 @@ impl Cache {
     pub fn unpacked_tarball(&self, path: &Path) -> Result<PathBuf, PyodideError> {
         let bytes = std::fs::read(path).map_err(|source| PyodideError::Io { path: path.to_path_buf(), source })?;
         let dir = self.root().join("pyodide").join(format!("sha256-{}", &sha256_hex(&bytes)[..16]));
-        if !is_complete(&dir) {
+        if state(&dir) != State::Whole {
             self.unpack(&bytes, &dir)?;
         }
         Ok(dir)
     }
 
-    /// Unpacks the npm tarball `bytes` (`package/...`) into `dir`, whole or not at all.
+    /// Unpacks the npm tarball `bytes` (`package/...`) into `dir`, whole or not at all, with
+    /// the record of what it holds; whatever `dir` held before (a damaged release) goes.
     pub fn unpack(&self, bytes: &[u8], dir: &Path) -> Result<(), PyodideError> {
         let parent = dir.parent().unwrap_or(self.root());
         let io = |path: &Path| {
@@ -45,13 +104,23 @@ impl Cache {
         };
         std::fs::create_dir_all(parent).map_err(io(parent))?;
         let staging = tempfile::Builder::new().prefix(".unpacking-").tempdir_in(parent).map_err(io(parent))?;
-        unpack_into(bytes, staging.path())?;
-        std::fs::write(staging.path().join(COMPLETE), b"").map_err(io(staging.path()))?;
+        let unpacked = unpack_into(bytes, staging.path())?;
+        let mut manifest = Manifest::default();
+        for (name, sha256) in unpacked {
+            let path = staging.path().join(&name);
+            let meta = std::fs::metadata(&path).map_err(io(&path))?;
+            manifest.files.insert(name, Recorded { size: meta.len(), sha256, modified_ns: modified_ns(&meta) });
+        }
+        let record = serde_json::to_vec(&manifest).unwrap_or_default();
+        std::fs::write(staging.path().join(COMPLETE), record).map_err(io(staging.path()))?;
+        if dir.exists() && state(dir) != State::Whole {
+            std::fs::remove_dir_all(dir).map_err(io(dir))?;
+        }
         let staged = staging.keep();
         if let Err(source) = std::fs::rename(&staged, dir) {
             let _ = std::fs::remove_dir_all(&staged);
             // Another run may have put the same release there first.
-            if !is_complete(dir) {
+            if state(dir) != State::Whole {
                 return Err(PyodideError::Io { path: dir.to_path_buf(), source });
             }
         }
@@ -60,8 +129,10 @@ impl Cache {
 }
 
 /// Writes the regular files and folders of an npm tarball into `dir`, without the leading
-/// `package/`. Entries that would land outside `dir`, links and devices are refused.
-fn unpack_into(bytes: &[u8], dir: &Path) -> Result<(), PyodideError> {
+/// `package/`; each file written, with its sha256. Entries that would land outside `dir`,
+/// links and devices are refused.
+fn unpack_into(bytes: &[u8], dir: &Path) -> Result<Vec<(String, String)>, PyodideError> {
+    let mut written = Vec::new();
     let bad = |message: String| PyodideError::Tarball(std::io::Error::new(std::io::ErrorKind::InvalidData, message));
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
     let mut total = 0u64;
@@ -90,12 +161,15 @@ fn unpack_into(bytes: &[u8], dir: &Path) -> Result<(), PyodideError> {
                 }
                 let mut data = Vec::new();
                 entry.by_ref().take(MAX_UNPACKED).read_to_end(&mut data).map_err(PyodideError::Tarball)?;
+                let sha256 = sha256_hex(&data);
                 std::fs::write(&target, data).map_err(io)?;
+                let name = rest.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+                written.push((name, sha256));
             }
             other => return Err(bad(format!("entry {} is a {other:?}, not a file", path.display()))),
         }
     }
-    Ok(())
+    Ok(written)
 }
 
 #[cfg(test)]
@@ -120,10 +194,29 @@ mod tests {
         let cache = Cache::at(dir.path().to_path_buf());
         let target = cache.version_dir("1.0.0");
         cache.unpack(&tarball(&[("package/pyodide.js", b"js"), ("package/sub/a.txt", b"a")]), &target).unwrap();
-        assert!(is_complete(&target));
+        assert_eq!(state(&target), State::Whole);
         assert_eq!(std::fs::read(target.join("sub/a.txt")).unwrap(), b"a");
         let leftovers: Vec<_> = std::fs::read_dir(target.parent().unwrap()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no staging folder is left");
+    }
+
+    #[test]
+    fn a_damaged_release_is_told_from_a_whole_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::at(dir.path().to_path_buf());
+        let target = cache.version_dir("1.0.0");
+        assert_eq!(state(&target), State::Missing);
+        let bytes = tarball(&[("package/pyodide.asm.wasm", b"\0asm-and-more"), ("package/pyodide.js", b"js")]);
+        cache.unpack(&bytes, &target).unwrap();
+        assert_eq!(state(&target), State::Whole);
+        std::fs::write(target.join("pyodide.asm.wasm"), b"\0asm").unwrap();
+        assert!(matches!(state(&target), State::Damaged(why) if why.contains("pyodide.asm.wasm")), "truncated");
+        cache.unpack(&bytes, &target).unwrap();
+        assert_eq!(state(&target), State::Whole, "unpacked again in place");
+        std::fs::write(target.join("pyodide.js"), b"JS").unwrap();
+        assert!(matches!(state(&target), State::Damaged(_)), "same size, other bytes");
+        std::fs::write(target.join(COMPLETE), b"").unwrap();
+        assert!(matches!(state(&target), State::Damaged(_)), "no record");
     }
 
     #[test]

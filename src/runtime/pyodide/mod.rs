@@ -87,6 +87,14 @@ pub enum PyodideError {
     /// A tarball that does not unpack, or holds an entry outside `package/`.
     #[error("not an npm package tarball")]
     Tarball(#[source] std::io::Error),
+    /// The cached release changed since it was unpacked, and fetching it again is forbidden.
+    #[error("the cached release at {} is damaged ({why}), and --offline forbids fetching it again", dir.display())]
+    Damaged {
+        /// Its folder.
+        dir: PathBuf,
+        /// What changed.
+        why: String,
+    },
     /// Not cached, and fetching is forbidden.
     #[error("not in the cache ({0}), and --offline forbids fetching it")]
     Offline(PathBuf),
@@ -171,12 +179,14 @@ impl Sources {
             ReleaseSpec::Tarball(path) => self.cache.unpacked_tarball(path)?,
             ReleaseSpec::Version(version) => {
                 let dir = self.cache.version_dir(version);
-                if !cache::is_complete(&dir) {
-                    if self.offline {
-                        return Err(PyodideError::Offline(dir));
+                match cache::state(&dir) {
+                    cache::State::Whole => {}
+                    cache::State::Damaged(why) if self.offline => return Err(PyodideError::Damaged { dir, why }),
+                    _ if self.offline => return Err(PyodideError::Offline(dir)),
+                    _ => {
+                        let tarball = self.registry.tarball("pyodide", version)?;
+                        self.cache.unpack(&tarball, &dir)?;
                     }
-                    let tarball = self.registry.tarball("pyodide", version)?;
-                    self.cache.unpack(&tarball, &dir)?;
                 }
                 dir
             }
