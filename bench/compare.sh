@@ -57,7 +57,7 @@ deps() {
 # imports RELEASE WHEEL DEP...: "yes" when the wheel (with its dependencies) installs and
 # imports there, else "no".
 imports() {
-  if "$wasmwheel" test --offline --pyodide "$@" >/dev/null 2>&1; then echo yes; else echo no; fi
+  if "$wasmwheel" test --offline --no-index --pyodide "$@" >/dev/null 2>&1; then echo yes; else echo no; fi
 }
 # rules JSON-REPORT: the error rules of an audit report, or "ok".
 rules() {
@@ -72,8 +72,9 @@ print(",".join(shown) if shown else "ok")
 PY
 }
 
+# The Emscripten fixtures and the three PyPI wheels docs/comparison.md reports on.
 wheels=()
-for w in testdata/wheels/*.whl "$cache"/pypi/*.whl; do
+for w in testdata/wheels/*.whl "$cache"/pypi/{msgspec-0.22.0,jiter-0.19.0,pydantic_core-2.50.4}-*.whl; do
   case "$w" in *pyemscripten_*) wheels+=("$w") ;; esac
 done
 # Fetch each release once, outside the table.

@@ -13,6 +13,7 @@ command -v emcc >/dev/null || need+=(emscripten)
 command -v wasm-objdump >/dev/null || need+=(wabt)
 command -v unzip >/dev/null || need+=(unzip)
 command -v node >/dev/null || need+=(nodejs npm)
+command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "test.sh: installing ${need[*]}"

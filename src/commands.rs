@@ -35,7 +35,7 @@ use crate::report::json::InputError;
 use crate::resolve::{self, Plan, Request, ResolveOptions, Target};
 use crate::rules::Rule;
 use crate::runtime::pyodide::{Release, ReleaseSpec, Sources};
-use crate::runtime::{Runtime, RuntimeError};
+use crate::runtime::{Place, Runtime, RuntimeError};
 use crate::tags::{self, TagChange};
 use crate::wheel::Wheel;
 
@@ -144,17 +144,19 @@ pub struct RunOptions {
     pub offline: bool,
     /// The longest one release may run.
     pub timeout: Duration,
+    /// Where to run: Node (the default) or a browser.
+    pub place: Place,
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { offline: false, timeout: Duration::from_secs(300) }
+        RunOptions { offline: false, timeout: Duration::from_secs(300), place: Place::Node }
     }
 }
 
 impl RunOptions {
     fn runtime(&self) -> Result<Runtime, RuntimeError> {
-        Runtime::new(self.offline, self.timeout)
+        Runtime::at(self.place, self.offline, self.timeout)
     }
 }
 

@@ -138,6 +138,11 @@ pub struct Lock {
 }
 
 impl Lock {
+    /// The whole lock, when it is to be written (nothing refused).
+    pub fn document(&self) -> Option<&PyodideLock> {
+        self.document.as_ref()
+    }
+
     /// Keeps only the entries the added wheels need: themselves and their `depends`,
     /// transitively (what a bundle that loads only those needs).
     pub fn keep_only_closure(&mut self) {

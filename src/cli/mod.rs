@@ -61,6 +61,8 @@ pub(crate) enum Command {
         #[command(flatten)]
         runtime: RuntimeArgs,
         #[command(flatten)]
+        place: PlaceArgs,
+        #[command(flatten)]
         resolve: ResolveArgs,
         #[command(flatten)]
         output: OutputArgs,
@@ -181,6 +183,8 @@ pub(crate) struct TestArgs {
     #[command(flatten)]
     runtime: RuntimeArgs,
     #[command(flatten)]
+    place: PlaceArgs,
+    #[command(flatten)]
     resolve: ResolveArgs,
     #[command(flatten)]
     output: OutputArgs,
@@ -244,6 +248,18 @@ pub(crate) struct PackArgs {
     /// Write the bundle even when the entry fails (exits non-zero) in the traced run.
     #[arg(long)]
     allow_failure: bool,
+    /// Where the page loads Pyodide from (a copy you host); default: the release's CDN,
+    /// https://cdn.jsdelivr.net/pyodide/v{version}/full/.
+    #[arg(long, value_name = "URL", conflicts_with = "self_contained")]
+    pyodide_url: Option<String>,
+    /// Copy the release's runtime (into pyodide/) and the release packages the app needs into
+    /// the bundle: one static folder then serves everything.
+    #[arg(long)]
+    self_contained: bool,
+    /// Where to verify the bundle before writing it: under Node (run.mjs), in headless
+    /// Chromium (index.html; skipped, with a warning, when Chromium is not installed).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "node,chromium", default_value = "node,chromium")]
+    verify: Vec<VerifyArg>,
     #[command(flatten)]
     resolve: ResolveArgs,
     #[command(flatten)]
@@ -314,6 +330,31 @@ pub(crate) struct RuntimeArgs {
     /// Stop a release that runs longer than this many seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     timeout: u64,
+}
+
+/// Where `test` and `audit --confirm` run the wheels.
+#[derive(Debug, clap::Args)]
+pub(crate) struct PlaceArgs {
+    /// Run in a page of headless Chromium (the system's: apt-get install chromium) instead of
+    /// under Node.
+    #[arg(long, value_enum, value_name = "BROWSER")]
+    browser: Option<BrowserArg>,
+}
+
+/// Where a bundle is verified.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum VerifyArg {
+    /// Under Node, with run.mjs.
+    Node,
+    /// In headless Chromium, with index.html.
+    Chromium,
+}
+
+/// A browser to run in.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub(crate) enum BrowserArg {
+    /// Headless Chromium.
+    Chromium,
 }
 
 /// Flags shared by the commands that audit.

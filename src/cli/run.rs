@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use super::output::{self, emit};
 use super::{
-    AuditArgs, Cli, Command, LockArgs, PackArgs, PolicyCommand, RepairArgs, ResolveArgs, RuntimeArgs, TestArgs,
+    AuditArgs, Cli, Command, LockArgs, PackArgs, PlaceArgs, PolicyCommand, RepairArgs, ResolveArgs, RuntimeArgs,
+    TestArgs,
 };
 use wasmwheel::commands::{self, AuditRequest, LockRequest, PackRequest, RepairRequest, Reports, RunOptions};
 use wasmwheel::commands::{Imported, TestRequest};
@@ -30,9 +31,13 @@ fn dispatch(command: Command, config: &Config) -> Result<ExitStatus, Error> {
             let text: TextRender = if verbose { report::text::show_verbose } else { report::text::show_brief };
             finish(&shown, output.format, text)
         }
-        Command::Audit { wheels, audit: args, confirm, runtime, resolve, output } => {
+        Command::Audit { wheels, audit: args, confirm, runtime, place: at, resolve, output } => {
             let mut request = audit_request(wheels, &args);
-            request.confirm = confirm.then(|| run_options(&runtime));
+            request.confirm = confirm.then(|| {
+                let mut run = run_options(&runtime);
+                run.place = place(&at);
+                run
+            });
             request.resolve = resolve_options(resolve);
             finish(&commands::audit(&request, config)?, output.format, report::text::audit)
         }
@@ -81,6 +86,14 @@ fn run_options(args: &RuntimeArgs) -> RunOptions {
     run
 }
 
+/// Where to run, from `--browser`.
+fn place(args: &PlaceArgs) -> wasmwheel::Place {
+    match args.browser {
+        Some(super::BrowserArg::Chromium) => wasmwheel::Place::Chromium,
+        None => wasmwheel::Place::Node,
+    }
+}
+
 /// What to resolve, from the resolution flags.
 fn resolve_options(args: ResolveArgs) -> ResolveOptions {
     let mut options = ResolveOptions::default();
@@ -119,6 +132,7 @@ fn test(args: TestArgs, config: &Config) -> Result<ExitStatus, Error> {
     request.options.prerelease = args.prerelease;
     request.policies = args.policies.policies;
     request.run = run_options(&args.runtime);
+    request.run.place = place(&args.place);
     request.resolve = resolve_options(args.resolve);
     let runs = commands::test(&request, config)?;
     emit(|out| match args.output.format {
@@ -153,6 +167,16 @@ fn pack(args: PackArgs, config: &Config) -> Result<ExitStatus, Error> {
     request.options.version = args.package_version;
     request.options.release_url = args.resolve.release_url.clone();
     request.options.allow_failure = args.allow_failure;
+    request.options.pyodide_url = args.pyodide_url;
+    request.options.self_contained = args.self_contained;
+    request.options.verify = args
+        .verify
+        .iter()
+        .map(|v| match v {
+            super::VerifyArg::Node => wasmwheel::Place::Node,
+            super::VerifyArg::Chromium => wasmwheel::Place::Chromium,
+        })
+        .collect();
     request.resolve = resolve_options(args.resolve);
     request.policies = args.policies.policies;
     request.run = run_options(&args.runtime);

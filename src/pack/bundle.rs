@@ -43,36 +43,60 @@ pub fn name_from_entry(stem: &str) -> String {
     if name.is_empty() { "pyodide-app".to_string() } else { name }
 }
 
-/// `package.json`: `files` and `exports` list every asset (the lock, the wheels, the entry
-/// script); `pyodide` says what `run.mjs` loads and runs.
-pub fn package_json(
-    name: &str,
-    version: &str,
-    pyodide: &str,
-    entry: &str,
-    wheels: &[String],
-    packages: &[String],
-) -> Vec<u8> {
-    let mut assets: Vec<String> = vec!["pyodide-lock.json".into(), entry.to_string()];
-    assets.extend(wheels.iter().cloned());
+/// What `package.json` says of a bundle.
+pub struct Manifest<'a> {
+    /// The npm name.
+    pub name: &'a str,
+    /// The npm version.
+    pub version: &'a str,
+    /// The Pyodide release.
+    pub pyodide: &'a str,
+    /// Where the page loads Pyodide from (absolute, or relative to the bundle).
+    pub url: &'a str,
+    /// The entry script.
+    pub entry: &'a str,
+    /// The files beside the lock: the wheels, and what `--self-contained` copied.
+    pub assets: &'a [String],
+    /// The packages the app loads by name.
+    pub packages: &'a [String],
+}
+
+/// The bundle's `package.json`: a pure-asset npm package (no `main`, no dependencies) whose
+/// `pyodide` field says what `run.mjs` and `loader.mjs` load.
+pub fn package_json(m: &Manifest<'_>) -> Vec<u8> {
+    let mut assets: Vec<String> = vec!["pyodide-lock.json".into(), m.entry.to_string()];
+    assets.extend(m.assets.iter().cloned());
     let mut exports = Map::new();
-    for asset in &assets {
+    for asset in assets.iter().chain(["loader.mjs".to_string(), "index.html".to_string()].iter()) {
         exports.insert(format!("./{asset}"), Value::String(format!("./{asset}")));
     }
     exports.insert("./package.json".into(), "./package.json".into());
     let mut files = assets.clone();
-    files.push("run.mjs".into());
+    files.extend(["index.html", "loader.mjs", "run.mjs"].map(String::from));
     let doc = json!({
-        "name": name,
-        "version": version,
-        "description": format!("{entry} and the parts of its wheels it uses, for Pyodide {pyodide} (wasmwheel pack)"),
+        "name": m.name,
+        "version": m.version,
+        "description": format!("{} and the parts of its wheels it uses, for Pyodide {} (wasmwheel pack)", m.entry, m.pyodide),
         "files": files,
         "exports": exports,
-        "pyodide": {"release": pyodide, "entry": entry, "packages": packages},
+        "pyodide": {"release": m.pyodide, "url": m.url, "entry": m.entry, "packages": m.packages},
     });
     let mut bytes = serde_json::to_vec_pretty(&doc).unwrap_or_default();
     bytes.push(b'\n');
     bytes
+}
+
+/// The bundle's `loader.mjs`: runs the app in a browser, every URL against its own folder.
+pub fn loader_mjs() -> String {
+    let literal = serde_json::to_string(RUN_ENTRY).unwrap_or_else(|_| "\"\"".into());
+    include_str!("loader.mjs").replace("__RUN_ENTRY__", &literal)
+}
+
+/// The bundle's `index.html`: the page that runs the app with `loader.mjs` and shows its
+/// output.
+pub fn index_html(title: &str) -> String {
+    let escaped = title.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    include_str!("index.html").replace("__TITLE__", &escaped)
 }
 
 #[cfg(test)]

@@ -22,10 +22,11 @@ use crate::lock::{self, LockError, LockOptions, Refused, WheelBytes};
 use crate::platform::PlatformTag;
 use crate::policy::{LoadedPolicy, PolicySet};
 use crate::resolve::{PackageSources, Resolution};
+use crate::runtime::chromium::{Chromium, ChromiumError};
 use crate::runtime::node::NodeError;
 use crate::runtime::protocol::EntryOutcome;
 use crate::runtime::pyodide::Release;
-use crate::runtime::{Runtime, RuntimeError};
+use crate::runtime::{Place, Runtime, RuntimeError};
 use crate::wheel::edit::{EditError, WheelEdit};
 use crate::wheel::{Wheel, WheelError};
 
@@ -43,11 +44,28 @@ pub struct PackOptions {
     pub release_url: Option<String>,
     /// Write the bundle even when the entry fails in the traced run (`--allow-failure`).
     pub allow_failure: bool,
+    /// Where the page loads Pyodide from (`--pyodide-url`); default: the release's CDN.
+    pub pyodide_url: Option<String>,
+    /// Copy the release's runtime and the release packages the app needs into the bundle:
+    /// one static folder serves everything (`--self-contained`).
+    pub self_contained: bool,
+    /// Where the bundle is verified before it is written (`--verify`): Node, and Chromium
+    /// where it is installed.
+    pub verify: Vec<Place>,
 }
 
 impl Default for PackOptions {
     fn default() -> Self {
-        PackOptions { keep: Vec::new(), name: None, version: "0.1.0".into(), release_url: None, allow_failure: false }
+        PackOptions {
+            keep: Vec::new(),
+            name: None,
+            version: "0.1.0".into(),
+            release_url: None,
+            allow_failure: false,
+            pyodide_url: None,
+            self_contained: false,
+            verify: vec![Place::Node, Place::Chromium],
+        }
     }
 }
 
@@ -109,6 +127,12 @@ pub enum PackError {
     /// The runtime could not run the trace.
     #[error(transparent)]
     Runtime(#[from] RuntimeError),
+    /// Chromium could not verify the page.
+    #[error(transparent)]
+    Chromium(#[from] ChromiumError),
+    /// A release package the bundle copies cannot be had.
+    #[error(transparent)]
+    Fetch(#[from] crate::resolve::ResolveError),
     /// The traced run's packages cannot be staged.
     #[error(transparent)]
     Install(#[from] InstallError),
@@ -156,8 +180,10 @@ pub struct Pack {
     pub total: PackageSize,
     /// The traced run, in milliseconds (start, install and the script).
     pub trace_ms: u64,
-    /// The verifying run, in milliseconds.
+    /// The verifying runs, in milliseconds.
     pub verify_ms: u64,
+    /// Where the bundle was verified to run as the traced run did (`node`, `chromium`).
+    pub verified: Vec<String>,
     /// The entry's exit status in the traced run.
     pub exit: Option<i32>,
     /// What it printed.
@@ -184,6 +210,7 @@ impl Pack {
             total: PackageSize { name: "total".into(), ..PackageSize::default() },
             trace_ms: 0,
             verify_ms: 0,
+            verified: Vec::new(),
             exit: None,
             stdout: String::new(),
             warnings: Vec::new(),
@@ -242,6 +269,9 @@ struct Packer<'a> {
     resolution: &'a Resolution<'a>,
     sources: &'a PackageSources,
     allow_failure: bool,
+    self_contained: bool,
+    pyodide_url: Option<String>,
+    verify: Vec<Place>,
     policies: &'a PolicySet,
     release: &'a Release,
     runtime: &'a Runtime,
@@ -293,16 +323,9 @@ impl Packer<'_> {
         Ok(Ok(Traced { report, run: traced, packages }))
     }
 
-    /// Step 3: the trimmed wheels' lock (their closure only) and the npm package, in a folder
-    /// of the staging area. `None`: the lock refuses them (in `report`).
-    fn bundle(
-        &self,
-        trimmed: &Resolution,
-        report: &mut Pack,
-        name: &str,
-        version: &str,
-        packages: &[String],
-    ) -> Result<Option<PathBuf>, PackError> {
+    /// Step 3: the trimmed wheels' lock (their closure only), the page, the npm package, in a
+    /// folder of the staging area. `None`: the lock refuses them (in `report`).
+    fn bundle(&self, trimmed: &Resolution, report: &mut Pack, meta: &Meta<'_>) -> Result<Option<PathBuf>, PackError> {
         let bundle_dir = self.staging.join("bundle");
         let mut second = lock::lock(trimmed, self.policies, self.release, &self.lock_options)?;
         if !second.refused.is_empty() {
@@ -312,16 +335,28 @@ impl Packer<'_> {
         }
         second.keep_only_closure();
         lock::write(&mut second, trimmed, &bundle_dir)?;
+        let mut assets: Vec<String> = Vec::new();
+        if self.self_contained {
+            assets.extend(self.copy_release(&second, &bundle_dir)?);
+        }
         let entry_name = self.entry.file_name().and_then(|n| n.to_str()).unwrap_or("app.py").to_string();
         let entry_bytes = std::fs::read(&self.entry).map_err(io(&self.entry))?;
-        let wheels: Vec<String> = trimmed.wheels().map(|(_, t)| t.wheel.filename.to_string()).collect();
-        let files: [(&str, Vec<u8>); 3] = [
+        assets.extend(trimmed.wheels().map(|(_, t)| t.wheel.filename.to_string()));
+        let manifest = bundle::Manifest {
+            name: meta.name,
+            version: meta.version,
+            pyodide: &self.release.version,
+            url: &self.pyodide_url(),
+            entry: &entry_name,
+            assets: &assets,
+            packages: meta.packages,
+        };
+        let files: [(&str, Vec<u8>); 5] = [
             (&entry_name, entry_bytes),
-            (
-                "package.json",
-                bundle::package_json(name, version, &self.release.version, &entry_name, &wheels, packages),
-            ),
+            ("package.json", bundle::package_json(&manifest)),
             ("run.mjs", bundle::run_mjs().into_bytes()),
+            ("loader.mjs", bundle::loader_mjs().into_bytes()),
+            ("index.html", bundle::index_html(meta.name).into_bytes()),
         ];
         for (file, bytes) in files {
             let path = bundle_dir.join(file);
@@ -330,19 +365,127 @@ impl Packer<'_> {
         Ok(Some(bundle_dir))
     }
 
-    /// Step 4: the bundle's `run.mjs` in a fresh Pyodide; how it differs from the trace.
+    /// Where the page loads Pyodide from.
+    fn pyodide_url(&self) -> String {
+        if self.self_contained {
+            return "pyodide/".into();
+        }
+        let url = self.pyodide_url.clone().unwrap_or_else(|| crate::resolve::DEFAULT_RELEASE_URL.into());
+        let url = url.replace("{version}", &self.release.version);
+        if url.ends_with('/') { url } else { format!("{url}/") }
+    }
+
+    /// `--self-contained`: the release's runtime into `pyodide/`, and the release packages of
+    /// the lock (fetched and checked against it) beside the wheels. Returns what it copied.
+    fn copy_release(&self, lock: &lock::Lock, bundle_dir: &Path) -> Result<Vec<String>, PackError> {
+        let runtime_dir = bundle_dir.join("pyodide");
+        std::fs::create_dir_all(&runtime_dir).map_err(io(&runtime_dir))?;
+        let mut copied = Vec::new();
+        for file in runtime_files(&self.release.dir)? {
+            let from = self.release.dir.join(&file);
+            std::fs::copy(&from, runtime_dir.join(&file)).map_err(io(&from))?;
+            copied.push(format!("pyodide/{file}"));
+        }
+        let ours: Vec<&str> = lock.added.iter().map(|a| a.key.as_str()).collect();
+        for (key, entry) in lock.document().into_iter().flat_map(|d| &d.packages) {
+            if ours.contains(&key.as_str()) {
+                continue;
+            }
+            let cached = self.sources.release_file(&self.release.version, &entry.file_name, &entry.sha256)?;
+            let target = bundle_dir.join(&entry.file_name);
+            std::fs::copy(&cached, &target).map_err(io(&target))?;
+            copied.push(entry.file_name.clone());
+        }
+        Ok(copied)
+    }
+
+    /// Step 4: the bundle run where it is to run, compared with the trace: `Some(why)` when a
+    /// run differs.
     fn verify(&self, bundle_dir: &Path, traced: &EntryOutcome, report: &mut Pack) -> Result<Option<String>, PackError> {
         let started = Instant::now();
-        let run = bundle_dir.join("run.mjs");
-        let ran =
-            self.runtime.node().run_script(&[run.as_os_str(), self.release.dir.as_os_str()], self.runtime.timeout)?;
+        if self.verify.contains(&Place::Node) {
+            let run = bundle_dir.join("run.mjs");
+            let release = self.release.dir.as_os_str();
+            let ran = self.runtime.node().run_script(&[run.as_os_str(), release], self.runtime.timeout)?;
+            if let Some(why) = difference(traced, ran.status.code(), &ran.stdout, &ran.stderr) {
+                return Ok(Some(format!("under Node: {why}")));
+            }
+            report.verified.push("node".into());
+        }
+        if self.verify.contains(&Place::Chromium) {
+            let chromium = match Chromium::new(
+                self.runtime.node().clone(),
+                &self.runtime.sources.cache,
+                &self.runtime.sources.registry,
+                self.runtime.sources.offline,
+            ) {
+                Ok(chromium) => chromium,
+                Err(ChromiumError::Missing) => {
+                    report.warnings.push(format!("{}: the page was verified under Node only", ChromiumError::Missing));
+                    report.verify_ms = started.elapsed().as_millis() as u64;
+                    return Ok(None);
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let intercept = self.intercepted(bundle_dir)?;
+            let page = chromium.open_page(bundle_dir, &intercept, self.runtime.timeout)?;
+            let stderr = page.error.clone().unwrap_or_default();
+            if let Some(why) = difference(traced, page.exit, &page.stdout, &stderr) {
+                return Ok(Some(format!("in Chromium: {why}")));
+            }
+            report.verified.push("chromium".into());
+        }
         report.verify_ms = started.elapsed().as_millis() as u64;
-        Ok(difference(traced, ran.status.code(), &ran.stdout, &ran.stderr))
+        Ok(None)
+    }
+
+    /// What the page fetches from outside the bundle, answered from local files in Chromium:
+    /// the release's runtime at its URL, the release's packages at theirs.
+    fn intercepted(&self, bundle_dir: &Path) -> Result<Vec<(String, PathBuf)>, PackError> {
+        let mut out = Vec::new();
+        if !self.self_contained {
+            let url = self.pyodide_url();
+            for file in runtime_files(&self.release.dir)? {
+                out.push((format!("{url}{file}"), self.release.dir.join(&file)));
+            }
+        }
+        let lock = crate::pyodide_lock::PyodideLock::read(&bundle_dir.join("pyodide-lock.json"))
+            .map_err(|e| PackError::Lock(LockError::ReleaseLock(e)))?;
+        for entry in lock.packages.values().filter(|e| e.file_name.contains("://")) {
+            let file = entry.file_name.rsplit('/').next().unwrap_or(&entry.file_name);
+            let cached = self.sources.release_file(&self.release.version, file, &entry.sha256)?;
+            out.push((entry.file_name.clone(), cached));
+        }
+        Ok(out)
     }
 }
 
-/// Packs `entry` with `inputs` for `release` into `out_dir`: written only when the bundle
-/// runs as the traced run did.
+/// The files of a release the runtime needs (not its docs, maps, types or demo pages).
+fn runtime_files(dir: &Path) -> Result<Vec<String>, PackError> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io(dir))? {
+        let name = entry.map_err(io(dir))?.file_name().to_string_lossy().into_owned();
+        let skip = name.ends_with(".map")
+            || name.ends_with(".d.ts")
+            || name.ends_with(".md")
+            || name.ends_with(".html")
+            || name == "package.json"
+            || name.starts_with('.');
+        if !skip {
+            files.push(name);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// The npm package's name, version and the packages the page loads.
+struct Meta<'a> {
+    name: &'a str,
+    version: &'a str,
+    packages: &'a [String],
+}
+
 /// What a pack starts from: the entry script, what its wheels resolved to, and where the
 /// release's packages come from.
 #[derive(Clone, Copy, Debug)]
@@ -387,11 +530,17 @@ pub fn pack(
     };
     std::fs::create_dir_all(&parent).map_err(io(&parent))?;
     let staging = tempfile::Builder::new().prefix(".wasmwheel-pack-").tempdir_in(&parent).map_err(io(&parent))?;
-    let lock_options = LockOptions { release_url: options.release_url.clone(), ..LockOptions::default() };
+    // A self-contained bundle names the release's packages by their bare file names: they
+    // are copied beside the lock.
+    let release_url = if options.self_contained { Some(String::new()) } else { options.release_url.clone() };
+    let lock_options = LockOptions { release_url, ..LockOptions::default() };
     let packer = Packer {
         resolution,
         sources,
         allow_failure: options.allow_failure,
+        self_contained: options.self_contained,
+        pyodide_url: options.pyodide_url.clone(),
+        verify: options.verify.clone(),
         policies,
         release,
         runtime,
@@ -421,7 +570,8 @@ pub fn pack(
         report.packages.push(size);
     }
     report.warnings.extend(warnings);
-    let Some(bundle_dir) = packer.bundle(&trimmed, &mut report, &name, &options.version, &packages)? else {
+    let meta = Meta { name: &name, version: &options.version, packages: &packages };
+    let Some(bundle_dir) = packer.bundle(&trimmed, &mut report, &meta)? else {
         return Ok(report);
     };
     if let Some(difference) = packer.verify(&bundle_dir, &traced, &mut report)? {

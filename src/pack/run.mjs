@@ -1,5 +1,6 @@
-// Runs this bundle's app in a Pyodide release: node run.mjs PYODIDE_DIR
-// (e.g. node run.mjs node_modules/pyodide). Written by `wasmwheel pack`: it loads the bundle's
+// Runs this bundle's app in a Pyodide release under Node: node run.mjs [PYODIDE_DIR]
+// (e.g. node run.mjs node_modules/pyodide; a self-contained bundle defaults to its own copy in
+// pyodide/). Written by `wasmwheel pack`: it loads the bundle's
 // packages through its pyodide-lock.json (lockFileURL, packageBaseUrl: this folder), runs the
 // entry script as __main__ and prints what it prints; the exit status is the script's.
 import fs from "node:fs";
@@ -9,7 +10,8 @@ import { fileURLToPath } from "node:url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const bundle = JSON.parse(fs.readFileSync(path.join(here, "package.json"), "utf8")).pyodide;
-const release = process.argv[2];
+const own = /^[a-z]+:/.test(bundle.url) ? null : path.join(here, bundle.url);
+const release = process.argv[2] ?? own;
 if (!release) {
   console.error("usage: node run.mjs PYODIDE_DIR");
   process.exit(2);

@@ -162,7 +162,7 @@ pub fn audit(out: &mut dyn Write, report: &WheelReport) -> io::Result<()> {
     }
     for c in report.confirmed.iter().flatten() {
         let real = if c.loads { "loads".to_string() } else { format!("fails: {}", c.error.as_deref().unwrap_or("?")) };
-        writeln!(out, "  in Pyodide {} ({}): {real}", c.pyodide, c.platform)?;
+        writeln!(out, "  in Pyodide {} ({}, in {}): {real}", c.pyodide, c.platform, c.runtime)?;
     }
     findings(out, all)
 }
@@ -204,10 +204,11 @@ pub fn resolution(out: &mut dyn Write, resolution: &crate::resolve::ResolutionRe
 pub fn test_run(out: &mut dyn Write, run: &crate::loading::ReleaseRun) -> io::Result<()> {
     writeln!(
         out,
-        "Pyodide {} ({}, Python {}): {} (start {} ms, install {} ms)",
+        "Pyodide {} ({}, Python {}, in {}): {} (start {} ms, install {} ms)",
         run.pyodide,
         run.platform,
         run.python,
+        run.runtime,
         if run.ok { "ok" } else { "FAILED" },
         run.startup_ms,
         run.install.ms
@@ -343,7 +344,11 @@ pub fn pack(out: &mut dyn Write, pack: &crate::pack::Pack) -> io::Result<()> {
     }
     match (&pack.failure, &pack.output) {
         (Some(why), _) => writeln!(out, "  FAILED: {why}; nothing written"),
-        (None, Some(dir)) => writeln!(out, "wrote {dir} (the bundle runs as the traced run did)"),
+        (None, Some(dir)) => writeln!(
+            out,
+            "wrote {dir} (it runs as the traced run did: verified {})",
+            if pack.verified.is_empty() { "nowhere".to_string() } else { pack.verified.join(" and ") }
+        ),
         (None, None) => writeln!(out, "nothing written"),
     }
 }

@@ -1,16 +1,22 @@
-// wasmwheel's driver, embedded in the binary and run as `node -e <this> <job>`: loads a Pyodide
-// release, installs wheels together with loadPackage (so one can depend on another), imports
-// modules, checks that every function the loaded side modules import can be resolved, runs
-// code, and prints one JSON result after a record separator (U+001E).
+// wasmwheel's driver, embedded in the binary: loads a Pyodide release, installs packages with
+// loadPackage (by name through the run's lock, or wheel URLs), imports modules, checks that
+// every function the loaded side modules import can be resolved, runs code or an entry script,
+// and answers with one JSON result. It knows nothing of where it runs: node.js runs it under
+// Node, browser.js in a page of a real browser.
 "use strict";
-const path = require("path");
-const { pathToFileURL } = require("url");
 
 // The protocol this driver speaks (src/runtime/protocol.rs, spec/driver.schema.json): every
 // answer carries it, and a job of another version is refused.
-const PROTOCOL = 1;
-const job = JSON.parse(process.argv[1]);
-const clock = () => Number(process.hrtime.bigint() / 1000000n);
+const WASMWHEEL_PROTOCOL = 1;
+
+// The driver of one job. `host` is where it runs: `clock()` in milliseconds,
+// `loadPyodide(options)`, the `options` that locate the release and the lock (indexURL,
+// lockFileURL, packageBaseUrl), `packages` to loadPackage (names, or wheel URLs), and
+// `readEntry()` (the entry script's bytes). `run()` resolves to the answer; `fail(e)` is the
+// answer for a fatal error that ended the run from outside any await.
+function wasmwheelDriver(job, host) {
+const clock = host.clock;
+const basename = (p) => String(p).split("/").pop();
 
 // One line for an error: a Python exception's own line, `Type: message` (its traceback comes
 // before it, and Pyodide may add hints after it: "See https://pyodide.org/..."), or the first
@@ -40,7 +46,7 @@ function unresolvedImports(pyodide, before, sitePackages) {
   const module = pyodide._module;
   const loaded = module.LDSO.loadedLibsByName;
   const byBase = new Map();
-  for (const [name, dso] of Object.entries(loaded)) byBase.set(path.basename(name), dso);
+  for (const [name, dso] of Object.entries(loaded)) byBase.set(basename(name), dso);
   // A wasm module's bytes; null for what is not one (a library that failed to load stays
   // listed, whatever its file holds).
   const read = (name) => {
@@ -75,10 +81,10 @@ function unresolvedImports(pyodide, before, sitePackages) {
     // The module and its NEEDED closure, as loaded.
     const scope = [dso];
     const queue = [bytes];
-    const seen = new Set([path.basename(name)]);
+    const seen = new Set([basename(name)]);
     while (queue.length) {
       for (const lib of needed(queue.pop())) {
-        const base = path.basename(lib);
+        const base = basename(lib);
         const dep = byBase.get(base);
         if (seen.has(base) || !dep) continue;
         seen.add(base);
@@ -118,13 +124,12 @@ function begin(kind, name) {
 }
 
 function answer(body) {
-  process.stdout.write("\n\u001e" + JSON.stringify({ protocol: PROTOCOL, ...body }) + "\n");
+  return { protocol: WASMWHEEL_PROTOCOL, ...body };
 }
 
 function emit() {
-  if (done) return;
   done = true;
-  answer({ result });
+  return answer({ result });
 }
 
 function fail(e) {
@@ -132,8 +137,7 @@ function fail(e) {
   const ms = clock() - step.start;
   if (step.kind === "startup") {
     done = true;
-    answer({ fatal: error });
-    process.exit(0);
+    return answer({ fatal: error });
   }
   if (step.kind === "install") result.install = { ok: false, error, ms };
   if (step.kind === "import") result.imports.push({ module: step.name, ok: false, error, ms });
@@ -147,8 +151,7 @@ function fail(e) {
     }
   }
   if (!result.install) result.install = { ok: false, error, ms };
-  emit();
-  process.exit(0);
+  return emit();
 }
 
 function stdoutText() {
@@ -181,9 +184,8 @@ def _wasmwheel_files():
 `;
 
 async function runEntry(module) {
-  const fs = require("fs");
-  const target = "/home/pyodide/" + path.basename(job.entry);
-  pyodide.FS.writeFile(target, fs.readFileSync(job.entry));
+  const target = "/home/pyodide/" + basename(job.entry);
+  pyodide.FS.writeFile(target, await host.readEntry());
   const loadedBefore = new Set(Object.keys(module.LDSO.loadedLibsByName));
   const FS = pyodide.FS;
   const open = FS.open;
@@ -203,17 +205,12 @@ async function runEntry(module) {
 }
 
 async function main() {
-  const { loadPyodide } = require(path.join(path.resolve(job.pyodide), "pyodide.js"));
   const options = {
-    indexURL: path.resolve(job.pyodide) + path.sep,
+    ...host.options,
     stdout: (line) => output.push(line),
     stderr: (line) => errput.push(line),
   };
-  if (job.lock) {
-    options.lockFileURL = path.join(path.resolve(job.lock.dir), "pyodide-lock.json");
-    options.packageBaseUrl = path.resolve(job.lock.dir) + path.sep;
-  }
-  pyodide = await loadPyodide(options);
+  pyodide = await host.loadPyodide(options);
   result.startup_ms = clock() - step.start;
   // Pyodide 0.27 asks locateFile for a library its dynamic loader cannot find in the file
   // system, and locateFile then throws "Didn't expect to load any more file_packager files!".
@@ -232,9 +229,8 @@ async function main() {
   begin("install");
   const messages = [];
   try {
-    const packages = job.lock ? job.lock.packages : job.wheels.map((w) => pathToFileURL(path.resolve(w)).href);
     await pyodide.loadPackage(
-      packages,
+      host.packages,
       {
         messageCallback: () => {},
         errorCallback: (m) => messages.push(m),
@@ -272,14 +268,21 @@ async function main() {
     begin("entry");
     result.entry = await runEntry(module);
   }
-  emit();
+  return emit();
 }
 
-process.on("uncaughtException", fail);
-process.on("unhandledRejection", fail);
-if (job.protocol !== PROTOCOL) {
-  done = true;
-  answer({ fatal: `the job speaks protocol ${job.protocol}, this driver ${PROTOCOL}` });
-} else {
-  main().catch(fail);
+async function run() {
+  if (job.protocol !== WASMWHEEL_PROTOCOL) {
+    done = true;
+    return answer({ fatal: `the job speaks protocol ${job.protocol}, this driver ${WASMWHEEL_PROTOCOL}` });
+  }
+  try {
+    return await main();
+  } catch (e) {
+    return fail(e);
+  }
 }
+
+return { run, fail, done: () => done };
+}
+

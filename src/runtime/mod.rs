@@ -5,6 +5,7 @@
 //!
 //! Nothing here runs for `show`, `audit`, `check`, `repair` or `tags`.
 
+pub mod chromium;
 pub mod node;
 pub mod protocol;
 pub mod pyodide;
@@ -13,6 +14,7 @@ use std::time::Duration;
 
 use rayon::prelude::*;
 
+use chromium::{Chromium, ChromiumError};
 use node::{Node, NodeError};
 use protocol::{Job, Outcome};
 use pyodide::{PyodideError, Release, ReleaseSpec, Sources};
@@ -25,6 +27,16 @@ pub trait Host: Send + Sync + std::fmt::Debug {
     /// Runs one job; stops it after `timeout`. An `Err` is the runtime's failure (it could
     /// not start, crashed, broke the protocol, ran too long), never a verdict on the wheels.
     fn run(&self, job: &Job, timeout: Duration) -> Result<Outcome, RuntimeError>;
+}
+
+impl Host for Chromium {
+    fn name(&self) -> &'static str {
+        "chromium"
+    }
+
+    fn run(&self, job: &Job, timeout: Duration) -> Result<Outcome, RuntimeError> {
+        Chromium::run(self, job, timeout).map_err(RuntimeError::Chromium)
+    }
 }
 
 impl Host for Node {
@@ -44,6 +56,9 @@ pub enum RuntimeError {
     /// Node.js is missing, too old, or failed.
     #[error(transparent)]
     Node(#[from] NodeError),
+    /// Chromium is missing, or failed.
+    #[error(transparent)]
+    Chromium(#[from] ChromiumError),
     /// The cache cannot be used.
     #[error("cache")]
     Cache(#[source] PyodideError),
@@ -58,10 +73,22 @@ pub enum RuntimeError {
     },
 }
 
+/// Where jobs run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Place {
+    /// Pyodide under Node.js.
+    #[default]
+    Node,
+    /// Pyodide in a page of headless Chromium.
+    Chromium,
+}
+
 /// What loading wheels needs: a runtime, where releases come from, a time limit.
 #[derive(Clone, Debug)]
 pub struct Runtime {
     node: Node,
+    chromium: Option<Chromium>,
     /// Where releases come from: the cache and the registry.
     pub sources: Sources,
     /// How long one job may run.
@@ -72,9 +99,23 @@ impl Runtime {
     /// Node on PATH (looked for first: without it nothing can run), the user's cache, and the
     /// registry; `offline` forbids fetching.
     pub fn new(offline: bool, timeout: Duration) -> Result<Runtime, RuntimeError> {
+        Runtime::at(Place::Node, offline, timeout)
+    }
+
+    /// A runtime that runs jobs in `place` (Chromium needs Node too: it drives the browser).
+    pub fn at(place: Place, offline: bool, timeout: Duration) -> Result<Runtime, RuntimeError> {
         let node = Node::find()?;
         let sources = Sources::from_env(offline).map_err(RuntimeError::Cache)?;
-        Ok(Runtime { node, sources, timeout })
+        let chromium = match place {
+            Place::Node => None,
+            Place::Chromium => Some(Chromium::new(node.clone(), &sources.cache, &sources.registry, offline)?),
+        };
+        Ok(Runtime { node, chromium, sources, timeout })
+    }
+
+    /// Chromium, when jobs run there.
+    pub fn chromium(&self) -> Option<&Chromium> {
+        self.chromium.as_ref()
     }
 
     /// Node.js, for what runs a script of its own (a bundle's `run.mjs`).
@@ -84,7 +125,10 @@ impl Runtime {
 
     /// The host jobs run in.
     pub fn host(&self) -> &dyn Host {
-        &self.node
+        match &self.chromium {
+            Some(chromium) => chromium,
+            None => &self.node,
+        }
     }
 
     /// Each release of `specs`, fetched into the cache if need be, in order.

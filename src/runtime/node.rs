@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use super::protocol::{self, Job, Outcome, ProtocolError};
 
-/// The driver script.
-const DRIVER: &str = include_str!("driver.js");
+/// The driver script under Node: the driver, then what runs it there.
+const DRIVER: &str = concat!(include_str!("driver.js"), "\n", include_str!("node_driver.js"));
 /// The oldest Node the driver (and Pyodide) run on.
 const MIN_NODE: u32 = 18;
 

@@ -7,6 +7,7 @@ mod common;
 
 mod agreement;
 mod audit;
+mod browser;
 mod check;
 mod ci;
 mod hostile;

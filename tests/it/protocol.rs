@@ -8,8 +8,9 @@ use wasmwheel::{Job, job_json, parse_answer};
 
 use crate::common::*;
 
-/// The driver as the binary embeds it.
-const DRIVER: &str = include_str!("../../src/runtime/driver.js");
+/// The driver as the binary runs it under Node.
+const DRIVER: &str =
+    concat!(include_str!("../../src/runtime/driver.js"), "\n", include_str!("../../src/runtime/node_driver.js"));
 
 fn schema() -> jsonschema::Validator {
     let text = std::fs::read(testdata("../spec/driver.schema.json")).unwrap();

@@ -1,0 +1,181 @@
+// The driver in a real browser: run under Node as `node -e <this> <job> <browser>`. Serves the
+// release, the run's folder and the entry over HTTP on 127.0.0.1 (an ephemeral port; `.wasm`
+// as application/wasm, `.mjs` as JavaScript, as a browser needs them), opens a page in
+// headless Chromium (the system's, through playwright-core), runs the same driver there
+// (driver.js, served to the page), and prints its answer after a record separator (U+001E).
+// Nothing but that server is reachable from the page. `<browser>` is
+// {"executable", "playwright", "driver", "timeout_ms"}.
+//
+// With `<browser>.page` ({"dir", "intercept": [[url, file]...]}) it opens `dir/index.html` (a
+// bundle `wasmwheel pack` wrote) instead, answers the URLs of `intercept` from those files (a
+// CDN the page would fetch from), waits for the page's `window.wasmwheelResult`, and prints
+// {"page": that} after the separator.
+"use strict";
+const fs = require("fs");
+const http = require("http");
+const path = require("path");
+
+const MIME = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".json": "application/json",
+  ".wasm": "application/wasm",
+  ".zip": "application/zip",
+  ".whl": "application/zip",
+  ".tar": "application/x-tar",
+  ".py": "text/plain; charset=utf-8",
+  ".txt": "text/plain; charset=utf-8",
+};
+
+const PAGE = `<!doctype html><meta charset="utf-8"><title>wasmwheel</title><script src="/__wasmwheel/driver.js"></script>`;
+
+// A static server for `roots` ([prefix, folder]); `files` are served from memory.
+function serve(roots, files) {
+  const server = http.createServer((req, res) => {
+    const url = decodeURIComponent(new URL(req.url, "http://x").pathname);
+    if (files[url] !== undefined) {
+      res.writeHead(200, { "content-type": MIME[path.extname(url)] || "application/octet-stream" });
+      return res.end(files[url]);
+    }
+    for (const [prefix, dir] of roots) {
+      if (!url.startsWith(prefix)) continue;
+      const rel = url.slice(prefix.length);
+      const file = path.resolve(dir, rel);
+      if (rel.split("/").includes("..") || !file.startsWith(path.resolve(dir))) break;
+      fs.stat(file, (err, st) => {
+        if (err || !st.isFile()) {
+          res.writeHead(404);
+          return res.end();
+        }
+        res.writeHead(200, { "content-type": MIME[path.extname(file)] || "application/octet-stream", "content-length": st.size });
+        fs.createReadStream(file).pipe(res);
+      });
+      return;
+    }
+    res.writeHead(404);
+    res.end();
+  });
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
+}
+
+function print(answer) {
+  process.stdout.write("\n\u001e" + JSON.stringify(answer) + "\n");
+}
+
+async function launch(config) {
+  const { chromium } = require(config.playwright);
+  return chromium.launch({
+    executablePath: config.executable,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-dev-shm-usage",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+}
+
+// The page of a bundle, with a CDN's files answered locally; what it shows.
+async function openPage(config) {
+  const server = await serve([["/", config.page.dir]], {});
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  const browser = await launch(config);
+  const intercepted = new Map(config.page.intercept);
+  const failed = [];
+  try {
+    const context = await browser.newContext();
+    await context.route("**/*", (route) => {
+      const url = route.request().url();
+      if (url.startsWith(origin + "/")) return route.continue();
+      const file = intercepted.get(url.split("?")[0]);
+      if (file) return route.fulfill({ path: file, contentType: MIME[path.extname(file)] || "application/octet-stream" });
+      failed.push(url);
+      return route.abort("blockedbyclient");
+    });
+    const page = await context.newPage();
+    const console_ = [];
+    page.on("console", (m) => m.type() === "error" && console_.push(m.text()));
+    await page.goto(origin + "/index.html");
+    await page.waitForFunction(() => window.wasmwheelResult !== undefined, null, { timeout: config.timeout_ms });
+    const result = await page.evaluate(() => window.wasmwheelResult);
+    if (result.error && failed.length) result.error += ` (blocked: ${failed.slice(0, 3).join(", ")})`;
+    if (result.error && console_.length) result.error += ` (console: ${console_.slice(-2).join(" | ")})`;
+    print({ page: result });
+  } finally {
+    await browser.close().catch(() => {});
+    server.close();
+  }
+}
+
+async function main() {
+  const job = JSON.parse(process.argv[1]);
+  const config = JSON.parse(process.argv[2]);
+  if (config.page) return openPage(config);
+  const roots = [["/release/", job.pyodide]];
+  if (job.lock) roots.push(["/run/", job.lock.dir]);
+  if (job.entry) roots.push(["/entry/", path.dirname(job.entry)]);
+  const wheels = (job.wheels || []).map((w, i) => {
+    roots.push([`/wheels/${i}/`, path.dirname(w)]);
+    return `/wheels/${i}/${path.basename(w)}`;
+  });
+  const server = await serve(roots, { "/__wasmwheel/page.html": PAGE, "/__wasmwheel/driver.js": config.driver });
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  const browser = await launch(config);
+  const stop = setTimeout(async () => {
+    print({ protocol: 1, fatal: `the browser ran for more than ${config.timeout_ms} ms` });
+    await browser.close().catch(() => {});
+    process.exit(0);
+  }, config.timeout_ms);
+  try {
+    const context = await browser.newContext();
+    // The page reaches this server and nothing else.
+    await context.route("**/*", (route) =>
+      route.request().url().startsWith(origin + "/") ? route.continue() : route.abort("blockedbyclient"),
+    );
+    const page = await context.newPage();
+    await page.goto(origin + "/__wasmwheel/page.html");
+    const answer = await page.evaluate(
+      async ({ job, origin, wheels }) => {
+        const { loadPyodide } = await import(origin + "/release/pyodide.mjs");
+        const options = { indexURL: origin + "/release/" };
+        if (job.lock) {
+          options.lockFileURL = origin + "/run/pyodide-lock.json";
+          options.packageBaseUrl = origin + "/run/";
+        }
+        const entry = job.entry ? origin + "/entry/" + job.entry.split("/").pop() : null;
+        const host = {
+          clock: () => Math.round(performance.now()),
+          loadPyodide,
+          options,
+          packages: job.lock ? job.lock.packages : wheels.map((w) => origin + w),
+          readEntry: async () => new Uint8Array(await (await fetch(entry)).arrayBuffer()),
+        };
+        const driver = wasmwheelDriver(job, host);
+        const fatal = new Promise((resolve) => {
+          window.addEventListener("error", (e) => resolve(driver.fail(e.error || e.message)));
+          window.addEventListener("unhandledrejection", (e) => resolve(driver.fail(e.reason)));
+        });
+        return await Promise.race([driver.run(), fatal]);
+      },
+      { job, origin, wheels },
+    );
+    print(answer);
+  } catch (e) {
+    print({ protocol: 1, fatal: String((e && e.message) || e).split("\n")[0] });
+  } finally {
+    clearTimeout(stop);
+    await browser.close().catch(() => {});
+    server.close();
+  }
+}
+
+main().catch((e) => {
+  print({ protocol: 1, fatal: String((e && e.message) || e).split("\n")[0] });
+  process.exit(0);
+});

@@ -1,0 +1,177 @@
+//! Headless Chromium as a runtime: the system's browser (Debian's `chromium`, found on PATH,
+//! never downloaded), driven over the DevTools protocol by playwright-core (a dependency-free
+//! npm package, pinned, fetched from the npm registry, checked against its integrity and
+//! cached like a Pyodide release) under Node. The job runs in a page served from 127.0.0.1
+//! (`browser.js`), through the same driver as under Node (`driver.js`).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::node::{Node, NodeError};
+use super::protocol::{self, Job, Outcome, ProtocolError};
+use super::pyodide::PyodideError;
+use super::pyodide::cache::{self, Cache};
+use super::pyodide::npm::Registry;
+
+/// The playwright-core that drives the browser.
+pub const PLAYWRIGHT_VERSION: &str = "1.65.1";
+
+/// The browser driver, run under Node.
+const BROWSER: &str = include_str!("browser.js");
+/// The driver the page runs.
+const DRIVER: &str = include_str!("driver.js");
+
+/// Why Chromium cannot run a job.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChromiumError {
+    /// No browser on PATH.
+    #[error("chromium is not on PATH: wasmwheel runs wheels in the system's Chromium (apt-get install chromium)")]
+    Missing,
+    /// playwright-core cannot be had.
+    #[error("playwright-core {PLAYWRIGHT_VERSION}, which drives the browser")]
+    Playwright(#[source] PyodideError),
+    /// Node failed.
+    #[error(transparent)]
+    Node(#[from] NodeError),
+    /// The browser driver's answer cannot be used.
+    #[error("in Chromium")]
+    Protocol(#[source] ProtocolError),
+}
+
+/// What a bundle's page showed.
+#[derive(Clone, Debug, serde::Deserialize)]
+#[non_exhaustive]
+pub struct PageOutcome {
+    /// The entry's exit status; `None` when the page failed before it ran.
+    pub exit: Option<i32>,
+    /// What it printed.
+    pub stdout: String,
+    /// Why the page failed, if it did.
+    pub error: Option<String>,
+}
+
+/// The system's Chromium, with what drives it.
+#[derive(Clone, Debug)]
+pub struct Chromium {
+    executable: PathBuf,
+    node: Node,
+    playwright: PathBuf,
+}
+
+/// `chromium` on PATH (or `$WASMWHEEL_CHROMIUM`). Debian's `/usr/bin/chromium` is a wrapper
+/// script that adds flags and prints to stderr: the binary it runs is used instead.
+pub fn find_executable() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("WASMWHEEL_CHROMIUM").filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(path));
+    }
+    let paths = std::env::var_os("PATH")?;
+    let found = std::env::split_paths(&paths)
+        .flat_map(|dir| ["chromium", "chromium-browser"].map(|name| dir.join(name)))
+        .find(|p| p.is_file())?;
+    let real = Path::new("/usr/lib/chromium/chromium");
+    if found.starts_with("/usr/bin") && real.is_file() { Some(real.to_path_buf()) } else { Some(found) }
+}
+
+impl Chromium {
+    /// The browser binary the runs would use: `chromium` on PATH, or `$WASMWHEEL_CHROMIUM`.
+    pub fn executable_on_path() -> Option<PathBuf> {
+        find_executable()
+    }
+
+    /// The system's Chromium and playwright-core (fetched into `cache` unless `offline`).
+    pub fn new(node: Node, cache: &Cache, registry: &Registry, offline: bool) -> Result<Chromium, ChromiumError> {
+        let executable = find_executable().ok_or(ChromiumError::Missing)?;
+        let dir = cache.root().join("npm").join("playwright-core").join(PLAYWRIGHT_VERSION);
+        match cache::state(&dir) {
+            cache::State::Whole => {}
+            cache::State::Damaged(why) if offline => {
+                return Err(ChromiumError::Playwright(PyodideError::Damaged { dir, why }));
+            }
+            _ if offline => return Err(ChromiumError::Playwright(PyodideError::Offline(dir))),
+            _ => {
+                let tarball =
+                    registry.tarball("playwright-core", PLAYWRIGHT_VERSION).map_err(ChromiumError::Playwright)?;
+                cache.unpack(&tarball, &dir).map_err(ChromiumError::Playwright)?;
+            }
+        }
+        Ok(Chromium { executable, node, playwright: dir })
+    }
+
+    /// The browser binary.
+    pub fn executable(&self) -> &Path {
+        &self.executable
+    }
+
+    /// Opens the `index.html` of the bundle in `dir` (served from 127.0.0.1) and waits for it
+    /// to finish; each URL of `intercept` is answered from its file (the CDN the page fetches
+    /// Pyodide and the release's packages from), any other outside URL refused.
+    pub fn open_page(
+        &self,
+        dir: &Path,
+        intercept: &[(String, PathBuf)],
+        timeout: Duration,
+    ) -> Result<PageOutcome, ChromiumError> {
+        #[derive(serde::Serialize)]
+        struct Page<'a> {
+            dir: &'a Path,
+            intercept: &'a [(String, PathBuf)],
+        }
+        #[derive(serde::Serialize)]
+        struct Config<'a> {
+            executable: &'a Path,
+            playwright: &'a Path,
+            driver: &'a str,
+            timeout_ms: u128,
+            page: Page<'a>,
+        }
+        let inner = timeout.saturating_sub(Duration::from_secs(5)).max(Duration::from_secs(1));
+        let config = Config {
+            executable: &self.executable,
+            playwright: &self.playwright,
+            driver: "",
+            timeout_ms: inner.as_millis(),
+            page: Page { dir, intercept },
+        };
+        let config = serde_json::to_string(&config).map_err(NodeError::Job)?;
+        let ran = self.node.run_script(&["-e".as_ref(), BROWSER.as_ref(), "{}".as_ref(), config.as_ref()], timeout)?;
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            page: PageOutcome,
+        }
+        let answer = ran.stdout.rsplit_once('\u{1e}').map(|(_, a)| a.trim()).unwrap_or_default();
+        let last = || ran.stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or_default().trim().to_string();
+        serde_json::from_str::<Answer>(answer)
+            .map(|a| a.page)
+            .map_err(|_| ChromiumError::Node(NodeError::NoResult { status: ran.status.to_string(), stderr: last() }))
+    }
+
+    /// Runs `job` in a page; stops after `timeout`.
+    pub fn run(&self, job: &Job, timeout: Duration) -> Result<Outcome, ChromiumError> {
+        #[derive(serde::Serialize)]
+        struct Config<'a> {
+            executable: &'a Path,
+            playwright: &'a Path,
+            driver: &'a str,
+            timeout_ms: u128,
+        }
+        // The browser driver gives up a little before Node is stopped, closing the browser.
+        let inner = timeout.saturating_sub(Duration::from_secs(5)).max(Duration::from_secs(1));
+        let config = Config {
+            executable: &self.executable,
+            playwright: &self.playwright,
+            driver: DRIVER,
+            timeout_ms: inner.as_millis(),
+        };
+        let config = serde_json::to_string(&config).map_err(NodeError::Job)?;
+        let job = protocol::job_json(job).map_err(NodeError::Job)?;
+        let ran = self.node.run_script(&["-e".as_ref(), BROWSER.as_ref(), job.as_ref(), config.as_ref()], timeout)?;
+        match protocol::parse_answer(&ran.stdout) {
+            Err(ProtocolError::NoResult) => Err(ChromiumError::Node(NodeError::NoResult {
+                status: ran.status.to_string(),
+                stderr: ran.stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or_default().trim().to_string(),
+            })),
+            other => other.map_err(ChromiumError::Protocol),
+        }
+    }
+}
