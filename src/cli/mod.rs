@@ -226,8 +226,9 @@ pub(crate) struct LockArgs {
 pub(crate) struct PackArgs {
     /// The app's entry script, run as `__main__`.
     entry: PathBuf,
-    /// The wheels it uses (what they require is resolved: the release's packages, the index).
-    #[arg(required_unless_present_any = ["with", "requirements"])]
+    /// The wheels it uses (what they require is resolved: the release's packages, the index);
+    /// none for an app of the standard library alone, or one whose requirements `--with` and
+    /// `-r` give.
     wheels: Vec<PathBuf>,
     /// The Pyodide release (0.28 or later): an npm version, a release folder or a tarball.
     #[arg(long = "pyodide", value_name = "VERSION|DIR|TGZ")]
