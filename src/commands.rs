@@ -27,7 +27,7 @@ use crate::error::{Error, UsageError};
 use crate::loading::{self, ReleaseRun, TestOptions};
 use crate::lock::{self, Lock, LockOptions, WheelBytes};
 use crate::pack::{self, Pack, PackInput, PackOptions};
-use crate::platform::PlatformTag;
+use crate::platform::{Family, PlatformTag};
 use crate::policy::{self, Policy, PolicySet};
 use crate::repair::{self, Repair, RepairOptions};
 use crate::report::WheelReport;
@@ -197,9 +197,8 @@ pub fn audit(request: &AuditRequest, config: &Config) -> Result<Reports<WheelRep
     let policies = config.policies(&request.policies)?;
     let options = request.options(config);
     if let Some(run) = &request.confirm {
-        let runtime = run.runtime()?;
         let plan = plan(&request.resolve, run.offline)?;
-        return audit_confirmed(&request.files, &policies, &options, &runtime, &plan);
+        return audit_confirmed(&request.files, &policies, &options, run, &plan);
     }
     Ok(analyse(&request.files, &policies, &options, audit::audit))
 }
@@ -244,15 +243,25 @@ fn audit_confirmed(
     wheels: &[PathBuf],
     policies: &PolicySet,
     options: &AuditOptions,
-    runtime: &Runtime,
+    run: &RunOptions,
     plan: &Plan,
 ) -> Result<Reports<WheelReport>, Error> {
+    // Node is looked for first, before anything is read: without it nothing can run (unless
+    // only WASI wheels are given).
+    let wasi_only = !wheels.is_empty()
+        && wheels.iter().all(|w| w.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.contains("-wasi_")));
+    let mut places = if wasi_only { vec![] } else { vec![run.place] };
     let results = each(wheels, |path| {
         let wheel = WheelBytes::open(path)?;
         let audit = audit::audit(&wheel.wheel, policies, options);
         Ok((wheel, audit))
     });
     let audited = Reports::of(results);
+    if audited.reports.iter().any(|(_, a)| loading::judges_wasi(a, policies)) {
+        places.push(Place::Wasi);
+    }
+    let runtime = Runtime::with(&places, run.offline, run.timeout)?;
+    let runtime = &runtime;
     let pairs: Vec<(&WheelBytes, &Audit)> = audited.reports.iter().map(|(w, a)| (w, a)).collect();
     let confirmations = loading::confirm(&pairs, plan, policies, runtime)?;
     let reports = audited
@@ -357,7 +366,10 @@ pub fn test(request: &TestRequest, config: &Config) -> Result<Vec<ReleaseRun>, E
     request.options.validate()?;
     let wheels = open_all(&request.wheels)?;
     let plan = plan(&request.resolve, request.run.offline)?;
-    let runtime = request.run.runtime()?;
+    // WASI wheels run in the WASI host (Node is not needed), unless a release is named.
+    let wasi = wheels.iter().any(|w| audit::family_of(w.wheel.filename.platform_tags()) == Family::Wasi);
+    let place = if wasi && request.options.releases.is_empty() { Place::Wasi } else { request.run.place };
+    let runtime = Runtime::at(place, request.run.offline, request.run.timeout)?;
     Ok(loading::test(&wheels, &plan, &policies, &runtime, &request.options)?)
 }
 

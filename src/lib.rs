@@ -120,11 +120,13 @@ pub use tags::{Outcome as TagsOutcome, TagChange, TagsError};
 pub use cache::{Cache, CacheError, CachedPage};
 pub use loading::{Confirmation, Expected, ReleaseRun, TestError, TestOptions, WheelRun};
 pub use runtime::chromium::{Chromium, ChromiumError, PLAYWRIGHT_VERSION, PageOutcome};
-pub use runtime::node::{Node, NodeError, Ran};
+pub use runtime::node::{Node, NodeError};
+pub use runtime::process::Ran;
 pub use runtime::protocol::{CodeOutcome, EntryOutcome, ImportOutcome, Job, LockJob, Outcome, Step, Unlinked};
 pub use runtime::protocol::{PROTOCOL_VERSION, ProtocolError, job_json, parse_answer};
 pub use runtime::pyodide::npm::Registry;
 pub use runtime::pyodide::{PyodideError, Release, ReleaseSpec, ReleaseSpecError, Sources};
+pub use runtime::wasi::{HOST as WASI_HOST, Wasi, WasiError};
 pub use runtime::{Host, Place, Runtime, RuntimeError};
 
 // Resolving what wheels require, as the release's micropip does.

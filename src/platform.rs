@@ -78,6 +78,17 @@ pub enum Family {
     Native,
 }
 
+impl fmt::Display for Family {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Family::Emscripten => "emscripten",
+            Family::Wasi => "wasi",
+            Family::Pure => "pure",
+            Family::Native => "native",
+        })
+    }
+}
+
 /// A platform tag: the text as written, and what it names.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PlatformTag {

@@ -145,9 +145,11 @@ rules! {
     // Confirmed in real Pyodide.
     /// Real loading in a Pyodide release disagrees with the audit's verdict for its platform.
     ConfirmMismatch = "confirm-mismatch", Error;
-    /// An import failed in real Pyodide for want of a requirement no wheel given meets: not
+    /// A wheel not run on a platform for want of a requirement no source meets: not
     /// confirmed either way.
     ConfirmUnmetRequirement = "confirm-unmet-requirement", Warning;
+    /// A wheel no runtime wasmwheel has can load: nothing was confirmed.
+    ConfirmNotRun = "confirm-not-run", Info;
     // What the index rejects on upload.
     /// A platform tag PyPI refuses.
     PlatformTagRejected = "platform-tag-rejected", Error;

@@ -259,14 +259,19 @@ fn needed_libraries(cx: &Context<'_>, module: &SideModule<'_>, policy: &LoadedPo
         .into_iter()
         .map(|(parent, library)| {
             let via = if parent == installed { String::new() } else { format!(" (through {parent})") };
-            Finding::new(
-                Rule::NeededLibraryMissing,
-                Some(module.path),
+            let message = if p.loader.only_provided {
+                format!(
+                    "NEEDs {library}{via}, which {}'s linker cannot be given, whether or not the wheel ships it: componentize-py links only extension modules (.cpython-3XY-wasm32-wasi.so, .abi3.so, named by their place, not their file name) and its own libraries ({}), matching NEEDED exactly, and ignores RUNTIME_PATH; link {library} statically into the extension",
+                    platform(policy),
+                    name_list(&p.provided_libraries, 3)
+                )
+            } else {
                 format!(
                     "NEEDs {library}{via}, which {}'s loader cannot find in {how}; vendor it with `wasmwheel repair -L DIR`",
                     platform(policy)
-                ),
-            )
+                )
+            };
+            Finding::new(Rule::NeededLibraryMissing, Some(module.path), message)
         })
         .collect()
 }

@@ -8,7 +8,7 @@ use super::{Prepared, TestError, prepare, release_of, run_all, verdict};
 use crate::audit::{self, Audit};
 use crate::lock::WheelBytes;
 use crate::platform::PlatformTag;
-use crate::policy::PolicySet;
+use crate::policy::{PolicyFamily, PolicySet};
 use crate::resolve::{Plan, Request};
 use crate::rules::{Finding, Rule};
 use crate::runtime::Runtime;
@@ -36,6 +36,20 @@ pub struct Confirmation {
     /// Its requirements on the release that no source meets: what the wheel lacked, not a
     /// verdict on it.
     pub unmet_requirements: Vec<String>,
+}
+
+/// Whether the audit gives a verdict on a WASI platform (which the WASI host confirms).
+pub fn judges_wasi(audit: &Audit, policies: &PolicySet) -> bool {
+    wasi_platforms(audit, policies).next().is_some()
+}
+
+/// The WASI platforms the audit gives a verdict on.
+fn wasi_platforms<'a>(audit: &'a Audit, policies: &'a PolicySet) -> impl Iterator<Item = &'a PlatformTag> + 'a {
+    audit
+        .platforms
+        .iter()
+        .filter(|v| policies.for_tag(&v.platform).is_some_and(|p| p.policy().family == PolicyFamily::Wasi))
+        .map(|v| &v.platform)
 }
 
 /// Each wheel's platforms, with the index of their release in the specs returned.
@@ -101,12 +115,13 @@ pub fn confirm(
         }
     }
     let outcomes = run_all(runtime, &runs)?;
+    let mut wasi = confirm_wasi(wheels, policies, runtime)?.into_iter();
     let mut results = runs.iter().zip(outcomes);
     let confirmations = wheels
         .iter()
         .zip(platforms)
         .map(|((_, audit), platforms)| {
-            platforms
+            let mut mine: Vec<Confirmation> = platforms
                 .into_iter()
                 .zip(results.by_ref())
                 .map(|((platform, index), ((_, prepared, _, _), outcome))| {
@@ -124,16 +139,59 @@ pub fn confirm(
                         unmet_requirements: unmet.chain(conflicts).collect(),
                     }
                 })
-                .collect()
+                .collect();
+            mine.extend(wasi.next().into_iter().flatten());
+            mine
         })
         .collect();
     Ok(confirmations)
+}
+
+/// Each wheel linked and run in the WASI host, for every WASI platform its audit judged: alone
+/// (the host installs wheel files; it resolves nothing).
+fn confirm_wasi(
+    wheels: &[(&WheelBytes, &Audit)],
+    policies: &PolicySet,
+    runtime: &Runtime,
+) -> Result<Vec<Vec<Confirmation>>, TestError> {
+    let Some(host) = runtime.wasi() else { return Ok(vec![Vec::new(); wheels.len()]) };
+    let mut jobs = Vec::new();
+    let mut slots = Vec::new();
+    for (i, (wheel, audit)) in wheels.iter().enumerate() {
+        for platform in wasi_platforms(audit, policies) {
+            jobs.push(super::wasi_job(&[*wheel], Vec::new(), None));
+            slots.push((i, platform.clone(), verdict(audit, platform).is_some_and(|v| v.compatible)));
+        }
+    }
+    let outcomes = runtime.run_on(host, &jobs);
+    let mut out = vec![Vec::new(); wheels.len()];
+    for ((i, platform, compatible), outcome) in slots.into_iter().zip(outcomes) {
+        let error = outcome?.failure();
+        out[i].push(Confirmation {
+            platform,
+            pyodide: crate::runtime::wasi::HOST.to_string(),
+            runtime: host.name().to_string(),
+            compatible,
+            ran: true,
+            loads: error.is_none(),
+            error,
+            unmet_requirements: Vec::new(),
+        });
+    }
+    Ok(out)
 }
 
 /// A `confirm-mismatch` error for each platform where real loading and the audit disagree; a
 /// `confirm-unmet-requirement` warning instead where the wheel could not be run there for want
 /// of a requirement no source meets.
 pub fn confirm_findings(audit: &Audit, confirmations: &[Confirmation]) -> Vec<Finding> {
+    if confirmations.is_empty() {
+        let message = format!(
+            "not confirmed: no runtime wasmwheel runs wheels in (Pyodide under Node or in Chromium, componentize-py and wasmtime for WASI) judges a {} wheel",
+            audit.family
+        );
+        return vec![Finding::new(Rule::ConfirmNotRun, None, message)];
+    }
     confirmations
         .iter()
         .filter(|c| !c.ran || c.compatible != c.loads)

@@ -27,7 +27,7 @@ use crate::runtime::protocol::{CodeOutcome, ImportOutcome, Outcome, Step, Unlink
 use crate::runtime::pyodide::{Release, ReleaseSpec};
 use crate::runtime::{Runtime, RuntimeError};
 use crate::wheel::is_identifier;
-pub use confirm::{Confirmation, confirm, confirm_findings};
+pub use confirm::{Confirmation, confirm, confirm_findings, judges_wasi};
 
 /// What to test.
 #[derive(Clone, Debug, Default)]
@@ -260,6 +260,9 @@ pub fn test(
     options.validate()?;
     let audit_options = AuditOptions { prerelease: options.prerelease, ..AuditOptions::default() };
     let audits: Vec<Audit> = wheels.par_iter().map(|w| audit::audit(&w.wheel, policies, &audit_options)).collect();
+    if options.releases.is_empty() && audits.iter().any(|a| a.family == Family::Wasi) {
+        return Ok(vec![test_wasi(wheels, &audits, policies, runtime, options)?]);
+    }
     let specs = targets(&audits, policies, options)?;
     let releases = runtime.releases(&specs)?;
     let given: Vec<&WheelBytes> = wheels.iter().collect();
@@ -283,11 +286,62 @@ pub fn test(
         .zip(prepared)
         .zip(outcomes)
         .map(|((spec, (release, prepared, _, _)), outcome)| {
-            let wheels = wheel_runs(&prepared.resolution, &audited, policies, release, options);
+            let wheels = wheel_runs(&prepared.resolution, &audited, policies, &release.abi.canonical_tag(), options);
             release_run(spec, release, runtime, outcome, wheels, &prepared.resolution)
         })
         .collect();
     Ok(runs)
+}
+
+/// The wheels in the WASI host: linked into a component with componentize-py, run in wasmtime.
+fn test_wasi(
+    wheels: &[WheelBytes],
+    audits: &[Audit],
+    policies: &PolicySet,
+    runtime: &Runtime,
+    options: &TestOptions,
+) -> Result<ReleaseRun, TestError> {
+    let host = runtime.wasi().ok_or(TestError::NoRelease("no WASI host was asked for".into()))?;
+    let policy = policies.family(Family::Wasi).next().ok_or(TestError::NoRelease("no WASI policy".into()))?;
+    let given: Vec<&WheelBytes> = wheels.iter().collect();
+    let resolution = Resolution::given_only(&given);
+    let job = wasi_job(&given, options.imports.clone(), options.code.clone());
+    let outcome = runtime.run_on(host, std::slice::from_ref(&job)).pop().transpose()?;
+    let outcome = outcome.unwrap_or_else(|| Outcome::failed("no run".into()));
+    let audited: Vec<(&str, &Audit)> = wheels.iter().map(|w| w.wheel.path.as_str()).zip(audits).collect();
+    let platform = policy.canonical_tag().clone();
+    let wheel_runs = wheel_runs(&resolution, &audited, policies, &platform, options);
+    Ok(ReleaseRun {
+        pyodide: crate::runtime::wasi::HOST.to_string(),
+        source: "PyPI (pinned)".into(),
+        runtime: host.name().to_string(),
+        platform,
+        python: policy.policy().python.to_string(),
+        ok: outcome.failure().is_none(),
+        startup_ms: outcome.startup_ms,
+        install: outcome.install,
+        imports: outcome.imports,
+        link: outcome.link,
+        wheels: wheel_runs,
+        resolution: resolution.report(),
+        code: outcome.code,
+    })
+}
+
+/// A job for the WASI host: the wheels' files, the modules to import (each wheel's top-level
+/// ones by default), the code.
+fn wasi_job(wheels: &[&WheelBytes], imports: Vec<String>, code: Option<String>) -> crate::runtime::protocol::Job {
+    let imports =
+        if imports.is_empty() { wheels.iter().flat_map(|w| w.wheel.top_level_modules()).collect() } else { imports };
+    crate::runtime::protocol::Job {
+        wheels: wheels
+            .iter()
+            .map(|w| std::path::absolute(&w.wheel.path).unwrap_or_else(|_| w.wheel.path.clone().into()))
+            .collect(),
+        imports,
+        code,
+        ..Default::default()
+    }
 }
 
 /// The report of one release run.
@@ -322,10 +376,9 @@ fn wheel_runs(
     resolution: &Resolution,
     audited: &[(&str, &Audit)],
     policies: &PolicySet,
-    release: &Release,
+    platform: &PlatformTag,
     options: &TestOptions,
 ) -> Vec<WheelRun> {
-    let platform = release.abi.canonical_tag();
     let given_audit = |path: &str| audited.iter().find(|(p, _)| *p == path).map(|(_, a)| (*a).clone());
     let asked = |package: &Resolved| {
         let by = format!("{} {}", package.name, package.version);
@@ -352,7 +405,7 @@ fn wheel_runs(
                 wheel: if package.source == Origin::Index { package.url.clone() } else { input.wheel.path.clone() },
                 source: package.source,
                 modules,
-                audit: audit.as_ref().and_then(|a| expected(a, &platform)),
+                audit: audit.as_ref().and_then(|a| expected(a, platform)),
                 unmet_requirements: asked(package),
             }
         })

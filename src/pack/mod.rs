@@ -406,7 +406,7 @@ impl Packer<'_> {
         if self.verify.contains(&Place::Node) {
             let run = bundle_dir.join("run.mjs");
             let release = self.release.dir.as_os_str();
-            let ran = self.runtime.node().run_script(&[run.as_os_str(), release], self.runtime.timeout)?;
+            let ran = self.runtime.node()?.run_script(&[run.as_os_str(), release], self.runtime.timeout)?;
             if let Some(why) = difference(traced, ran.status.code(), &ran.stdout, &ran.stderr) {
                 return Ok(Some(format!("under Node: {why}")));
             }
@@ -414,7 +414,7 @@ impl Packer<'_> {
         }
         if self.verify.contains(&Place::Chromium) {
             let chromium = match Chromium::new(
-                self.runtime.node().clone(),
+                self.runtime.node()?.clone(),
                 &self.runtime.sources.cache,
                 &self.runtime.sources.registry,
                 self.runtime.sources.offline,

@@ -108,14 +108,19 @@ pub(super) fn import(path: &Path) -> Result<Policy, Failure> {
         bigint: true,
         shared_memory: any(|m| m.markers.shared_memory),
         memory64: any(|m| m.markers.memory64),
+        // componentize-py hands wit-component the files of its `-p` folders that end in
+        // `.cpython-3XY-wasm32-wasi.so` or `.abi3.so`, named `/<n>/<path>` (src/prelink.rs),
+        // and its own libraries; wit-component matches each NEEDED entry exactly against those
+        // names (linking.rs). It reads RUNTIME_PATH from 0.237 (wasm-tools 1.237) on (older
+        // ones refuse the subsection), and never uses it to find a library.
         loader: Loader {
-            // wit-component reads RUNTIME_PATH from 0.237 (wasm-tools 1.237) on.
             runtime_path: wit_component.is_some_and(|minor| minor >= 237),
             search_dist_libs: false,
             search_module_dir: false,
-            search_by_name: true,
+            search_by_name: false,
             legacy_dylink: false,
             native_fails_install: false,
+            only_provided: true,
         },
         provided_libraries: needed.into_iter().collect(),
         shared_library_packages: Vec::new(),

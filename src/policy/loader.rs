@@ -13,7 +13,8 @@ use crate::wasm::WasmInfo;
 /// How the platform's loader finds a NEEDED library.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Loader {
-    /// Follows the RUNTIME_PATH of the module that NEEDs the library (`$ORIGIN` = its folder).
+    /// Reads RUNTIME_PATH and follows it from the module that NEEDs the library (`$ORIGIN` =
+    /// its folder); with [`Loader::only_provided`], reads it and finds nothing by it.
     pub runtime_path: bool,
     /// Searches `<dist>.libs/` in site-packages (Pyodide 0.26-0.27).
     pub search_dist_libs: bool,
@@ -29,6 +30,11 @@ pub struct Loader {
     /// the install (Pyodide 0.28 and later; 0.27 warns and skips it).
     #[serde(default)]
     pub native_fails_install: bool,
+    /// Finds no library but those the platform provides (componentize-py's linker: it names
+    /// the extension modules it is given `/<n>/<path>` and matches every NEEDED entry exactly
+    /// against those names and its own libraries, so no library a wheel ships is ever found).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub only_provided: bool,
 }
 
 /// The side modules a search can find: by installed path, with their RUNTIME_PATH.
@@ -65,6 +71,7 @@ impl Loader {
         search_by_name: false,
         legacy_dylink: true,
         native_fails_install: false,
+        only_provided: false,
     };
 
     /// Where this loader finds library `name`, NEEDed by the module at `parent`, while loading
@@ -78,7 +85,7 @@ impl Loader {
         parent: &str,
         name: &str,
     ) -> Option<String> {
-        if name.contains('/') {
+        if name.contains('/') || self.only_provided {
             return None;
         }
         let file_name_is = |p: &&str| p.rsplit('/').next() == Some(name);
@@ -106,6 +113,9 @@ impl Loader {
 
     /// Where this loader looks, for messages.
     pub fn describe(&self) -> String {
+        if self.only_provided {
+            return "its own libraries (it takes no other)".into();
+        }
         let mut places = Vec::new();
         if self.search_by_name {
             places.push("the wheel (by file name)");
@@ -286,6 +296,7 @@ mod tests {
             search_by_name: false,
             legacy_dylink: true,
             native_fails_install: false,
+            only_provided: false,
         };
         let pyodide_029 =
             Loader { runtime_path: true, search_dist_libs: false, search_module_dir: false, ..pyodide_027.clone() };

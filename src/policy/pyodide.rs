@@ -265,6 +265,7 @@ pub(super) fn import(path: &Path, micropips: &[Micropip]) -> Result<Policy, Fail
             legacy_dylink: js.contains("\"dylink\""),
             // 0.27 catches "need to see wasm magic number" with a console.warn and goes on.
             native_fails_install: !js.contains("console.warn(`Failed to load dynlib"),
+            only_provided: false,
         },
         provided_libraries: Vec::new(),
         shared_library_packages: info.shared_library_packages,

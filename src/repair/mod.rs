@@ -256,8 +256,12 @@ fn repaired(wheel: &Wheel, policies: &PolicySet, options: &RepairOptions) -> Res
         }
     }
     let targets: Vec<_> = tags.iter().filter_map(|t| policies.for_tag(t)).collect();
+    // A linker that takes only its own libraries (componentize-py for WASI) finds no library a
+    // wheel ships: vendoring cannot help, and the audit of the result says why.
+    let nothing_found = !targets.is_empty() && targets.iter().all(|p| p.policy().loader.only_provided);
     let keep = |name: &str| {
-        options.exclude.is_match(name)
+        nothing_found
+            || options.exclude.is_match(name)
             || targets.iter().any(|p| p.policy().provided_libraries.iter().any(|l| l == name))
     };
     let libs_dir = wheel.filename.libs_dir();

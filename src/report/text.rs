@@ -162,7 +162,8 @@ pub fn audit(out: &mut dyn Write, report: &WheelReport) -> io::Result<()> {
     }
     for c in report.confirmed.iter().flatten() {
         let real = if c.loads { "loads".to_string() } else { format!("fails: {}", c.error.as_deref().unwrap_or("?")) };
-        writeln!(out, "  in Pyodide {} ({}, in {}): {real}", c.pyodide, c.platform, c.runtime)?;
+        let host = if c.runtime == "wasmtime" { "the WASI host" } else { "Pyodide" };
+        writeln!(out, "  in {host} {} ({}, in {}): {real}", c.pyodide, c.platform, c.runtime)?;
     }
     findings(out, all)
 }
@@ -204,7 +205,8 @@ pub fn resolution(out: &mut dyn Write, resolution: &crate::resolve::ResolutionRe
 pub fn test_run(out: &mut dyn Write, run: &crate::loading::ReleaseRun) -> io::Result<()> {
     writeln!(
         out,
-        "Pyodide {} ({}, Python {}, in {}): {} (start {} ms, install {} ms)",
+        "{} {} ({}, Python {}, in {}): {} (start {} ms, install {} ms)",
+        if run.runtime == "wasmtime" { "WASI host" } else { "Pyodide" },
         run.pyodide,
         run.platform,
         run.python,

@@ -7,8 +7,10 @@
 
 pub mod chromium;
 pub mod node;
+pub mod process;
 pub mod protocol;
 pub mod pyodide;
+pub mod wasi;
 
 use std::time::Duration;
 
@@ -18,6 +20,7 @@ use chromium::{Chromium, ChromiumError};
 use node::{Node, NodeError};
 use protocol::{Job, Outcome};
 use pyodide::{PyodideError, Release, ReleaseSpec, Sources};
+use wasi::{Wasi, WasiError};
 
 /// A runtime that runs jobs: a program wasmwheel drives, with the driver protocol.
 pub trait Host: Send + Sync + std::fmt::Debug {
@@ -36,6 +39,16 @@ impl Host for Chromium {
 
     fn run(&self, job: &Job, timeout: Duration) -> Result<Outcome, RuntimeError> {
         Chromium::run(self, job, timeout).map_err(RuntimeError::Chromium)
+    }
+}
+
+impl Host for Wasi {
+    fn name(&self) -> &'static str {
+        "wasmtime"
+    }
+
+    fn run(&self, job: &Job, timeout: Duration) -> Result<Outcome, RuntimeError> {
+        Wasi::run(self, job, timeout).map_err(RuntimeError::Wasi)
     }
 }
 
@@ -59,6 +72,9 @@ pub enum RuntimeError {
     /// Chromium is missing, or failed.
     #[error(transparent)]
     Chromium(#[from] ChromiumError),
+    /// The WASI host cannot be had, or failed.
+    #[error(transparent)]
+    Wasi(#[from] WasiError),
     /// The cache cannot be used.
     #[error("cache")]
     Cache(#[source] PyodideError),
@@ -82,13 +98,16 @@ pub enum Place {
     Node,
     /// Pyodide in a page of headless Chromium.
     Chromium,
+    /// A WASI host: componentize-py and wasmtime.
+    Wasi,
 }
 
-/// What loading wheels needs: a runtime, where releases come from, a time limit.
+/// What loading wheels needs: the runtimes asked for, where releases come from, a time limit.
 #[derive(Clone, Debug)]
 pub struct Runtime {
-    node: Node,
+    node: Option<Node>,
     chromium: Option<Chromium>,
+    wasi: Option<Wasi>,
     /// Where releases come from: the cache and the registry.
     pub sources: Sources,
     /// How long one job may run.
@@ -104,31 +123,46 @@ impl Runtime {
 
     /// A runtime that runs jobs in `place` (Chromium needs Node too: it drives the browser).
     pub fn at(place: Place, offline: bool, timeout: Duration) -> Result<Runtime, RuntimeError> {
-        let node = Node::find()?;
-        let sources = Sources::from_env(offline).map_err(RuntimeError::Cache)?;
-        let chromium = match place {
-            Place::Node => None,
-            Place::Chromium => Some(Chromium::new(node.clone(), &sources.cache, &sources.registry, offline)?),
-        };
-        Ok(Runtime { node, chromium, sources, timeout })
+        Runtime::with(&[place], offline, timeout)
     }
 
-    /// Chromium, when jobs run there.
+    /// A runtime with each of `places`: Pyodide jobs run in Chromium when it is among them,
+    /// else under Node; WASI jobs in the WASI host. What a place needs is looked for first.
+    pub fn with(places: &[Place], offline: bool, timeout: Duration) -> Result<Runtime, RuntimeError> {
+        let pyodide = places.iter().any(|p| matches!(p, Place::Node | Place::Chromium));
+        let node = if pyodide { Some(Node::find()?) } else { None };
+        let sources = Sources::from_env(offline).map_err(RuntimeError::Cache)?;
+        let chromium = match (&node, places.contains(&Place::Chromium)) {
+            (Some(node), true) => Some(Chromium::new(node.clone(), &sources.cache, &sources.registry, offline)?),
+            _ => None,
+        };
+        let wasi = if places.contains(&Place::Wasi) { Some(Wasi::new(&sources.cache, offline)?) } else { None };
+        Ok(Runtime { node, chromium, wasi, sources, timeout })
+    }
+
+    /// Chromium, when Pyodide jobs run there.
     pub fn chromium(&self) -> Option<&Chromium> {
         self.chromium.as_ref()
     }
 
     /// Node.js, for what runs a script of its own (a bundle's `run.mjs`).
-    pub fn node(&self) -> &Node {
-        &self.node
+    pub fn node(&self) -> Result<&Node, RuntimeError> {
+        self.node.as_ref().ok_or(RuntimeError::Node(NodeError::Missing))
     }
 
-    /// The host jobs run in.
+    /// The host Pyodide jobs run in.
     pub fn host(&self) -> &dyn Host {
-        match &self.chromium {
-            Some(chromium) => chromium,
-            None => &self.node,
+        match (&self.chromium, &self.node, &self.wasi) {
+            (Some(chromium), _, _) => chromium,
+            (None, Some(node), _) => node,
+            (None, None, Some(wasi)) => wasi,
+            (None, None, None) => &NoHost,
         }
+    }
+
+    /// The WASI host, when it was asked for.
+    pub fn wasi(&self) -> Option<&dyn Host> {
+        self.wasi.as_ref().map(|w| w as &dyn Host)
     }
 
     /// Each release of `specs`, fetched into the cache if need be, in order.
@@ -139,16 +173,34 @@ impl Runtime {
             .collect()
     }
 
-    /// Runs the jobs, a few at a time (each is a whole Pyodide), in order. A job the runtime
-    /// could not finish (it did not start, crashed, timed out, broke the protocol) is the
-    /// runtime's error, not an outcome.
+    /// Runs the jobs in the Pyodide host: see [`Runtime::run_on`].
     pub fn run(&self, jobs: &[Job]) -> Vec<Result<Outcome, RuntimeError>> {
-        let host = self.host();
+        self.run_on(self.host(), jobs)
+    }
+
+    /// Runs the jobs in `host`, a few at a time (each is a whole Pyodide, or component), in
+    /// order. A job the runtime could not finish (it did not start, crashed, timed out, broke
+    /// the protocol) is the runtime's error, not an outcome.
+    pub fn run_on(&self, host: &dyn Host, jobs: &[Job]) -> Vec<Result<Outcome, RuntimeError>> {
         let run = |job: &Job| host.run(job, self.timeout);
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(4);
         match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
             Ok(pool) => pool.install(|| jobs.par_iter().map(run).collect()),
             Err(_) => jobs.iter().map(run).collect(),
         }
+    }
+}
+
+/// The host of a runtime asked for nothing: every job is refused.
+#[derive(Debug)]
+struct NoHost;
+
+impl Host for NoHost {
+    fn name(&self) -> &'static str {
+        "none"
+    }
+
+    fn run(&self, _: &Job, _: Duration) -> Result<Outcome, RuntimeError> {
+        Err(RuntimeError::Node(NodeError::Missing))
     }
 }

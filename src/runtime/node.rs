@@ -2,11 +2,11 @@
 //! job (see [`protocol`](super::protocol)): which release, which wheels, what to import, what
 //! code to run. The driver answers with one JSON result after a record separator on stdout.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
+use super::process::{Ran, Unfinished};
 use super::protocol::{self, Job, Outcome, ProtocolError};
 
 /// The driver script under Node: the driver, then what runs it there.
@@ -83,57 +83,18 @@ impl Node {
         let job = protocol::job_json(job).map_err(NodeError::Job)?;
         let ran = self.run_script(&["-e".as_ref(), DRIVER.as_ref(), job.as_ref()], timeout)?;
         match protocol::parse_answer(&ran.stdout) {
-            Err(ProtocolError::NoResult) => Err(NodeError::NoResult {
-                status: ran.status.to_string(),
-                stderr: ran.stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or_default().trim().to_string(),
-            }),
+            Err(ProtocolError::NoResult) => {
+                Err(NodeError::NoResult { status: ran.status.to_string(), stderr: ran.last_error_line() })
+            }
             other => other.map_err(NodeError::Protocol),
         }
     }
 
     /// Runs `node ARGS...` with no stdin, its output captured; stops it after `timeout`.
     pub fn run_script(&self, args: &[&std::ffi::OsStr], timeout: Duration) -> Result<Ran, NodeError> {
-        let mut child = Command::new(&self.program)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(NodeError::Spawn)?;
-        let read = |mut pipe: Box<dyn Read + Send>| {
-            std::thread::spawn(move || {
-                let mut text = Vec::new();
-                let _ = pipe.read_to_end(&mut text);
-                String::from_utf8_lossy(&text).into_owned()
-            })
-        };
-        let stdout = child.stdout.take().map(|p| read(Box::new(p)));
-        let stderr = child.stderr.take().map(|p| read(Box::new(p)));
-        let deadline = Instant::now() + timeout;
-        let status = loop {
-            if let Some(status) = child.try_wait().map_err(NodeError::Spawn)? {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(NodeError::TimedOut(timeout.as_secs()));
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        let stdout = stdout.and_then(|t| t.join().ok()).unwrap_or_default();
-        let stderr = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
-        Ok(Ran { status, stdout, stderr })
+        super::process::run(&self.program, args, timeout).map_err(|e| match e {
+            Unfinished::Spawn(e) => NodeError::Spawn(e),
+            Unfinished::TimedOut => NodeError::TimedOut(timeout.as_secs()),
+        })
     }
-}
-
-/// A finished Node process.
-#[derive(Debug)]
-pub struct Ran {
-    /// How it exited.
-    pub status: std::process::ExitStatus,
-    /// What it wrote on stdout.
-    pub stdout: String,
-    /// What it wrote on stderr.
-    pub stderr: String,
 }

@@ -106,7 +106,10 @@ fn a_bundle_that_runs_differently_is_not_written() {
     let (code, report) = pack(&app("unsteady.py"), &out, &[]);
     assert_eq!(code, 1, "{report:#}");
     let failure = report["packs"][0]["failure"].as_str().unwrap();
-    assert!(failure.contains("does not run as the traced run did: under Node: stdout differs from line 1"), "{failure}");
+    assert!(
+        failure.contains("does not run as the traced run did: under Node: stdout differs from line 1"),
+        "{failure}"
+    );
     assert!(!out.exists(), "nothing written");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no staging folder left");
 }
