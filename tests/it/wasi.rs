@@ -94,7 +94,8 @@ fn repair_refuses_to_vendor_for_a_linker_that_takes_no_library_of_the_wheel() {
     let repair = &report["repairs"][0];
     assert_eq!(repair["output"], serde_json::Value::Null);
     assert_eq!(repair["vendored"], serde_json::json!([]), "{repair:#}");
-    assert!(findings(&report, "needed-library-missing").len() + repair["findings"].as_array().unwrap().len() > 0);
+    let rules: Vec<&serde_json::Value> = repair["findings"].as_array().unwrap().iter().map(|f| &f["rule"]).collect();
+    assert!(rules.contains(&&serde_json::json!("needed-library-missing")), "{repair:#}");
     assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0, "nothing written");
 }
 
