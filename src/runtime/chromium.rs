@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::node::{Node, NodeError};
+use super::process::Ran;
 use super::protocol::{self, Job, Outcome, ProtocolError};
 use super::pyodide::PyodideError;
 use super::pyodide::cache::{self, Cache};
@@ -103,6 +104,31 @@ impl Chromium {
         &self.executable
     }
 
+    /// Runs the browser driver on `job` (JSON) with `page` (a bundle to open instead, or
+    /// none); the driver gives up a little before Node is stopped, closing the browser.
+    fn drive(&self, job: &str, page: Option<Page<'_>>, timeout: Duration) -> Result<Ran, ChromiumError> {
+        #[derive(serde::Serialize)]
+        struct Config<'a> {
+            executable: &'a Path,
+            playwright: &'a Path,
+            driver: &'a str,
+            timeout_ms: u128,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            page: Option<Page<'a>>,
+        }
+        let inner = timeout.saturating_sub(Duration::from_secs(5)).max(Duration::from_secs(1));
+        let driver = if page.is_some() { "" } else { DRIVER };
+        let config = Config {
+            executable: &self.executable,
+            playwright: &self.playwright,
+            driver,
+            timeout_ms: inner.as_millis(),
+            page,
+        };
+        let config = serde_json::to_string(&config).map_err(NodeError::Job)?;
+        Ok(self.node.run_script(&["-e".as_ref(), BROWSER.as_ref(), job.as_ref(), config.as_ref()], timeout)?)
+    }
+
     /// Opens the `index.html` of the bundle in `dir` (served from 127.0.0.1) and waits for it
     /// to finish; each URL of `intercept` is answered from its file (the CDN the page fetches
     /// Pyodide and the release's packages from), any other outside URL refused.
@@ -112,66 +138,34 @@ impl Chromium {
         intercept: &[(String, PathBuf)],
         timeout: Duration,
     ) -> Result<PageOutcome, ChromiumError> {
-        #[derive(serde::Serialize)]
-        struct Page<'a> {
-            dir: &'a Path,
-            intercept: &'a [(String, PathBuf)],
-        }
-        #[derive(serde::Serialize)]
-        struct Config<'a> {
-            executable: &'a Path,
-            playwright: &'a Path,
-            driver: &'a str,
-            timeout_ms: u128,
-            page: Page<'a>,
-        }
-        let inner = timeout.saturating_sub(Duration::from_secs(5)).max(Duration::from_secs(1));
-        let config = Config {
-            executable: &self.executable,
-            playwright: &self.playwright,
-            driver: "",
-            timeout_ms: inner.as_millis(),
-            page: Page { dir, intercept },
-        };
-        let config = serde_json::to_string(&config).map_err(NodeError::Job)?;
-        let ran = self.node.run_script(&["-e".as_ref(), BROWSER.as_ref(), "{}".as_ref(), config.as_ref()], timeout)?;
+        let ran = self.drive("{}", Some(Page { dir, intercept }), timeout)?;
         #[derive(serde::Deserialize)]
         struct Answer {
             page: PageOutcome,
         }
         let answer = ran.stdout.rsplit_once('\u{1e}').map(|(_, a)| a.trim()).unwrap_or_default();
-        let last = || ran.stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or_default().trim().to_string();
-        serde_json::from_str::<Answer>(answer)
-            .map(|a| a.page)
-            .map_err(|_| ChromiumError::Node(NodeError::NoResult { status: ran.status.to_string(), stderr: last() }))
+        serde_json::from_str::<Answer>(answer).map(|a| a.page).map_err(|_| no_result(&ran))
     }
 
     /// Runs `job` in a page; stops after `timeout`.
     pub fn run(&self, job: &Job, timeout: Duration) -> Result<Outcome, ChromiumError> {
-        #[derive(serde::Serialize)]
-        struct Config<'a> {
-            executable: &'a Path,
-            playwright: &'a Path,
-            driver: &'a str,
-            timeout_ms: u128,
-        }
-        // The browser driver gives up a little before Node is stopped, closing the browser.
-        let inner = timeout.saturating_sub(Duration::from_secs(5)).max(Duration::from_secs(1));
-        let config = Config {
-            executable: &self.executable,
-            playwright: &self.playwright,
-            driver: DRIVER,
-            timeout_ms: inner.as_millis(),
-        };
-        let config = serde_json::to_string(&config).map_err(NodeError::Job)?;
         let job = protocol::job_json(job).map_err(NodeError::Job)?;
-        let ran = self.node.run_script(&["-e".as_ref(), BROWSER.as_ref(), job.as_ref(), config.as_ref()], timeout)?;
+        let ran = self.drive(&job, None, timeout)?;
         match protocol::parse_answer(&ran.stdout) {
-            Err(ProtocolError::NoResult) => Err(ChromiumError::Node(NodeError::NoResult {
-                status: ran.status.to_string(),
-                stderr: ran.stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or_default().trim().to_string(),
-            })),
+            Err(ProtocolError::NoResult) => Err(no_result(&ran)),
             other => other.map_err(ChromiumError::Protocol),
         }
     }
+}
+
+/// A bundle for the browser driver to open.
+#[derive(serde::Serialize)]
+struct Page<'a> {
+    dir: &'a Path,
+    intercept: &'a [(String, PathBuf)],
+}
+
+/// Node ended without an answer.
+fn no_result(ran: &Ran) -> ChromiumError {
+    ChromiumError::Node(NodeError::NoResult { status: ran.status.to_string(), stderr: ran.last_error_line() })
 }
