@@ -9,7 +9,7 @@
 # - maturin (--zig, with ziglang from PyPI, to link against glibc 2.17 and musl whatever this
 #   machine has): manylinux_2_17 x86_64 and aarch64 wheels, a musllinux_1_2 x86_64 wheel;
 # - the sdist, then `pip install` of it into a fresh venv, which builds it from scratch, and
-#   the command it installs runs;
+#   the command it installs runs (quick: `pip install` of the x86_64 wheel);
 # - `auditwheel show` on each Linux wheel: no manylinux tag newer than manylinux_2_17 (and
 #   musllinux_1_2 for the musl one); the aarch64 wheel's binary is an aarch64 ELF;
 # - `twine check` on every artifact;
@@ -107,10 +107,12 @@ done
 
 twine check --strict "$out"/*
 
-# The sdist builds from scratch in a fresh venv, and its command works.
-python3 -m venv "$work/from-sdist"
-"$work/from-sdist/bin/pip" install --quiet --disable-pip-version-check "$sdist"
-"$work/from-sdist/bin/wasmwheel" audit testdata/wheels/fxclean-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl
+# pip installs the command, and it works: from the sdist, built from scratch in a fresh venv
+# (quick: from the x86_64 wheel, which saves a release build).
+python3 -m venv "$work/installed"
+if [ -z "$quick" ]; then from=$sdist; else from=$x86; fi
+"$work/installed/bin/pip" install --quiet --disable-pip-version-check "$from"
+"$work/installed/bin/wasmwheel" audit testdata/wheels/fxclean-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl
 
 # The crate: what `cargo package` ships builds on its own; `cargo install` works.
 if [ -z "$quick" ]; then
@@ -119,6 +121,6 @@ else
   cargo package --quiet --allow-dirty --no-verify
 fi
 cargo package --allow-dirty --list | grep -q '^spec/policies/pyemscripten_2026_0.json.gz$' || fail "the crate lacks spec/"
-cargo install --quiet --path . --root "$work/cargo-root" --target-dir target
+cargo install --quiet --locked --path . --root "$work/cargo-root" --target-dir target
 "$work/cargo-root/bin/wasmwheel" --version
 echo "release.sh: all artifacts in $out checked"
