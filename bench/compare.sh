@@ -18,11 +18,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-testdata/fetch.sh >/dev/null
-cargo build --release --quiet
-cache=${WASMWHEEL_CACHE:-$root/testdata/cache}
-export WASMWHEEL_CACHE_DIR=${WASMWHEEL_CACHE_DIR:-$cache/wasmwheel}
-wasmwheel=$root/target/release/wasmwheel
+# shellcheck source=bench/setup.sh
+. bench/setup.sh
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

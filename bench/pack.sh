@@ -7,10 +7,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-testdata/fetch.sh >/dev/null
-cargo build --release --quiet
-cache=${WASMWHEEL_CACHE:-$root/testdata/cache}
-export WASMWHEEL_CACHE_DIR=${WASMWHEEL_CACHE_DIR:-$cache/wasmwheel}
+# shellcheck source=bench/setup.sh
+. bench/setup.sh
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -20,13 +18,13 @@ apps=(
 )
 # One pack first, so that the release is fetched and cached outside the timings.
 read -r -a first <<<"${apps[0]}"
-target/release/wasmwheel pack --pyodide 314.0.7 -o "$work/warm" "testdata/apps/${first[0]}" "${first[@]:1}" >/dev/null
+"$wasmwheel" pack --pyodide 314.0.7 -o "$work/warm" "testdata/apps/${first[0]}" "${first[@]:1}" >/dev/null
 
 printf "%-12s %8s %8s %8s %22s %22s\n" "app" "pack (s)" "trace" "verify" "compressed" "unpacked"
 for line in "${apps[@]}"; do
   read -r -a app <<<"$line"
   start=$(date +%s.%N)
-  target/release/wasmwheel pack --format json --pyodide 314.0.7 -o "$work/${app[0]%.py}" \
+  "$wasmwheel" pack --format json --pyodide 314.0.7 -o "$work/${app[0]%.py}" \
     "testdata/apps/${app[0]}" "${app[@]:1}" >"$work/report.json"
   end=$(date +%s.%N)
   python3 - "$work/report.json" "${app[0]}" "$(echo "$end - $start" | bc)" <<'PY'

@@ -9,11 +9,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-testdata/fetch.sh >/dev/null
-cargo build --release --quiet
-cache=${WASMWHEEL_CACHE:-$root/testdata/cache}
-export WASMWHEEL_CACHE_DIR=${WASMWHEEL_CACHE_DIR:-$cache/wasmwheel}
-wasmwheel=$root/target/release/wasmwheel
+# shellcheck source=bench/setup.sh
+. bench/setup.sh
 runs=${RUNS:-5}
 core=$cache/pypi/pydantic_core-2.50.5-cp314-cp314-pyemscripten_2026_0_wasm32.whl
 typing=$cache/pypi/typing_extensions-4.16.0-py3-none-any.whl
