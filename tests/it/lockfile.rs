@@ -42,6 +42,7 @@ fn python312() -> PathBuf {
         .find(|p| {
             Command::new(p)
                 .args(["-c", "import sys; sys.exit(sys.version_info < (3, 12))"])
+                .stderr(std::process::Stdio::null())
                 .status()
                 .is_ok_and(|s| s.success())
         })
