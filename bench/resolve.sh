@@ -19,19 +19,24 @@ typing=$cache/pypi/typing_extensions-4.16.0-py3-none-any.whl
 "$wasmwheel" test --pyodide 314.0.7 "$core" >/dev/null
 "$wasmwheel" test --no-index --pyodide 314.0.7 "$core" "$typing" >/dev/null
 
-# median COMMAND...: the median wall time of `runs` runs, in seconds.
-median() {
-  local times=() start end
-  for _ in $(seq "$runs"); do
-    start=$(date +%s.%N)
-    "$@" >/dev/null
-    end=$(date +%s.%N)
-    times+=("$(echo "$end - $start" | bc)")
-  done
-  printf "%s\n" "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'
+# The two runs alternate, so that what else the machine does weighs on both alike.
+# seconds COMMAND...: the wall time of one run.
+seconds() {
+  local start end
+  start=$(date +%s.%N)
+  "$@" >/dev/null
+  end=$(date +%s.%N)
+  echo "$end - $start" | bc
 }
-given=$(median "$wasmwheel" test --no-index --pyodide 314.0.7 "$core" "$typing")
-resolved=$(median "$wasmwheel" test --pyodide 314.0.7 "$core")
+# median: the median of the numbers on stdin.
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
+given_times=() resolved_times=()
+for _ in $(seq "$runs"); do
+  given_times+=("$(seconds "$wasmwheel" test --no-index --pyodide 314.0.7 "$core" "$typing")")
+  resolved_times+=("$(seconds "$wasmwheel" test --pyodide 314.0.7 "$core")")
+done
+given=$(printf "%s\n" "${given_times[@]}" | median)
+resolved=$(printf "%s\n" "${resolved_times[@]}" | median)
 printf "%-44s %8s\n" "wasmwheel test (median of $runs)" "wall (s)"
 printf "%-44s %8.2f\n" "every wheel given (--no-index)" "$given"
 printf "%-44s %8.2f\n" "typing-extensions resolved from the index" "$resolved"
