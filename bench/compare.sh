@@ -79,54 +79,79 @@ for r in 0.27.7 0.29.3 314.0.7 315.0.0-alpha.2; do
   "$wasmwheel" test --pyodide "$r" testdata/wheels/fxpure-1.0-py3-none-any.whl >/dev/null
 done
 
-printf "%-14s %-16s %-5s %-58s %-28s %-22s %s\n" wheel release real "wasmwheel audit" "peer show" \
-  "wasmwheel repair" "peer repair"
-agree_audit=0 agree_peer=0 fixed_ours=0 fixed_peer=0 bad_ours=0 bad_peer=0 broken=0 total=0
-for w in "${wheels[@]}"; do
+# row WHEEL OUT: the wheel's row of the table into OUT, then its tallies as a last line
+# "tally AUDIT PEER BROKEN FIXED_OURS FIXED_PEER BAD_OURS BAD_PEER" (each 0 or 1). Its files
+# are in a folder of its own, so that two rows can run at once.
+row() {
+  local w=$1 out=$2 dir name r lib real audit show ours peer
+  local agree_audit=0 agree_peer=0 broken=0 fixed_ours=0 fixed_peer=0 bad_ours=0 bad_peer=0
+  dir=$(mktemp -d "$work/row.XXXX")
   name=$(basename "$w")
   r=$(release "$name")
   lib=$(libdir "$w")
   read -r -a dep <<<"$(deps "$w")"
   real=$(imports "$r" "$w" "${dep[@]}")
-  total=$((total + 1))
 
-  "$wasmwheel" audit --format json "$w" >"$work/audit.json" || true
-  audit=$(rules "$work/audit.json")
+  "$wasmwheel" audit --format json "$w" >"$dir/audit.json" || true
+  audit=$(rules "$dir/audit.json")
   { [ "$audit" = ok ] && [ "$real" = yes ]; } || { [ "$audit" != ok ] && [ "$real" = no ]; } &&
-    agree_audit=$((agree_audit + 1))
+    agree_audit=1
 
-  if "$peer_cmd" auditwheel show "$w" >"$work/show.txt" 2>&1; then
-    needed=$(grep -c '^\s' "$work/show.txt" || true)
+  if "$peer_cmd" auditwheel show "$w" >"$dir/show.txt" 2>&1; then
+    needed=$(grep -c '^\s' "$dir/show.txt" || true)
     show="exit 0, lists $needed NEEDED"
     # It has no verdict: exit 0 matches real loading only when the wheel loads.
-    [ "$real" = yes ] && agree_peer=$((agree_peer + 1))
+    [ "$real" = yes ] && agree_peer=1
   else
-    show="crash: $(grep -v "^\s*$" "$work/show.txt" | tail -1 | cut -d: -f1)"
-    [ "$real" = no ] && agree_peer=$((agree_peer + 1))
+    show="crash: $(grep -v "^\s*$" "$dir/show.txt" | tail -1 | cut -d: -f1)"
+    [ "$real" = no ] && agree_peer=1
   fi
 
   # Each tool's repair into an empty folder (the peer needs it to exist).
-  rm -rf "$work/ours" "$work/peer" && mkdir "$work/peer"
-  if "$wasmwheel" repair -w "$work/ours" -L "$lib" "$w" >/dev/null 2>&1; then
-    ours="written, imports: $(imports "$r" "$work"/ours/*.whl "${dep[@]}")"
+  mkdir "$dir/peer"
+  if "$wasmwheel" repair -w "$dir/ours" -L "$lib" "$w" >/dev/null 2>&1; then
+    ours="written, imports: $(imports "$r" "$dir"/ours/*.whl "${dep[@]}")"
   else
     ours="refused"
   fi
-  if "$peer_cmd" auditwheel repair --libdir "$lib" --output-dir "$work/peer" "$w" >/dev/null 2>&1; then
-    peer="written, imports: $(imports "$r" "$work"/peer/*.whl "${dep[@]}")"
+  if "$peer_cmd" auditwheel repair --libdir "$lib" --output-dir "$dir/peer" "$w" >/dev/null 2>&1; then
+    peer="written, imports: $(imports "$r" "$dir"/peer/*.whl "${dep[@]}")"
   else
     peer="exit $?"
-    ls "$work"/peer/*.whl >/dev/null 2>&1 && peer="$peer, written, imports: $(imports "$r" "$work"/peer/*.whl "${dep[@]}")"
+    ls "$dir"/peer/*.whl >/dev/null 2>&1 && peer="$peer, written, imports: $(imports "$r" "$dir"/peer/*.whl "${dep[@]}")"
   fi
-  case "$ours" in *"imports: no") bad_ours=$((bad_ours + 1)) ;; esac
-  case "$peer" in *"imports: no") bad_peer=$((bad_peer + 1)) ;; esac
+  case "$ours" in *"imports: no") bad_ours=1 ;; esac
+  case "$peer" in *"imports: no") bad_peer=1 ;; esac
   if [ "$real" = no ]; then
-    broken=$((broken + 1))
-    [ "$ours" = "written, imports: yes" ] && fixed_ours=$((fixed_ours + 1))
-    [ "$peer" = "written, imports: yes" ] && fixed_peer=$((fixed_peer + 1))
+    broken=1
+    [ "$ours" = "written, imports: yes" ] && fixed_ours=1
+    [ "$peer" = "written, imports: yes" ] && fixed_peer=1
   fi
-  printf "%-14s %-16s %-5s %-58s %-28s %-22s %s\n" "${name%%-*}" "$r" "$real" "$audit" "$show" \
-    "$ours" "$peer"
+  {
+    printf "%-14s %-16s %-5s %-58s %-28s %-22s %s\n" "${name%%-*}" "$r" "$real" "$audit" "$show" \
+      "$ours" "$peer"
+    echo "tally $agree_audit $agree_peer $broken $fixed_ours $fixed_peer $bad_ours $bad_peer"
+  } >"$out"
+}
+
+# The rows, two at a time (the machines this runs on have two cores), printed in order.
+n=${#wheels[@]}
+for ((i = 0; i < n; i += 2)); do
+  row "${wheels[$i]}" "$work/row-$i" &
+  if ((i + 1 < n)); then row "${wheels[$((i + 1))]}" "$work/row-$((i + 1))" & fi
+  wait
+done
+printf "%-14s %-16s %-5s %-58s %-28s %-22s %s\n" wheel release real "wasmwheel audit" "peer show" \
+  "wasmwheel repair" "peer repair"
+agree_audit=0 agree_peer=0 fixed_ours=0 fixed_peer=0 bad_ours=0 bad_peer=0 broken=0 total=0
+for ((i = 0; i < n; i++)); do
+  [ -s "$work/row-$i" ] || { echo "compare.sh: no row for ${wheels[$i]}" >&2; exit 1; }
+  grep -v '^tally ' "$work/row-$i"
+  read -r _ a p b fo fp bo bp < <(grep '^tally ' "$work/row-$i")
+  total=$((total + 1))
+  agree_audit=$((agree_audit + a)) agree_peer=$((agree_peer + p)) broken=$((broken + b))
+  fixed_ours=$((fixed_ours + fo)) fixed_peer=$((fixed_peer + fp))
+  bad_ours=$((bad_ours + bo)) bad_peer=$((bad_peer + bp))
 done
 
 echo
