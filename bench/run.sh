@@ -22,9 +22,8 @@ target=${BENCH_FILES:-200}
 if ! [ -x /usr/bin/time ] || ! command -v unzip >/dev/null || ! command -v bc >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time unzip bc >/dev/null
 fi
-testdata/fetch.sh >/dev/null
-cargo build --release --quiet
-wasmwheel=$root/target/release/wasmwheel
+# shellcheck source=bench/setup.sh
+. bench/setup.sh
 
 # shellcheck source=bench/peer.sh
 . bench/peer.sh
