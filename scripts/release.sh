@@ -3,6 +3,7 @@
 # machine (it installs what it needs; tools go into a virtual environment of their own):
 #
 #   scripts/release.sh [OUT_DIR]        # default dist/
+#   RELEASE_BIN=PATH scripts/release.sh # also leaves the x86_64 wheel's binary at PATH
 #   RELEASE_QUICK=1 scripts/release.sh  # what CI runs: the x86_64 manylinux wheel only (one
 #                                       # cross build), the sdist, and the crate unverified and
 #                                       # not installed
@@ -101,10 +102,14 @@ if [ -z "$quick" ]; then
 fi
 # The x86-64 ones run here (the musl one is static).
 for w in "${runnable[@]}"; do
-  python3 -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); n = next(n for n in z.namelist() if n.endswith("/scripts/wasmwheel")); open(sys.argv[2], "wb").write(z.read(n))' "$w" "$work/bin"
-  chmod +x "$work/bin"
-  "$work/bin" audit testdata/wheels/fxclean-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl >/dev/null || fail "the binary of $(basename "$w") does not run"
+  bin=$work/$(basename "$w").bin
+  python3 -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); n = next(n for n in z.namelist() if n.endswith("/scripts/wasmwheel")); open(sys.argv[2], "wb").write(z.read(n))' "$w" "$bin"
+  chmod +x "$bin"
+  "$bin" audit testdata/wheels/fxclean-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl >/dev/null || fail "the binary of $(basename "$w") does not run"
 done
+# RELEASE_BIN=PATH: the checked binary of the x86_64 manylinux wheel is left there (.ci/run
+# benchmarks it).
+[ -z "${RELEASE_BIN:-}" ] || cp "$work/$(basename "$x86").bin" "$RELEASE_BIN"
 
 twine check --strict "$out"/*
 
