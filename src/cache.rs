@@ -5,8 +5,10 @@
 //! - `files/sha256/<hex>`: downloaded files, content-addressed: a file is stored under the
 //!   sha256 of its bytes, and checked against it whenever it is read, so a damaged one is
 //!   dropped and fetched again, never used;
-//! - `index/<sha256 of the URL>.json`: index pages, with when they were fetched and how long
-//!   the index said they may be reused.
+//! - `index/<sha256 of the URL>.json`: index pages (only pages that parsed), with when they
+//!   were fetched and how long the index said they may be reused; beside each, `.sha256` holds
+//!   the sha256 of what was stored, so a page damaged or edited since is dropped and fetched
+//!   again, never trusted (and never blamed on the index). URLs never carry credentials here.
 //!
 //! Everything is written to a temporary file and renamed into place: a second run finds it
 //! whole or not at all.
@@ -120,16 +122,28 @@ impl Cache {
         self.root.join("index").join(format!("{}.json", sha256_hex(url.as_bytes())))
     }
 
-    /// The index page of `url`, if the cache has it (fresh or not).
+    /// The index page of `url`, if the cache has it whole (fresh or not). One whose bytes
+    /// are not those stored is removed and reported as absent.
     pub fn page(&self, url: &str) -> Option<CachedPage> {
-        let bytes = std::fs::read(self.page_path(url)).ok()?;
-        serde_json::from_slice::<CachedPage>(&bytes).ok().filter(|p| p.url == url)
+        let path = self.page_path(url);
+        let check = path.with_extension("sha256");
+        let bytes = std::fs::read(&path).ok()?;
+        let stored = std::fs::read_to_string(&check).unwrap_or_default();
+        let page = serde_json::from_slice::<CachedPage>(&bytes).ok().filter(|p| p.url == url);
+        if sha256_hex(&bytes) != stored.trim() || page.is_none() {
+            let _ = std::fs::remove_file(&path);
+            let _ = std::fs::remove_file(&check);
+            return None;
+        }
+        page
     }
 
-    /// Keeps an index page.
+    /// Keeps an index page, with the sha256 of what is stored beside it.
     pub fn put_page(&self, page: &CachedPage) -> Result<(), CacheError> {
         let bytes = serde_json::to_vec(page).unwrap_or_default();
-        write(&self.page_path(&page.url), &bytes)
+        let path = self.page_path(&page.url);
+        write(&path, &bytes)?;
+        write(&path.with_extension("sha256"), sha256_hex(&bytes).as_bytes())
     }
 }
 
@@ -175,5 +189,24 @@ mod tests {
         cache.put_page(&CachedPage { fetched: 0, ..page.clone() }).unwrap();
         assert!(!cache.page(&page.url).unwrap().is_fresh());
         assert!(cache.page("https://pypi.org/simple/y/").is_none());
+    }
+
+    #[test]
+    fn a_page_edited_since_it_was_stored_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::at(dir.path().to_path_buf());
+        let page = CachedPage {
+            url: "https://pypi.org/simple/x/".into(),
+            fetched: now(),
+            max_age: 600,
+            content_type: "application/vnd.pypi.simple.v1+json".into(),
+            body: r#"{"files": []}"#.into(),
+        };
+        cache.put_page(&page).unwrap();
+        let path = cache.page_path(&page.url);
+        let edited = String::from_utf8(std::fs::read(&path).unwrap()).unwrap().replace("[]", "[ ]");
+        std::fs::write(&path, edited).unwrap();
+        assert!(cache.page(&page.url).is_none(), "still valid JSON, but not what was stored");
+        assert!(!path.exists(), "and removed");
     }
 }

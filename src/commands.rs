@@ -155,8 +155,8 @@ impl Default for RunOptions {
 }
 
 impl RunOptions {
-    fn runtime(&self) -> Result<Runtime, RuntimeError> {
-        Runtime::at(self.place, self.offline, self.timeout)
+    fn runtime(&self, plan: &Plan) -> Result<Runtime, RuntimeError> {
+        Runtime::at(self.place, self.offline, self.timeout, plan.sources.fetcher.client.clone())
     }
 }
 
@@ -260,7 +260,7 @@ fn audit_confirmed(
     if audited.reports.iter().any(|(_, a)| loading::judges_wasi(a, policies)) {
         places.push(Place::Wasi);
     }
-    let runtime = Runtime::with(&places, run.offline, run.timeout)?;
+    let runtime = Runtime::with(&places, run.offline, run.timeout, plan.sources.fetcher.client.clone())?;
     let runtime = &runtime;
     let pairs: Vec<(&WheelBytes, &Audit)> = audited.reports.iter().map(|(w, a)| (w, a)).collect();
     let confirmations = loading::confirm(&pairs, plan, policies, runtime)?;
@@ -369,7 +369,7 @@ pub fn test(request: &TestRequest, config: &Config) -> Result<Vec<ReleaseRun>, E
     // WASI wheels run in the WASI host (Node is not needed), unless a release is named.
     let wasi = wheels.iter().any(|w| audit::family_of(w.wheel.filename.platform_tags()) == Family::Wasi);
     let place = if wasi && request.options.releases.is_empty() { Place::Wasi } else { request.run.place };
-    let runtime = Runtime::at(place, request.run.offline, request.run.timeout)?;
+    let runtime = Runtime::at(place, request.run.offline, request.run.timeout, plan.sources.fetcher.client.clone())?;
     Ok(loading::test(&wheels, &plan, &policies, &runtime, &request.options)?)
 }
 
@@ -429,11 +429,12 @@ impl LockRequest {
 pub fn lock(request: &LockRequest, config: &Config) -> Result<Lock, Error> {
     let policies = config.policies(&request.policies)?;
     let inputs = open_all(&request.wheels)?;
-    let sources = Sources::from_env(request.offline).map_err(RuntimeError::Cache)?;
+    let plan = plan(&request.resolve, request.offline)?;
+    let sources =
+        Sources::from_env(request.offline, plan.sources.fetcher.client.clone()).map_err(RuntimeError::Cache)?;
     let release = sources
         .get(&request.release)
         .map_err(|source| RuntimeError::Release { spec: request.release.clone(), source })?;
-    let plan = plan(&request.resolve, request.offline)?;
     let given: Vec<&WheelBytes> = inputs.iter().collect();
     let resolution = resolve_for(&given, &plan, &release, &policies)?;
     let mut made = lock::lock(&resolution, &policies, &release, &request.options)?;
@@ -484,7 +485,7 @@ pub fn pack(request: &PackRequest, config: &Config) -> Result<Pack, Error> {
     let policies = config.policies(&request.policies)?;
     let inputs = open_all(&request.wheels)?;
     let plan = plan(&request.resolve, request.run.offline)?;
-    let runtime = request.run.runtime()?;
+    let runtime = request.run.runtime(&plan)?;
     let release = runtime.releases(std::slice::from_ref(&request.release))?.remove(0);
     let given: Vec<&WheelBytes> = inputs.iter().collect();
     let resolution = resolve_for(&given, &plan, &release, &policies)?;

@@ -81,11 +81,20 @@ pub fn prepare(
         .map_err(|source| InstallError::Stage { path: std::env::temp_dir(), source })?;
     let stage =
         |path: PathBuf, result: std::io::Result<()>| result.map_err(|source| InstallError::Stage { path, source });
+    let bare = |name: &str| {
+        if crate::output::is_bare_file_name(name) {
+            Ok(())
+        } else {
+            Err(InstallError::Lock(LockError::FileName(name.into())))
+        }
+    };
     for (package, input) in resolution.wheels() {
+        bare(&package.file)?;
         let target = dir.path().join(&package.file);
         stage(target.clone(), std::fs::write(&target, &input.bytes))?;
     }
     for (file, cached) in &fetched {
+        bare(file)?;
         let target = dir.path().join(file);
         stage(target.clone(), link(cached, &target))?;
     }

@@ -57,6 +57,7 @@ mod cache;
 mod check;
 pub mod commands;
 mod config;
+mod credentials;
 mod error;
 mod hash;
 mod http;
@@ -83,8 +84,9 @@ mod wheel;
 
 // The boundary: what each command needs, and the error it fails with.
 pub use config::{Config, ConfigError, ConfigFileError, TomlError};
+pub use credentials::{Credential, Credentials, SecretUrl, UrlError};
 pub use error::{Error, UsageError};
-pub use http::{Answer, Client, HttpError};
+pub use http::{Answer, Client, HttpError, HttpSettings, SettingsError};
 pub use one_line::one_line;
 
 // Reading wheels: the archive in memory, the filename and its tags, the dist-info files,
@@ -130,7 +132,7 @@ pub use runtime::wasi::{HOST as WASI_HOST, Wasi, WasiError};
 pub use runtime::{Host, Place, Runtime, RuntimeError};
 
 // Resolving what wheels require, as the release's micropip does.
-pub use resolve::index::{Fetcher, Index, IndexError, IndexFile, PYPI};
+pub use resolve::index::{Fetcher, Index, IndexError, IndexFile, Location, PYPI};
 pub use resolve::tags::SupportedTags;
 pub use resolve::{
     Conflict, Origin, PackageSources, Plan, ReleaseUrl, Request, Resolution, Resolved, ResolvedWheel, Root,

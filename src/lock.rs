@@ -74,6 +74,17 @@ pub enum LockError {
     /// A wheel without a readable name or version in METADATA.
     #[error("{0}: METADATA has no valid Name and Version")]
     Metadata(String),
+    /// A URL the lock would name that takes credentials: a browser cannot send them.
+    #[error(
+        "{what} takes credentials, which a lock must not carry and a browser cannot send: copy the wheels into the output folder (drop --link) or serve them where no credentials are needed"
+    )]
+    Credentials {
+        /// The option, or the URL (without its credentials).
+        what: String,
+    },
+    /// A file name that is not a bare file name: the lock writes only inside its folder.
+    #[error("`{0}` is not a bare file name; nothing is written outside the output folder")]
+    FileName(String),
     /// 0.27 finds vendored libraries only for a bare file name.
     #[error(
         "Pyodide {version} finds a wheel's vendored libraries (<dist>.libs/) only when its file_name is a bare file name served from the release folder (indexURL); {wheel} vendors libraries, so --base-url cannot be used with this release"
@@ -378,6 +389,7 @@ pub fn lock(
     let tag = release.abi.canonical_tag();
     let policy = policies.for_tag(&tag).ok_or_else(|| LockError::NoPolicy(tag.clone()))?;
     check_base_url(resolution, release, options)?;
+    check_credentials(resolution, options)?;
     let mut document = release_lock(release)?;
     let shape = Shape::of(&document);
     let mut packages = std::mem::take(&mut document.packages);
@@ -429,6 +441,24 @@ pub fn distinct(inputs: &[WheelBytes]) -> Result<(), LockError> {
     Ok(())
 }
 
+/// A lock names URLs a browser fetches: none may need credentials (`--base-url` or
+/// `--release-url` with a user, `--link` to an index that takes credentials).
+fn check_credentials(resolution: &Resolution, options: &LockOptions) -> Result<(), LockError> {
+    for (flag, value) in [("--base-url", &options.base_url), ("--release-url", &options.release_url)] {
+        if let Some(text) = value
+            && crate::credentials::redact(text) != *text
+        {
+            return Err(LockError::Credentials { what: flag.into() });
+        }
+    }
+    if options.link
+        && let Some(package) = resolution.packages.iter().find(|p| p.source == Origin::Index && p.private)
+    {
+        return Err(LockError::Credentials { what: format!("{} (--link)", package.url) });
+    }
+    Ok(())
+}
+
 /// On a release without `packageBaseUrl` (0.27), a wheel that vendors libraries needs a bare
 /// file name: its loader looks for `<file_name up to the first dash>.libs`.
 fn check_base_url(resolution: &Resolution, release: &Release, options: &LockOptions) -> Result<(), LockError> {
@@ -474,30 +504,31 @@ fn rebase_release_entries(
 }
 
 /// Writes the lock and copies its wheels (those given, and those an index gave unless
-/// `--link`) into `out_dir`. Nothing is written for a refused lock. Returns the lock's path.
+/// `--link`) into `out_dir`: all staged first, and moved into `out_dir` only once every file is
+/// written, each under a bare file name. Nothing is written for a refused lock. Returns the
+/// lock's path.
 pub fn write(lock: &mut Lock, resolution: &Resolution, out_dir: &Path) -> Result<Option<PathBuf>, LockError> {
     let Some(document) = &lock.document else { return Ok(None) };
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| LockError::Write { path, source }
     };
-    std::fs::create_dir_all(out_dir).map_err(io(out_dir))?;
+    let mut staged = crate::output::Staging::new(out_dir).map_err(io(out_dir))?;
     for (package, input) in resolution.wheels() {
         let linked = document.package(&package.name).is_some_and(|e| e.file_name == package.url);
         if package.source == Origin::Index && linked {
             continue;
         }
-        let target = out_dir.join(input.file_name());
-        let same = std::fs::read(&target).is_ok_and(|existing| existing == input.bytes);
-        if !same {
-            crate::output::write_atomically(&target, &input.bytes).map_err(io(&target))?;
+        let name = input.file_name();
+        if !crate::output::is_bare_file_name(&name) {
+            return Err(LockError::FileName(name));
         }
+        staged.add(&name, &input.bytes).map_err(io(&out_dir.join(&name)))?;
     }
+    let bytes = document.to_bytes();
+    staged.add("pyodide-lock.json", &bytes).map_err(io(&out_dir.join("pyodide-lock.json")))?;
+    staged.commit().map_err(io(out_dir))?;
     let path = out_dir.join("pyodide-lock.json");
-    document.write(&path).map_err(|e| match e {
-        LockFileError::Io { path, source } => LockError::Write { path, source },
-        other => LockError::ReleaseLock(other),
-    })?;
     lock.output = Some(path.display().to_string());
     Ok(Some(path))
 }

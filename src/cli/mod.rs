@@ -172,8 +172,8 @@ pub(crate) struct TestArgs {
     /// Import this module instead of the wheels' top-level modules; repeatable.
     #[arg(long = "import", value_name = "MODULE")]
     imports: Vec<String>,
-    /// Python code to run after the imports.
-    #[arg(short = 'c', value_name = "CODE")]
+    /// Python code to run after the imports; `-` reads it from stdin.
+    #[arg(short = 'c', value_name = "CODE", allow_hyphen_values = true)]
     code: Option<String>,
     /// Also test on prerelease platforms the wheels fit (315.0.0-alpha.2).
     #[arg(long)]
@@ -319,6 +319,12 @@ pub(crate) struct ResolveArgs {
     /// For `lock`, also the URL its entries name (`""` keeps the release's relative names).
     #[arg(long, value_name = "URL|DIR")]
     pub(crate) release_url: Option<String>,
+    /// Give up on a request (an index page, a wheel, a release) that sends nothing for this
+    /// many seconds, after 3 more tries with a growing pause; default $WASMWHEEL_HTTP_TIMEOUT,
+    /// else 30. Credentials come from the index URL (`https://user:token@host/simple`) or
+    /// ~/.netrc, and go only to that host; no output shows them.
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) http_timeout: Option<u64>,
 }
 
 /// Flags of the commands that load wheels in real Pyodide.

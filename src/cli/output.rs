@@ -18,6 +18,21 @@ pub fn emit(render: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(),
     }
 }
 
+/// The most `-c -` reads from stdin.
+const MAX_STDIN: u64 = 64 << 20;
+
+/// What stdin holds, as text (for `-c -`), up to 64 MiB.
+pub fn read_stdin(what: &str) -> Result<String, Error> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    let failed = |source| Error::Io { path: format!("<stdin> ({what})").into(), source };
+    io::stdin().lock().take(MAX_STDIN + 1).read_to_end(&mut bytes).map_err(failed)?;
+    if bytes.len() as u64 > MAX_STDIN {
+        return Err(failed(io::Error::other(format!("more than {MAX_STDIN} bytes"))));
+    }
+    String::from_utf8(bytes).map_err(|e| failed(io::Error::new(io::ErrorKind::InvalidData, e)))
+}
+
 /// One line on stderr, prefixed `wasmwheel: `. A closed stderr is ignored: there is nowhere
 /// left to say anything.
 pub fn note(line: fmt::Arguments<'_>) {

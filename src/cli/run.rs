@@ -39,7 +39,19 @@ fn dispatch(command: Command, config: &Config) -> Result<ExitStatus, Error> {
                 run
             });
             request.resolve = resolve_options(resolve);
-            finish(&commands::audit(&request, config)?, output.format, report::text::audit)
+            let audited = commands::audit(&request, config)?;
+            let status = finish(&audited, output.format, report::text::audit)?;
+            // A confirming run that could not be made is no verdict: said, and exit 2.
+            let mut not_run = false;
+            for report in &audited.reports {
+                for c in report.confirmed.iter().flatten() {
+                    if let Some(why) = &c.not_run {
+                        output::note(format_args!("error: {}: not run in Pyodide {}: {why}", report.path, c.pyodide));
+                        not_run = true;
+                    }
+                }
+            }
+            Ok(if not_run { ExitStatus::Error } else { status })
         }
         Command::Check { files, audit: args, output } => {
             let checked = commands::check(&audit_request(files, &args), config)?;
@@ -105,6 +117,7 @@ fn resolve_options(args: ResolveArgs) -> ResolveOptions {
     options.no_index = args.no_index;
     options.pre = args.pre;
     options.release_url = args.release_url;
+    options.http_timeout = args.http_timeout;
     options
 }
 
@@ -128,7 +141,10 @@ fn test(args: TestArgs, config: &Config) -> Result<ExitStatus, Error> {
     request.wheels = args.wheels;
     request.options.releases = args.releases;
     request.options.imports = args.imports;
-    request.options.code = args.code;
+    request.options.code = match args.code {
+        Some(code) if code == "-" => Some(output::read_stdin("-c -")?),
+        code => code,
+    };
     request.options.prerelease = args.prerelease;
     request.policies = args.policies.policies;
     request.run = run_options(&args.runtime);
@@ -140,7 +156,13 @@ fn test(args: TestArgs, config: &Config) -> Result<ExitStatus, Error> {
         Format::Github => report::github::render_tests(out, &runs, &[]),
         Format::Text => runs.iter().try_for_each(|r| report::text::test_run(out, r)),
     })?;
-    Ok(ExitStatus::of(false, runs.iter().any(|r| !r.ok)))
+    // A run that could not be made is no verdict: said, and exit 2; the others are reported.
+    for run in &runs {
+        if let Some(why) = &run.not_run {
+            output::note(format_args!("error: not run in Pyodide {} ({}): {why}", run.pyodide, run.runtime));
+        }
+    }
+    Ok(ExitStatus::of(runs.iter().any(|r| r.not_run.is_some()), runs.iter().any(|r| !r.ok)))
 }
 
 fn lock(args: LockArgs, config: &Config) -> Result<ExitStatus, Error> {

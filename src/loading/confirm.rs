@@ -26,8 +26,12 @@ pub struct Confirmation {
     pub runtime: String,
     /// What the audit says.
     pub compatible: bool,
-    /// Whether it was run at all: not when what it requires could not be resolved.
+    /// Whether it was run at all: not when what it requires could not be resolved, nor when
+    /// the run could not be made (`not_run`).
     pub ran: bool,
+    /// Why the run could not be made (a file that could not be had, the runtime failed): no
+    /// verdict either way, and the command exits 2.
+    pub not_run: Option<String>,
     /// Whether it installed, every top-level module imported, and every function its side
     /// modules import resolved.
     pub loads: bool,
@@ -89,7 +93,9 @@ pub fn confirm(
     runtime: &Runtime,
 ) -> Result<Vec<Vec<Confirmation>>, TestError> {
     let (specs, platforms) = platforms(wheels, policies);
-    let releases = runtime.releases(&specs)?;
+    // A release that cannot be had makes each run in it not run.
+    let releases: Vec<Result<Release, String>> =
+        specs.iter().map(|spec| runtime.release(spec).map_err(|e| crate::one_line::one_line(&e))).collect();
     let mut others: Vec<Vec<&WheelBytes>> = Vec::new();
     let mut alone: Vec<[&WheelBytes; 1]> = Vec::new();
     for ((wheel, _), platforms) in wheels.iter().zip(&platforms) {
@@ -105,41 +111,70 @@ pub fn confirm(
         }
     }
     let mut runs: Vec<(&Release, Prepared<'_>, Vec<String>, Option<String>)> = Vec::new();
+    let mut unreleased: Vec<(usize, String)> = Vec::new();
     let mut slot = 0;
     for ((wheel, _), platforms) in wheels.iter().zip(&platforms) {
         for (_, index) in platforms {
-            let request = Request { given: &alone[slot], also: &others[slot], roots: &plan.roots };
-            let prepared = prepare(&releases[*index], policies, request, &plan.sources)?;
-            runs.push((&releases[*index], prepared, wheel.wheel.top_level_modules(), None));
+            match &releases[*index] {
+                Ok(release) => {
+                    let request = Request { given: &alone[slot], also: &others[slot], roots: &plan.roots };
+                    let prepared = prepare(release, policies, request, &plan.sources);
+                    runs.push((release, prepared, wheel.wheel.top_level_modules(), None));
+                }
+                Err(why) => unreleased.push((slot, why.clone())),
+            }
             slot += 1;
         }
     }
-    let outcomes = run_all(runtime, &runs)?;
+    let outcomes = run_all(runtime, &runs);
     let mut wasi = confirm_wasi(wheels, policies, runtime)?.into_iter();
     let mut results = runs.iter().zip(outcomes);
+    let mut slot = 0;
     let confirmations = wheels
         .iter()
         .zip(platforms)
         .map(|((_, audit), platforms)| {
-            let mut mine: Vec<Confirmation> = platforms
-                .into_iter()
-                .zip(results.by_ref())
-                .map(|((platform, index), ((_, prepared, _, _), outcome))| {
-                    let error = outcome.failure();
-                    let unmet = prepared.resolution.unmet.iter().map(|u| u.requirement.clone());
-                    let conflicts = prepared.resolution.conflicts.iter().map(|c| c.requirement.clone());
-                    Confirmation {
-                        compatible: verdict(audit, &platform).is_some_and(|v| v.compatible),
+            let mut mine: Vec<Confirmation> = Vec::new();
+            for (platform, index) in platforms {
+                let compatible = verdict(audit, &platform).is_some_and(|v| v.compatible);
+                let missing = unreleased.iter().find(|(s, _)| *s == slot).map(|(_, why)| why.clone());
+                slot += 1;
+                let pyodide = match &releases[index] {
+                    Ok(release) => release.version.clone(),
+                    Err(_) => specs[index].to_string().trim_start_matches("pyodide@").to_string(),
+                };
+                let runtime_name = runtime.host().name().to_string();
+                if let Some(why) = missing {
+                    mine.push(Confirmation {
                         platform,
-                        pyodide: releases[index].version.clone(),
-                        runtime: runtime.host().name().to_string(),
-                        ran: prepared.set.is_some(),
-                        loads: prepared.set.is_some() && error.is_none(),
-                        error,
-                        unmet_requirements: unmet.chain(conflicts).collect(),
-                    }
-                })
-                .collect();
+                        pyodide,
+                        runtime: runtime_name,
+                        compatible,
+                        ran: false,
+                        not_run: Some(why.clone()),
+                        loads: false,
+                        error: Some(format!("not run: {why}")),
+                        unmet_requirements: Vec::new(),
+                    });
+                    continue;
+                }
+                let Some(((_, prepared, _, _), (outcome, not_run))) = results.next() else { continue };
+                let error = outcome.failure();
+                let unmet = prepared.resolution.unmet.iter().map(|u| u.requirement.clone());
+                let conflicts = prepared.resolution.conflicts.iter().map(|c| c.requirement.clone());
+                let ran = prepared.set.is_some() && not_run.is_none();
+                mine.push(Confirmation {
+                    compatible,
+                    platform,
+                    pyodide,
+                    runtime: runtime_name,
+                    ran,
+                    not_run,
+                    loads: ran && error.is_none(),
+                    error,
+                    unmet_requirements: unmet.chain(conflicts).collect(),
+                });
+            }
             mine.extend(wasi.next().into_iter().flatten());
             mine
         })
@@ -173,6 +208,7 @@ fn confirm_wasi(
             runtime: host.name().to_string(),
             compatible,
             ran: true,
+            not_run: None,
             loads: error.is_none(),
             error,
             unmet_requirements: Vec::new(),
@@ -194,7 +230,7 @@ pub fn confirm_findings(audit: &Audit, confirmations: &[Confirmation]) -> Vec<Fi
     }
     confirmations
         .iter()
-        .filter(|c| !c.ran || c.compatible != c.loads)
+        .filter(|c| c.not_run.is_none() && (!c.ran || c.compatible != c.loads))
         .map(|c| {
             if !c.ran {
                 let message = format!(

@@ -121,6 +121,9 @@ pub struct ReleaseRun {
     pub python: String,
     /// Whether everything resolved, installed, imported, linked and ran.
     pub ok: bool,
+    /// Why the run could not be made (a file that could not be had, the runtime failed):
+    /// nothing here is a verdict on the wheels, and the command exits 2.
+    pub not_run: Option<String>,
     /// Loading Pyodide, in milliseconds.
     pub startup_ms: u64,
     /// Installing the wheels (together).
@@ -199,41 +202,60 @@ fn expected(audit: &Audit, platform: &PlatformTag) -> Option<Expected> {
     verdict(audit, platform).map(|v| Expected { compatible: v.compatible, reasons: v.reasons.clone() })
 }
 
-/// One release's run, ready: what resolved, and the set to install when it all did.
+/// One release's run, ready: what resolved, and the set to install when it all did; or why
+/// the run cannot be made.
 struct Prepared<'a> {
     resolution: Resolution<'a>,
     set: Option<InstallSet>,
+    /// Why the run cannot be made (a file that could not be had): it is reported as not run,
+    /// and the others still run.
+    not_run: Option<String>,
 }
 
-/// Resolves `request` on `release` and stages what it resolved to.
+impl<'a> Prepared<'a> {
+    /// A run that cannot be made, and why.
+    fn not_run(given: &[&'a WheelBytes], why: String) -> Prepared<'a> {
+        Prepared { resolution: Resolution::given_only(given), set: None, not_run: Some(why) }
+    }
+}
+
+/// Resolves `request` on `release` and stages what it resolved to; what cannot be had makes
+/// this run not run, never the others.
 fn prepare<'a>(
     release: &Release,
     policies: &PolicySet,
     request: Request<'a>,
     sources: &PackageSources,
-) -> Result<Prepared<'a>, TestError> {
-    let lock = PyodideLock::read(&release.dir.join("pyodide-lock.json"))?;
-    let target = policies.for_tag(&release.abi.canonical_tag()).and_then(|p| Target::new(release, lock, p));
-    let resolution = match &target {
-        Some(target) => resolve::resolve(request, target, sources)?,
-        None => Resolution::given_only(request.given),
+) -> Prepared<'a> {
+    let made = || -> Result<Prepared<'a>, TestError> {
+        let lock = PyodideLock::read(&release.dir.join("pyodide-lock.json"))?;
+        let target = policies.for_tag(&release.abi.canonical_tag()).and_then(|p| Target::new(release, lock, p));
+        let resolution = match &target {
+            Some(target) => resolve::resolve(request, target, sources)?,
+            None => Resolution::given_only(request.given),
+        };
+        let set = resolution.is_complete().then(|| install_set::prepare(release, &resolution, sources)).transpose()?;
+        Ok(Prepared { resolution, set, not_run: None })
     };
-    let set = resolution.is_complete().then(|| install_set::prepare(release, &resolution, sources)).transpose()?;
-    Ok(Prepared { resolution, set })
+    made().unwrap_or_else(|e| Prepared::not_run(request.given, crate::one_line::one_line(&e)))
 }
 
 /// The outcome of a run not made: nothing installed, and why.
-fn not_installed(resolution: &Resolution) -> Outcome {
-    let problems = resolution.problems().len();
+fn not_installed(prepared: &Prepared) -> Outcome {
+    if let Some(why) = &prepared.not_run {
+        return Outcome::failed(format!("not run: {why}"));
+    }
+    let problems = prepared.resolution.problems().len();
     Outcome::failed(format!("not installed: {problems} requirement(s) met by no source (see the resolution)"))
 }
 
-/// Runs each prepared set (the others were not resolved); a run the runtime could not finish
-/// is an error.
-fn run_all(
-    runtime: &Runtime,
-    prepared: &[(&Release, Prepared<'_>, Vec<String>, Option<String>)],
-) -> Result<Vec<Outcome>, TestError> {
+/// A run's outcome, or why it could not be made (the runtime failed: it did not start,
+/// crashed, timed out, broke the protocol).
+type RunResult = (Outcome, Option<String>);
+
+/// Runs each prepared set (the others were not resolved or not made). A run the runtime could
+/// not finish is reported as not run, with why; the others keep their outcomes.
+fn run_all(runtime: &Runtime, prepared: &[(&Release, Prepared<'_>, Vec<String>, Option<String>)]) -> Vec<RunResult> {
     let jobs: Vec<_> = prepared
         .iter()
         .filter_map(|(_, p, imports, code)| p.set.as_ref().map(|s| s.job(imports.clone(), code.clone())))
@@ -242,10 +264,22 @@ fn run_all(
     prepared
         .iter()
         .map(|(_, p, _, _)| match &p.set {
-            Some(_) => ran.next().unwrap_or_else(|| Ok(Outcome::failed("no run".into()))).map_err(TestError::from),
-            None => Ok(not_installed(&p.resolution)),
+            Some(_) => match ran.next() {
+                Some(Ok(outcome)) => (outcome, None),
+                Some(Err(e)) => {
+                    let why = crate::one_line::one_line(&e);
+                    (Outcome::failed(format!("not run: {why}")), Some(why))
+                }
+                None => (Outcome::failed("not run".into()), Some("no run".into())),
+            },
+            None => (not_installed(p), p.not_run.clone()),
         })
         .collect()
+}
+
+/// The policy a release spec is the release of, if one is.
+fn policy_of<'p>(spec: &ReleaseSpec, policies: &'p PolicySet) -> Option<&'p LoadedPolicy> {
+    policies.all().iter().find(|p| release_of(p).as_ref() == Some(spec))
 }
 
 /// Installs `wheels` together in each release with what they and `plan`'s roots require,
@@ -264,33 +298,81 @@ pub fn test(
         return Ok(vec![test_wasi(wheels, &audits, policies, runtime, options)?]);
     }
     let specs = targets(&audits, policies, options)?;
-    let releases = runtime.releases(&specs)?;
     let given: Vec<&WheelBytes> = wheels.iter().collect();
     let imports: Vec<String> = if options.imports.is_empty() {
         wheels.iter().flat_map(|w| w.wheel.top_level_modules()).collect()
     } else {
         options.imports.clone()
     };
+    // A release that cannot be had makes its run not run; one no policy describes cannot be
+    // reported without it, and ends the command.
+    let mut releases = Vec::new();
+    let mut missing = Vec::new();
+    for spec in &specs {
+        match runtime.release(spec) {
+            Ok(release) => releases.push(release),
+            Err(e) => match policy_of(spec, policies) {
+                Some(policy) => missing.push((spec, policy, crate::one_line::one_line(&e))),
+                None => return Err(e.into()),
+            },
+        }
+    }
     let request = Request { given: &given, also: &[], roots: &plan.roots };
-    let prepared = releases
+    let prepared: Vec<_> = releases
         .iter()
         .map(|release| {
-            let p = prepare(release, policies, request, &plan.sources)?;
-            Ok((release, p, imports.clone(), options.code.clone()))
-        })
-        .collect::<Result<Vec<_>, TestError>>()?;
-    let outcomes = run_all(runtime, &prepared)?;
-    let audited: Vec<(&str, &Audit)> = wheels.iter().map(|w| w.wheel.path.as_str()).zip(&audits).collect();
-    let runs = specs
-        .iter()
-        .zip(prepared)
-        .zip(outcomes)
-        .map(|((spec, (release, prepared, _, _)), outcome)| {
-            let wheels = wheel_runs(&prepared.resolution, &audited, policies, &release.abi.canonical_tag(), options);
-            release_run(spec, release, runtime, outcome, wheels, &prepared.resolution)
+            (release, prepare(release, policies, request, &plan.sources), imports.clone(), options.code.clone())
         })
         .collect();
+    let outcomes = run_all(runtime, &prepared);
+    let audited: Vec<(&str, &Audit)> = wheels.iter().map(|w| w.wheel.path.as_str()).zip(&audits).collect();
+    let mut runs: Vec<ReleaseRun> = specs
+        .iter()
+        .filter(|spec| !missing.iter().any(|(m, _, _)| m == spec))
+        .zip(prepared)
+        .zip(outcomes)
+        .map(|((spec, (release, prepared, _, _)), (outcome, not_run))| {
+            let wheels = wheel_runs(&prepared.resolution, &audited, policies, &release.abi.canonical_tag(), options);
+            let mut run = release_run(spec, release, runtime, outcome, wheels, &prepared.resolution);
+            run.not_run = not_run;
+            run
+        })
+        .collect();
+    for (spec, policy, why) in missing {
+        let platform = policy.canonical_tag();
+        let resolution = Resolution::given_only(&given);
+        let wheels = wheel_runs(&resolution, &audited, policies, platform, options);
+        let at = specs.iter().position(|s| s == spec).unwrap_or(runs.len()).min(runs.len());
+        runs.insert(at, not_run_release(spec, policy, runtime, wheels, why));
+    }
     Ok(runs)
+}
+
+/// The report of a run in a release that could not be had.
+fn not_run_release(
+    spec: &ReleaseSpec,
+    policy: &LoadedPolicy,
+    runtime: &Runtime,
+    wheels: Vec<WheelRun>,
+    why: String,
+) -> ReleaseRun {
+    let outcome = Outcome::failed(format!("not run: {why}"));
+    ReleaseRun {
+        pyodide: policy.policy().source.version.clone(),
+        source: spec.to_string(),
+        runtime: runtime.host().name().to_string(),
+        platform: policy.canonical_tag().clone(),
+        python: policy.policy().python.to_string(),
+        ok: false,
+        not_run: Some(why),
+        startup_ms: 0,
+        install: outcome.install,
+        imports: Vec::new(),
+        link: Vec::new(),
+        wheels,
+        resolution: resolve::ResolutionReport::default(),
+        code: None,
+    }
 }
 
 /// The wheels in the WASI host: linked into a component with componentize-py, run in wasmtime.
@@ -318,6 +400,7 @@ fn test_wasi(
         platform,
         python: policy.policy().python.to_string(),
         ok: outcome.failure().is_none(),
+        not_run: None,
         startup_ms: outcome.startup_ms,
         install: outcome.install,
         imports: outcome.imports,
@@ -360,6 +443,7 @@ fn release_run(
         platform: release.abi.canonical_tag(),
         python: release.python.to_string(),
         ok: resolution.is_complete() && outcome.failure().is_none(),
+        not_run: None,
         startup_ms: outcome.startup_ms,
         install: outcome.install,
         imports: outcome.imports,

@@ -391,6 +391,9 @@ impl Packer<'_> {
             if ours.contains(&key.as_str()) {
                 continue;
             }
+            if !crate::output::is_bare_file_name(&entry.file_name) {
+                return Err(PackError::Lock(LockError::FileName(entry.file_name.clone())));
+            }
             let cached = self.sources.release_file(&self.release.version, &entry.file_name, &entry.sha256)?;
             let target = bundle_dir.join(&entry.file_name);
             std::fs::copy(&cached, &target).map_err(io(&target))?;

@@ -161,7 +161,11 @@ pub fn audit(out: &mut dyn Write, report: &WheelReport) -> io::Result<()> {
         writeln!(out, "  upcoming {} (a prerelease; --prerelease counts it): {how}", verdict.platform)?;
     }
     for c in report.confirmed.iter().flatten() {
-        let real = if c.loads { "loads".to_string() } else { format!("fails: {}", c.error.as_deref().unwrap_or("?")) };
+        let real = match (&c.not_run, c.loads) {
+            (Some(why), _) => format!("not run: {why}"),
+            (None, true) => "loads".to_string(),
+            (None, false) => format!("fails: {}", c.error.as_deref().unwrap_or("?")),
+        };
         let host = if c.runtime == "wasmtime" { "the WASI host" } else { "Pyodide" };
         writeln!(out, "  in {host} {} ({}, in {}): {real}", c.pyodide, c.platform, c.runtime)?;
     }
@@ -211,12 +215,20 @@ pub fn test_run(out: &mut dyn Write, run: &crate::loading::ReleaseRun) -> io::Re
         run.platform,
         run.python,
         run.runtime,
-        if run.ok { "ok" } else { "FAILED" },
+        if run.ok {
+            "ok"
+        } else if run.not_run.is_some() {
+            "NOT RUN"
+        } else {
+            "FAILED"
+        },
         run.startup_ms,
         run.install.ms
     )?;
-    if let Some(error) = &run.install.error {
-        writeln!(out, "  install failed: {error}")?;
+    match (&run.not_run, &run.install.error) {
+        (Some(why), _) => writeln!(out, "  not run: {why}")?,
+        (None, Some(error)) => writeln!(out, "  install failed: {error}")?,
+        (None, None) => {}
     }
     resolution(out, &run.resolution)?;
     for wheel in &run.wheels {

@@ -2,6 +2,11 @@
 //! fallback), and `--find-links` folders of wheels. Each gives the files of one project;
 //! pages are cached with the index's own `max-age` (PyPI says 600 s), so a second run asks
 //! nothing, and `--offline` uses the cache whatever its age.
+//!
+//! A page is data from someone else: only what parses is cached; a file's name must parse as
+//! a wheel file name (no path separators, no `..`) or the file is passed over; its URL must be
+//! http(s) (nothing on a remote page is read from local disk), and loses any user information
+//! it carries (credentials go only where [`crate::credentials`] sends them).
 
 use std::path::{Path, PathBuf};
 
@@ -10,6 +15,7 @@ use pep508_rs::PackageName;
 use serde::Deserialize;
 
 use crate::cache::{Cache, CacheError, CachedPage, now};
+use crate::credentials::SecretUrl;
 use crate::http::{Client, HttpError};
 
 /// PyPI's simple API.
@@ -27,8 +33,8 @@ const DEFAULT_MAX_AGE: u64 = 600;
 /// Where packages are looked for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Index {
-    /// A simple API (`https://pypi.org/simple`).
-    Simple(String),
+    /// A simple API (`https://pypi.org/simple`); shown without its password.
+    Simple(SecretUrl),
     /// A folder of wheels.
     FindLinks(PathBuf),
 }
@@ -36,8 +42,26 @@ pub enum Index {
 impl std::fmt::Display for Index {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Index::Simple(url) => f.write_str(url),
+            Index::Simple(url) => write!(f, "{}", url.public().as_str().trim_end_matches('/')),
             Index::FindLinks(dir) => write!(f, "{}", dir.display()),
+        }
+    }
+}
+
+/// Where a file of an index is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Location {
+    /// An http(s) URL, without user information.
+    Url(url::Url),
+    /// A file of a `--find-links` folder the user gave.
+    Path(PathBuf),
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::Url(url) => f.write_str(url.as_str()),
+            Location::Path(path) => write!(f, "{}", path.display()),
         }
     }
 }
@@ -47,8 +71,8 @@ impl std::fmt::Display for Index {
 pub struct IndexFile {
     /// Its file name.
     pub filename: String,
-    /// Where to get it: a URL, or a path for a folder of wheels.
-    pub url: String,
+    /// Where to get it.
+    pub location: Location,
     /// Its sha256, hex, when the index gives it.
     pub sha256: Option<String>,
     /// Its `Requires-Python`, when the index gives it.
@@ -110,30 +134,31 @@ impl Index {
     }
 }
 
-/// The project page of `name` on the simple API at `base`.
-fn simple(base: &str, name: &PackageName, fetcher: &Fetcher) -> Result<Vec<IndexFile>, IndexError> {
-    let url = format!("{}/{name}/", base.trim_end_matches('/'));
-    let cached = fetcher.cache.page(&url);
-    let page = match cached {
-        Some(page) if fetcher.offline || page.is_fresh() => page,
+/// The project page of `name` on the simple API at `base`: from the cache while fresh (and
+/// whole), else asked, and cached only once it parsed.
+fn simple(base: &SecretUrl, name: &PackageName, fetcher: &Fetcher) -> Result<Vec<IndexFile>, IndexError> {
+    let url = format!("{}/{name}/", base.public().as_str().trim_end_matches('/'));
+    let cached = fetcher.cache.page(&url).and_then(|page| Some((parse_page(&page).ok()?, page)));
+    match cached {
+        Some((files, page)) if fetcher.offline || page.is_fresh() => return Ok(files),
         _ if fetcher.offline => return Err(IndexError::Offline(url)),
-        _ => match fetcher.client.get(&url, Some(ACCEPT), MAX_PAGE) {
-            Ok(answer) => {
-                let page = CachedPage {
-                    url: url.clone(),
-                    fetched: now(),
-                    max_age: answer.max_age.unwrap_or(DEFAULT_MAX_AGE),
-                    content_type: answer.content_type,
-                    body: String::from_utf8_lossy(&answer.body).into_owned(),
-                };
-                fetcher.cache.put_page(&page)?;
-                page
-            }
-            Err(e) if e.status() == Some(404) => return Ok(Vec::new()),
-            Err(e) => return Err(e.into()),
-        },
+        _ => {}
+    }
+    let answer = match fetcher.client.get(&url, Some(ACCEPT), MAX_PAGE) {
+        Ok(answer) => answer,
+        Err(e) if e.status() == Some(404) => return Ok(Vec::new()),
+        Err(e) => return Err(e.into()),
     };
-    parse_page(&page)
+    let page = CachedPage {
+        url,
+        fetched: now(),
+        max_age: answer.max_age.unwrap_or(DEFAULT_MAX_AGE),
+        content_type: answer.content_type,
+        body: String::from_utf8_lossy(&answer.body).into_owned(),
+    };
+    let files = parse_page(&page)?;
+    fetcher.cache.put_page(&page)?;
+    Ok(files)
 }
 
 /// The files of a project page, JSON or HTML by its content type.
@@ -171,12 +196,14 @@ fn parse_json(body: &str, page_url: &str) -> Result<Vec<IndexFile>, serde_json::
     Ok(page
         .files
         .into_iter()
-        .map(|f| IndexFile {
-            url: join(page_url, &f.url),
-            sha256: f.hashes.get("sha256").map(|h| h.to_ascii_lowercase()),
-            requires_python: f.requires_python.as_deref().and_then(|r| r.parse().ok()),
-            yanked: !matches!(f.yanked, serde_json::Value::Bool(false) | serde_json::Value::Null),
-            filename: f.filename,
+        .filter_map(|f| {
+            Some(IndexFile {
+                location: Location::Url(join(page_url, &f.url)?),
+                sha256: f.hashes.get("sha256").map(|h| h.to_ascii_lowercase()),
+                requires_python: f.requires_python.as_deref().and_then(|r| r.parse().ok()),
+                yanked: !matches!(f.yanked, serde_json::Value::Bool(false) | serde_json::Value::Null),
+                filename: f.filename,
+            })
         })
         .collect())
 }
@@ -191,13 +218,12 @@ fn parse_html(body: &str, page_url: &str) -> Result<Vec<IndexFile>, String> {
         let attr = |name: &str| attrs.get(name).flatten().map(|v| unescape(&v.as_utf8_str()));
         let Some(href) = attr("href") else { continue };
         let (location, fragment) = href.split_once('#').map_or((href.as_str(), None), |(l, f)| (l, Some(f)));
-        let url = join(page_url, location);
-        let filename = url.rsplit('/').next().unwrap_or_default().split('?').next().unwrap_or_default();
-        let filename = percent_decode(filename);
+        let Some(url) = join(page_url, location) else { continue };
+        let filename = percent_decode(url.path_segments().and_then(|mut s| s.next_back()).unwrap_or_default());
         let sha256 = fragment.and_then(|f| f.strip_prefix("sha256=")).map(|h| h.to_ascii_lowercase());
         files.push(IndexFile {
             filename,
-            url,
+            location: Location::Url(url),
             sha256,
             requires_python: attr("data-requires-python").and_then(|r| r.parse().ok()),
             yanked: attrs.get("data-yanked").is_some(),
@@ -206,9 +232,17 @@ fn parse_html(body: &str, page_url: &str) -> Result<Vec<IndexFile>, String> {
     Ok(files)
 }
 
-/// `href` resolved against the page it is on.
-fn join(base: &str, href: &str) -> String {
-    url::Url::parse(base).and_then(|b| b.join(href)).map_or_else(|_| href.to_string(), |u| u.to_string())
+/// `href` resolved against the page it is on: an http(s) URL without user information, or
+/// nothing (a link to another scheme, `x:/name.whl` or `file:` among them, is passed over).
+fn join(base: &str, href: &str) -> Option<url::Url> {
+    let mut url = url::Url::parse(base).and_then(|b| b.join(href)).ok()?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    url.set_username("").ok()?;
+    url.set_password(None).ok()?;
+    url.set_fragment(None);
+    Some(url)
 }
 
 /// HTML's character references of the kind indexes write (`&lt;`, `&gt;`, `&amp;`, `&quot;`, `&#39;`).
@@ -229,7 +263,7 @@ fn find_links(dir: &Path, name: &PackageName) -> Result<Vec<IndexFile>, IndexErr
             let filename = entry.file_name().to_str()?.to_string();
             let parsed: crate::wheel::WheelFilename = filename.parse().ok()?;
             (parsed.name.normalized() == name).then(|| IndexFile {
-                url: entry.path().display().to_string(),
+                location: Location::Path(entry.path()),
                 filename,
                 sha256: None,
                 requires_python: None,
@@ -265,7 +299,7 @@ mod tests {
         assert_eq!(files[0].sha256.as_deref(), Some("abcd"));
         assert_eq!(files[0].requires_python.as_ref().map(ToString::to_string).as_deref(), Some(">=3.9"));
         assert!(!files[0].yanked && files[1].yanked);
-        assert_eq!(files[1].url, "https://example.org/t.tar.gz", "relative to the page");
+        assert_eq!(files[1].location.to_string(), "https://example.org/t.tar.gz", "relative to the page");
     }
 
     #[test]
@@ -277,10 +311,24 @@ mod tests {
         let files = parse_page(&page("text/html", body)).unwrap();
         assert_eq!(files.len(), 2);
         assert_eq!(files[0].filename, "typing_extensions-4.16.0-py3-none-any.whl");
-        assert_eq!(files[0].url, "https://example.org/files/typing_extensions-4.16.0-py3-none-any.whl");
+        assert_eq!(
+            files[0].location.to_string(),
+            "https://example.org/files/typing_extensions-4.16.0-py3-none-any.whl"
+        );
         assert_eq!(files[0].sha256.as_deref(), Some("abcd"));
         assert_eq!(files[0].requires_python.as_ref().map(ToString::to_string).as_deref(), Some(">=3.9"));
         assert!(files[1].yanked);
         assert!(parse_page(&page("image/png", "x")).is_err());
+    }
+
+    #[test]
+    fn links_are_http_and_carry_no_credentials() {
+        let body = r#"{"files": [
+            {"filename": "a-1-py3-none-any.whl", "url": "x:/a-1-py3-none-any.whl", "hashes": {}},
+            {"filename": "b-1-py3-none-any.whl", "url": "file:///etc/passwd", "hashes": {}},
+            {"filename": "c-1-py3-none-any.whl", "url": "https://u:SECRET@files.example/c.whl#sha256=x", "hashes": {}}]}"#;
+        let files = parse_page(&page("application/vnd.pypi.simple.v1+json", body)).unwrap();
+        assert_eq!(files.len(), 1, "only the http(s) link: {files:?}");
+        assert_eq!(files[0].location.to_string(), "https://files.example/c.whl");
     }
 }

@@ -20,13 +20,15 @@ pub mod requirements_txt;
 mod sources;
 pub mod tags;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 
 use pep440_rs::Version;
 use pep508_rs::{ExtraName, MarkerEnvironment, PackageName, Requirement, VersionOrUrl};
 use serde::Serialize;
 
+use crate::credentials::{Credentials, SecretUrl};
+use crate::http::{Client, HttpSettings};
 use crate::lock::WheelBytes;
 use crate::policy::LoadedPolicy;
 use crate::pyodide_lock::PyodideLock;
@@ -58,6 +60,9 @@ pub struct ResolveOptions {
     pub release_url: Option<String>,
     /// `--offline`: only the cache.
     pub offline: bool,
+    /// `--http-timeout`: seconds a request may go without data (else
+    /// `$WASMWHEEL_HTTP_TIMEOUT`, else 30).
+    pub http_timeout: Option<u64>,
 }
 
 /// A requirement to resolve, and who asked for it.
@@ -105,15 +110,9 @@ pub enum ResolveError {
         #[source]
         source: IndexError,
     },
-    /// A file that could not be downloaded.
-    #[error("downloading {url}")]
-    Download {
-        /// Where from.
-        url: String,
-        /// Why.
-        #[source]
-        source: crate::http::HttpError,
-    },
+    /// A file that could not be downloaded (the error names the URL).
+    #[error(transparent)]
+    Download(crate::http::HttpError),
     /// A file that could not be read.
     #[error("{}", path.display())]
     Read {
@@ -148,6 +147,26 @@ pub enum ResolveError {
     /// The cache cannot be used.
     #[error(transparent)]
     Cache(#[from] crate::cache::CacheError),
+    /// A wheel whose file name and METADATA disagree: the index's error, not used.
+    #[error("{url}: {why}; not used (the index serves an inconsistent file)")]
+    Inconsistent {
+        /// Where from.
+        url: String,
+        /// How they disagree.
+        why: String,
+    },
+    /// An index or release URL that cannot be used.
+    #[error("{what}")]
+    Url {
+        /// The flag or file line that gave it.
+        what: String,
+        /// Why.
+        #[source]
+        source: crate::credentials::UrlError,
+    },
+    /// `$WASMWHEEL_HTTP_TIMEOUT` that is not a time.
+    #[error(transparent)]
+    Settings(#[from] crate::http::SettingsError),
 }
 
 impl Plan {
@@ -161,30 +180,57 @@ impl Plan {
                 .map_err(|source| ResolveError::With { text: text.clone(), source: Box::new(source) })?;
             roots.push(Root { requirement, by: "--with".into() });
         }
-        let (mut index_url, mut extra, mut find_links) =
-            (options.index_url.clone(), options.extra_index_urls.clone(), options.find_links.clone());
+        let url = |what: &str, text: &str| {
+            SecretUrl::parse(text).map_err(|source| ResolveError::Url { what: what.to_string(), source })
+        };
+        let mut index_url = options.index_url.as_deref().map(|u| url("--index-url", u)).transpose()?;
+        let mut extra: Vec<SecretUrl> =
+            options.extra_index_urls.iter().map(|u| url("--extra-index-url", u)).collect::<Result<_, _>>()?;
+        let mut find_links = options.find_links.clone();
         let (mut no_index, mut pre) = (options.no_index, options.pre);
         for path in &options.requirement_files {
             let file = RequirementsFile::read(path)?;
             roots.extend(file.requirements.into_iter().map(|(requirement, by)| Root { requirement, by }));
-            index_url = index_url.or(file.index_url);
-            extra.extend(file.extra_index_urls);
+            if index_url.is_none() {
+                index_url = file.index_url.map(|(u, at)| url(&at, &u)).transpose()?;
+            }
+            for (u, at) in file.extra_index_urls {
+                extra.push(url(&at, &u)?);
+            }
             find_links.extend(file.find_links);
             no_index |= file.no_index;
             pre |= file.pre;
         }
         let mut indexes = Vec::new();
         if !no_index {
-            indexes.push(Index::Simple(index_url.unwrap_or_else(|| index::PYPI.to_string())));
+            indexes.push(Index::Simple(match index_url {
+                Some(u) => u,
+                None => url("PyPI", index::PYPI)?,
+            }));
             indexes.extend(extra.into_iter().map(Index::Simple));
         }
         indexes.extend(find_links.into_iter().map(Index::FindLinks));
+        let release_url = match options.release_url.as_deref().filter(|u| !u.is_empty()) {
+            Some(text) => {
+                ReleaseUrl::parse(text).map_err(|source| ResolveError::Url { what: "--release-url".into(), source })?
+            }
+            None => ReleaseUrl::default(),
+        };
+        let mut credentials = Credentials::from_netrc();
+        for index in &indexes {
+            if let Index::Simple(u) = index {
+                credentials.add(u);
+            }
+        }
+        if let ReleaseUrl::Url(u) = &release_url {
+            credentials.add(u);
+        }
+        let settings = HttpSettings::from_env(options.http_timeout)?;
         let fetcher = Fetcher {
-            client: crate::http::Client::new(),
+            client: Client::new(settings, credentials),
             cache: crate::cache::Cache::from_env()?,
             offline: options.offline,
         };
-        let release_url = options.release_url.as_deref().map(ReleaseUrl::parse).unwrap_or_default();
         Ok(Plan { roots, sources: PackageSources { indexes, release_url, fetcher, pre } })
     }
 }
@@ -268,6 +314,9 @@ pub struct Resolved {
     /// For a given or index wheel: which of [`Resolution::wheels`] it is.
     #[serde(skip)]
     pub wheel: Option<usize>,
+    /// Whether fetching its file takes credentials (a browser could not fetch it by URL).
+    #[serde(skip)]
+    pub private: bool,
 }
 
 /// A requirement nothing meets.
@@ -350,6 +399,7 @@ impl<'a> Resolution<'a> {
                 depends: Vec::new(),
                 sha256: crate::hash::sha256_hex(&input.bytes),
                 wheel: Some(out.wheels.len()),
+                private: false,
             });
             out.wheels.push(ResolvedWheel::Given(input));
         }
@@ -478,6 +528,10 @@ struct Resolver<'a, 'b> {
     versions: Vec<Version>,
     extras: Vec<BTreeSet<ExtraName>>,
     visited: Vec<bool>,
+    /// Who asked for each package already (`requested_by` without a linear search).
+    requesters: HashSet<(usize, String)>,
+    /// Unmet requirements already recorded, with who asked.
+    unmet_seen: HashSet<(String, String)>,
 }
 
 /// What one resolution starts from: wheels installed as they are, wheels taken only when
@@ -507,6 +561,8 @@ pub fn resolve<'a>(
         versions: Vec::new(),
         extras: Vec::new(),
         visited: Vec::new(),
+        requesters: HashSet::new(),
+        unmet_seen: HashSet::new(),
     };
     let mut stack: Vec<Want> = Vec::new();
     for input in request.given {
@@ -562,16 +618,18 @@ impl<'a> Resolver<'a, '_> {
             depends: Vec::new(),
             sha256,
             wheel,
+            private: false,
         };
         self.add(package, name, version)
     }
 
     fn add(&mut self, package: Resolved, name: PackageName, version: Version) -> usize {
+        let index = self.out.packages.len();
+        self.requesters.extend(package.requested_by.iter().map(|by| (index, by.clone())));
         self.out.packages.push(package);
         self.versions.push(version);
         self.extras.push(BTreeSet::new());
         self.visited.push(false);
-        let index = self.out.packages.len() - 1;
         self.by_name.insert(name, index);
         index
     }
@@ -647,9 +705,12 @@ impl<'a> Resolver<'a, '_> {
         };
         self.note_micropip(&name, &offer);
         let input = self.sources.download(&chosen)?;
-        let from = (Origin::Index, chosen.file.url.clone(), Some(chosen.index.clone()));
+        let from = (Origin::Index, chosen.file.location.to_string(), Some(chosen.index.clone()));
         let version = chosen.version.clone();
+        let credentials = self.sources.fetcher.client.credentials();
+        let private = matches!(&chosen.file.location, index::Location::Url(u) if credentials.has(u));
         let index = self.add_wheel(ResolvedWheel::Fetched(Box::new(input)), name, version, from, want.by.clone());
+        self.out.packages[index].private = private;
         self.link(want.parent, index);
         Ok(self.wants_of(index, &extras))
     }
@@ -665,9 +726,8 @@ impl<'a> Resolver<'a, '_> {
         let fits = specifiers.is_none_or(|s| s.contains(&self.versions[index]));
         self.link(want.parent, index);
         if fits {
-            let package = &mut self.out.packages[index];
-            if !package.requested_by.contains(&want.by) {
-                package.requested_by.push(want.by.clone());
+            if self.requesters.insert((index, want.by.clone())) {
+                self.out.packages[index].requested_by.push(want.by.clone());
             }
             return Ok(self.wants_of(index, extras));
         }
@@ -726,12 +786,13 @@ impl<'a> Resolver<'a, '_> {
             version: entry.version.clone(),
             source: Origin::Release,
             file: entry.file_name.rsplit('/').next().unwrap_or(&entry.file_name).to_string(),
-            url: self.sources.release_url.locate(&self.target.version, &entry.file_name),
+            url: self.sources.release_url.locate(&self.target.version, &entry.file_name).to_string(),
             index: None,
             requested_by: vec![by],
             depends: entry.depends.iter().map(|d| crate::pyodide_lock::normalized(d)).collect(),
             sha256: entry.sha256.clone(),
             wheel: None,
+            private: false,
         };
         self.add(package, name, version)
     }
@@ -747,7 +808,7 @@ impl<'a> Resolver<'a, '_> {
 
     fn unmet(&mut self, want: &Want, sources: Vec<String>) {
         let requirement = want.requirement.to_string();
-        if !self.out.unmet.iter().any(|u| u.requirement == requirement && u.requested_by == want.by) {
+        if self.unmet_seen.insert((requirement.clone(), want.by.clone())) {
             self.out.unmet.push(Unmet { requirement, requested_by: want.by.clone(), sources });
         }
     }

@@ -10,8 +10,9 @@ use pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::PackageName;
 
 use super::ResolveError;
-use super::index::{Fetcher, Index, IndexError, IndexFile};
+use super::index::{Fetcher, Index, IndexFile, Location};
 use super::tags::SupportedTags;
+use crate::credentials::{SecretUrl, UrlError};
 use crate::hash::sha256_hex;
 use crate::lock::WheelBytes;
 use crate::wheel::{Wheel, WheelFilename};
@@ -22,8 +23,9 @@ const MAX_FILE: u64 = 512 << 20;
 /// Where the release's own packages are fetched from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ReleaseUrl {
-    /// A URL, `{version}` standing for the release's (Pyodide's CDN by default).
-    Url(String),
+    /// A URL, `{version}` standing for the release's (Pyodide's CDN by default); its
+    /// credentials, if any, held apart.
+    Url(SecretUrl),
     /// A folder that mirrors it.
     Dir(PathBuf),
 }
@@ -31,33 +33,59 @@ pub enum ReleaseUrl {
 /// Pyodide's CDN, where a release's packages are served (the npm package does not carry them).
 pub const DEFAULT_RELEASE_URL: &str = "https://cdn.jsdelivr.net/pyodide/v{version}/full/";
 
+/// `{version}` as a parsed URL spells it.
+const VERSION_ENCODED: &str = "%7Bversion%7D";
+
 impl ReleaseUrl {
-    /// `--release-url`: a folder if one exists there, else a URL.
-    pub fn parse(text: &str) -> ReleaseUrl {
+    /// `--release-url`: a folder if one exists there, else an http(s) URL.
+    pub fn parse(text: &str) -> Result<ReleaseUrl, UrlError> {
         let path = Path::new(text);
         if !text.contains("://") && path.is_dir() {
-            ReleaseUrl::Dir(path.to_path_buf())
-        } else {
-            ReleaseUrl::Url(text.into())
+            return Ok(ReleaseUrl::Dir(path.to_path_buf()));
         }
+        Ok(ReleaseUrl::Url(SecretUrl::parse(text)?))
     }
 
-    /// Where `file_name` of release `version` is.
-    pub fn locate(&self, version: &str, file_name: &str) -> String {
+    /// Where `file_name` of release `version` is (a URL without credentials, or a path). A
+    /// file name is a bare name (the release's lock may name files by URL: its last part).
+    pub fn locate(&self, version: &str, file_name: &str) -> Location {
+        let file = file_name.rsplit('/').next().unwrap_or(file_name);
         match self {
             ReleaseUrl::Url(url) => {
-                let base = url.replace("{version}", version);
+                let base = url.public().as_str().replace(VERSION_ENCODED, version).replace("{version}", version);
                 let base = if base.ends_with('/') { base } else { format!("{base}/") };
-                format!("{base}{file_name}")
+                let encoded: String = percent_encoding::utf8_percent_encode(file, SEGMENT).collect();
+                match url::Url::parse(&format!("{base}{encoded}")) {
+                    Ok(located) => Location::Url(located),
+                    Err(_) => Location::Url(url.public().clone()),
+                }
             }
-            ReleaseUrl::Dir(dir) => dir.join(file_name).display().to_string(),
+            ReleaseUrl::Dir(dir) => Location::Path(dir.join(file)),
         }
     }
 }
 
+/// What a file name may not hold as one segment of a URL path.
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'/')
+    .add(b'%');
+
 impl Default for ReleaseUrl {
     fn default() -> Self {
-        ReleaseUrl::Url(DEFAULT_RELEASE_URL.into())
+        // DEFAULT_RELEASE_URL parses (a unit test says so); the folder is never reached.
+        match SecretUrl::parse(DEFAULT_RELEASE_URL) {
+            Ok(url) => ReleaseUrl::Url(url),
+            Err(_) => ReleaseUrl::Dir(PathBuf::from(DEFAULT_RELEASE_URL)),
+        }
     }
 }
 
@@ -138,7 +166,7 @@ impl PackageSources {
         let (python_ok, python_not): (Vec<_>, Vec<_>) =
             admitted.iter().cloned().partition(|c| c.file.requires_python.as_ref().is_none_or(|r| r.contains(python)));
         let chosen = best(&python_ok);
-        let micropip = best(&admitted).filter(|m| chosen.as_ref().is_none_or(|c| c.file.url != m.file.url));
+        let micropip = best(&admitted).filter(|m| chosen.as_ref().is_none_or(|c| c.file.location != m.file.location));
         let had = if total == 0 {
             format!("{}: no such project", self.index_names())
         } else if fitting == 0 {
@@ -155,12 +183,18 @@ impl PackageSources {
         self.indexes.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
     }
 
-    /// The wheel of `candidate`, from the cache or downloaded and checked.
+    /// The wheel of `candidate`, from the cache or downloaded and checked: its bytes against
+    /// the hash the index gives, its METADATA's name and version against its file name's (a
+    /// file that says otherwise is the index's error, as pip holds it).
     pub(crate) fn download(&self, candidate: &Candidate) -> Result<WheelBytes, ResolveError> {
         let file = &candidate.file;
-        let bytes = self.fetch(&file.url, file.sha256.as_deref())?;
-        let wheel = Wheel::from_bytes(&file.url, &file.filename, &bytes)
-            .map_err(|source| ResolveError::Wheel { url: file.url.clone(), source })?;
+        let shown = file.location.to_string();
+        let bytes = self.fetch(&file.location, file.sha256.as_deref())?;
+        let wheel = Wheel::from_bytes(&shown, &file.filename, &bytes)
+            .map_err(|source| ResolveError::Wheel { url: shown.clone(), source })?;
+        if let Some(why) = crate::wheel::name_disagreement(&wheel) {
+            return Err(ResolveError::Inconsistent { url: shown, why });
+        }
         Ok(WheelBytes { wheel, bytes })
     }
 
@@ -172,21 +206,25 @@ impl PackageSources {
         Ok(self.fetcher.cache.file_path(sha256))
     }
 
-    /// The bytes at `location` (a URL or a path): from the cache when their sha256 is known and
-    /// kept, else fetched, checked against `sha256` when given, and kept.
-    pub fn fetch(&self, location: &str, sha256: Option<&str>) -> Result<Vec<u8>, ResolveError> {
+    /// The bytes at `location`: from the cache when their sha256 is known and kept, else
+    /// fetched (a URL) or read (a folder the user gave), checked against `sha256` when given,
+    /// and kept.
+    pub fn fetch(&self, location: &Location, sha256: Option<&str>) -> Result<Vec<u8>, ResolveError> {
         let cache = &self.fetcher.cache;
         if let Some(bytes) = sha256.and_then(|h| cache.file(h)) {
             return Ok(bytes);
         }
-        let bytes = if location.contains("://") {
-            if self.fetcher.offline {
-                return Err(ResolveError::Offline(location.to_string()));
+        let bytes = match location {
+            Location::Url(url) => {
+                if self.fetcher.offline {
+                    return Err(ResolveError::Offline(url.to_string()));
+                }
+                let answer = self.fetcher.client.get(url.as_str(), None, MAX_FILE);
+                answer.map_err(ResolveError::Download)?.body
             }
-            let answer = self.fetcher.client.get(location, None, MAX_FILE);
-            answer.map_err(|source| ResolveError::Download { url: location.to_string(), source })?.body
-        } else {
-            std::fs::read(location).map_err(|source| ResolveError::Read { path: PathBuf::from(location), source })?
+            Location::Path(path) => {
+                read_bounded(path, MAX_FILE).map_err(|source| ResolveError::Read { path: path.clone(), source })?
+            }
         };
         let actual = sha256_hex(&bytes);
         if let Some(expected) = sha256
@@ -194,13 +232,20 @@ impl PackageSources {
         {
             return Err(ResolveError::Hash { url: location.to_string(), expected: expected.to_string(), actual });
         }
-        cache.put_file(&bytes).map_err(|e| ResolveError::Index {
-            index: "cache".into(),
-            project: location.to_string(),
-            source: IndexError::Cache(e),
-        })?;
+        cache.put_file(&bytes)?;
         Ok(bytes)
     }
+}
+
+/// A local file's bytes, if it is no larger than `limit`.
+fn read_bounded(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(std::io::Error::other(format!("larger than {limit} bytes")));
+    }
+    Ok(bytes)
 }
 
 /// The candidates `specifiers` admit: prereleases only with `--pre`, when a specifier names
@@ -239,7 +284,7 @@ mod tests {
         Candidate {
             file: IndexFile {
                 filename: format!("x-{version}-py3-none-any.whl"),
-                url: format!("https://x/{version}/{rank}"),
+                location: Location::Url(format!("https://x/{version}/{rank}").parse().unwrap()),
                 sha256: None,
                 requires_python: None,
                 yanked,
@@ -272,7 +317,11 @@ mod tests {
     #[test]
     fn release_files_are_located_under_the_release_url() {
         let cdn = ReleaseUrl::default();
-        assert_eq!(cdn.locate("314.0.7", "numpy.whl"), "https://cdn.jsdelivr.net/pyodide/v314.0.7/full/numpy.whl");
-        assert_eq!(ReleaseUrl::Url("http://127.0.0.1:1/r".into()).locate("1", "a.whl"), "http://127.0.0.1:1/r/a.whl");
+        let at = |r: &ReleaseUrl, v, f| r.locate(v, f).to_string();
+        assert_eq!(at(&cdn, "314.0.7", "numpy.whl"), "https://cdn.jsdelivr.net/pyodide/v314.0.7/full/numpy.whl");
+        let local = ReleaseUrl::parse("http://u:SECRET@127.0.0.1:1/r").unwrap();
+        assert_eq!(at(&local, "1", "a.whl"), "http://127.0.0.1:1/r/a.whl", "no credentials");
+        assert_eq!(at(&local, "1", "../../a.whl"), "http://127.0.0.1:1/r/a.whl", "a name, not a path");
+        assert!(ReleaseUrl::parse("ftp://x/r").is_err());
     }
 }

@@ -1,4 +1,5 @@
-// The driver in a real browser: run under Node as `node -e <this> <job> <browser>`. Serves the
+// The driver in a real browser: run under Node as `node -e <this>`, with {"job", "browser"} on
+// stdin (never on the command line). Serves the
 // release, the run's folder and the entry over HTTP on 127.0.0.1 (an ephemeral port; `.wasm`
 // as application/wasm, `.mjs` as JavaScript, as a browser needs them), opens a page in
 // headless Chromium (the system's, through playwright-core), runs the same driver there
@@ -114,8 +115,7 @@ async function openPage(config) {
 }
 
 async function main() {
-  const job = JSON.parse(process.argv[1]);
-  const config = JSON.parse(process.argv[2]);
+  const { job, browser: config } = JSON.parse(fs.readFileSync(0, "utf8"));
   if (config.page) return openPage(config);
   const roots = [["/release/", job.pyodide]];
   if (job.lock) roots.push(["/run/", job.lock.dir]);

@@ -126,7 +126,8 @@ impl Chromium {
             page,
         };
         let config = serde_json::to_string(&config).map_err(NodeError::Job)?;
-        Ok(self.node.run_script(&["-e".as_ref(), BROWSER.as_ref(), job.as_ref(), config.as_ref()], timeout)?)
+        let input = format!("{{\"job\":{job},\"browser\":{config}}}");
+        Ok(self.node.run_with_input(&["-e".as_ref(), BROWSER.as_ref()], input.as_bytes(), timeout)?)
     }
 
     /// Opens the `index.html` of the bundle in `dir` (served from 127.0.0.1) and waits for it

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use rayon::prelude::*;
 
+use crate::http::Client;
 use chromium::{Chromium, ChromiumError};
 use node::{Node, NodeError};
 use protocol::{Job, Outcome};
@@ -118,20 +119,21 @@ impl Runtime {
     /// Node on PATH (looked for first: without it nothing can run), the user's cache, and the
     /// registry; `offline` forbids fetching.
     pub fn new(offline: bool, timeout: Duration) -> Result<Runtime, RuntimeError> {
-        Runtime::at(Place::Node, offline, timeout)
+        Runtime::at(Place::Node, offline, timeout, Client::default())
     }
 
     /// A runtime that runs jobs in `place` (Chromium needs Node too: it drives the browser).
-    pub fn at(place: Place, offline: bool, timeout: Duration) -> Result<Runtime, RuntimeError> {
-        Runtime::with(&[place], offline, timeout)
+    pub fn at(place: Place, offline: bool, timeout: Duration, client: Client) -> Result<Runtime, RuntimeError> {
+        Runtime::with(&[place], offline, timeout, client)
     }
 
     /// A runtime with each of `places`: Pyodide jobs run in Chromium when it is among them,
     /// else under Node; WASI jobs in the WASI host. What a place needs is looked for first.
-    pub fn with(places: &[Place], offline: bool, timeout: Duration) -> Result<Runtime, RuntimeError> {
+    /// Releases and the browser's driver are fetched through `client`.
+    pub fn with(places: &[Place], offline: bool, timeout: Duration, client: Client) -> Result<Runtime, RuntimeError> {
         let pyodide = places.iter().any(|p| matches!(p, Place::Node | Place::Chromium));
         let node = if pyodide { Some(Node::find()?) } else { None };
-        let sources = Sources::from_env(offline).map_err(RuntimeError::Cache)?;
+        let sources = Sources::from_env(offline, client).map_err(RuntimeError::Cache)?;
         let chromium = match (&node, places.contains(&Place::Chromium)) {
             (Some(node), true) => Some(Chromium::new(node.clone(), &sources.cache, &sources.registry, offline)?),
             _ => None,
@@ -167,10 +169,12 @@ impl Runtime {
 
     /// Each release of `specs`, fetched into the cache if need be, in order.
     pub fn releases(&self, specs: &[ReleaseSpec]) -> Result<Vec<Release>, RuntimeError> {
-        specs
-            .iter()
-            .map(|spec| self.sources.get(spec).map_err(|source| RuntimeError::Release { spec: spec.clone(), source }))
-            .collect()
+        specs.iter().map(|spec| self.release(spec)).collect()
+    }
+
+    /// The release `spec` names, fetched into the cache if need be.
+    pub fn release(&self, spec: &ReleaseSpec) -> Result<Release, RuntimeError> {
+        self.sources.get(spec).map_err(|source| RuntimeError::Release { spec: spec.clone(), source })
     }
 
     /// Runs the jobs in the Pyodide host: see [`Runtime::run_on`].

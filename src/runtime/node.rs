@@ -81,7 +81,7 @@ impl Node {
     /// Runs `job` in the driver; stops Node after `timeout`.
     pub fn run(&self, job: &Job, timeout: Duration) -> Result<Outcome, NodeError> {
         let job = protocol::job_json(job).map_err(NodeError::Job)?;
-        let ran = self.run_script(&["-e".as_ref(), DRIVER.as_ref(), job.as_ref()], timeout)?;
+        let ran = self.run_with_input(&["-e".as_ref(), DRIVER.as_ref()], job.as_bytes(), timeout)?;
         match protocol::parse_answer(&ran.stdout) {
             Err(ProtocolError::NoResult) => {
                 Err(NodeError::NoResult { status: ran.status.to_string(), stderr: ran.last_error_line() })
@@ -92,7 +92,22 @@ impl Node {
 
     /// Runs `node ARGS...` with no stdin, its output captured; stops it after `timeout`.
     pub fn run_script(&self, args: &[&std::ffi::OsStr], timeout: Duration) -> Result<Ran, NodeError> {
-        super::process::run(&self.program, args, timeout).map_err(|e| match e {
+        self.run_process(args, None, timeout)
+    }
+
+    /// Runs `node ARGS...` with `input` on its stdin, its output captured; stops it after
+    /// `timeout`.
+    pub fn run_with_input(&self, args: &[&std::ffi::OsStr], input: &[u8], timeout: Duration) -> Result<Ran, NodeError> {
+        self.run_process(args, Some(input), timeout)
+    }
+
+    fn run_process(
+        &self,
+        args: &[&std::ffi::OsStr],
+        input: Option<&[u8]>,
+        timeout: Duration,
+    ) -> Result<Ran, NodeError> {
+        super::process::run(&self.program, args, input, timeout).map_err(|e| match e {
             Unfinished::Spawn(e) => NodeError::Spawn(e),
             Unfinished::TimedOut => NodeError::TimedOut(timeout.as_secs()),
         })

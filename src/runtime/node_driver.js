@@ -1,11 +1,12 @@
-// The driver under Node: run as `node -e <driver.js + this> <job>`. Locates the release and
+// The driver under Node: run as `node -e <driver.js + this>`, the job on stdin (never on the
+// command line, which Pyodide sees as its program's arguments). Locates the release and
 // the run's lock as paths, prints the answer after a record separator (U+001E) on stdout, and
 // answers for a fatal error that ends the run from outside any await.
 const path = require("path");
 const { pathToFileURL } = require("url");
 
 (function () {
-  const job = JSON.parse(process.argv[1]);
+  const job = JSON.parse(require("fs").readFileSync(0, "utf8"));
   const release = path.resolve(job.pyodide || ".");
   const options = { indexURL: release + path.sep };
   if (job.lock) {

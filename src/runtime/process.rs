@@ -1,8 +1,9 @@
-//! Running a runtime's program (Node, the WASI host's Python) with no stdin, its output
+//! Running a runtime's program (Node, the WASI host's Python): the job written to its stdin
+//! (never on its command line, where the system limits an argument's size), its output
 //! captured, stopped after a time limit. On Unix it runs in a process group of its own, and the
 //! whole group is stopped: a browser Node started is stopped with it.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -34,13 +35,27 @@ pub enum Unfinished {
     TimedOut,
 }
 
-/// Runs `program ARGS...`; stops it (and what it started) after `timeout`.
-pub fn run(program: &Path, args: &[&std::ffi::OsStr], timeout: Duration) -> Result<Ran, Unfinished> {
+/// Runs `program ARGS...` with `input` on its stdin (none: no stdin); stops it (and what it
+/// started) after `timeout`.
+pub fn run(
+    program: &Path,
+    args: &[&std::ffi::OsStr],
+    input: Option<&[u8]>,
+    timeout: Duration,
+) -> Result<Ran, Unfinished> {
     let mut command = Command::new(program);
-    command.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let stdin = if input.is_some() { Stdio::piped() } else { Stdio::null() };
+    command.args(args).stdin(stdin).stdout(Stdio::piped()).stderr(Stdio::piped());
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(&mut command, 0);
     let mut child = command.spawn().map_err(Unfinished::Spawn)?;
+    if let (Some(mut pipe), Some(input)) = (child.stdin.take(), input) {
+        let input = input.to_vec();
+        // A writer of its own: a program that stops reading cannot hold the run.
+        std::thread::spawn(move || {
+            let _ = pipe.write_all(&input);
+        });
+    }
     let read = |mut pipe: Box<dyn Read + Send>| {
         std::thread::spawn(move || {
             let mut text = Vec::new();

@@ -120,8 +120,9 @@ impl Wasi {
         let config = serde_json::to_string(&Config { cache: &self.cache, host: HOST })
             .map_err(|e| WasiError::Spawn(e.into()))?;
         let job = protocol::job_json(job).map_err(|e| WasiError::Spawn(e.into()))?;
-        let args: [&std::ffi::OsStr; 4] = ["-c".as_ref(), DRIVER.as_ref(), job.as_ref(), config.as_ref()];
-        let ran = process::run(&self.python, &args, timeout).map_err(|e| match e {
+        let input = format!("{{\"job\":{job},\"host\":{config}}}");
+        let args: [&std::ffi::OsStr; 2] = ["-c".as_ref(), DRIVER.as_ref()];
+        let ran = process::run(&self.python, &args, Some(input.as_bytes()), timeout).map_err(|e| match e {
             Unfinished::Spawn(e) => WasiError::Spawn(e),
             Unfinished::TimedOut => WasiError::TimedOut(timeout.as_secs()),
         })?;

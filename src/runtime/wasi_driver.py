@@ -171,8 +171,9 @@ def run(job, config):
 
 
 def main():
-    job = json.loads(sys.argv[1])
-    config = json.loads(sys.argv[2])
+    # The job and the host's settings come on stdin, never on the command line.
+    message = json.load(sys.stdin)
+    job, config = message["job"], message["host"]
     if job.get("protocol") != PROTOCOL:
         return answer({"fatal": f"the job speaks protocol {job.get('protocol')}, this driver {PROTOCOL}"})
     if job.get("lock") or job.get("entry"):

@@ -34,8 +34,9 @@ pub enum FilenameError {
     /// The version part is not a PEP 440 version.
     #[error("`{0}` is not a PEP 440 version")]
     Version(String, #[source] VersionParseError),
-    /// The build tag does not start with a digit.
-    #[error("build tag `{0}` does not start with a digit")]
+    /// The build tag does not start with a digit, or holds what a build tag cannot (a path
+    /// separator, `..`, anything but letters, digits, `_` and `.`).
+    #[error("build tag `{0}` is not a digit followed by letters, digits, `_` or `.`")]
     Build(String),
     /// A tag set with an empty member (`cp312.`), or no member.
     #[error("empty {what} tag in `{set}`")]
@@ -277,7 +278,7 @@ impl FromStr for WheelFilename {
             _ => return Err(FilenameError::Parts { filename: filename.to_string(), parts: parts.len() }),
         };
         if let Some(build) = build
-            && !build.starts_with(|c: char| c.is_ascii_digit())
+            && !is_build_tag(build)
         {
             return Err(FilenameError::Build(build.to_string()));
         }
@@ -288,6 +289,14 @@ impl FromStr for WheelFilename {
             tags: TagSets::parse(tags[0], tags[1], tags[2])?,
         })
     }
+}
+
+/// A build tag: a digit, then ASCII letters, digits, `_` and `.` (never `..`): a file name from
+/// an index is data, and must never name another folder.
+fn is_build_tag(text: &str) -> bool {
+    text.starts_with(|c: char| c.is_ascii_digit())
+        && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+        && !text.contains("..")
 }
 
 impl fmt::Display for WheelFilename {
@@ -356,6 +365,10 @@ mod tests {
         let f: WheelFilename = "pkg-1.0-1a-py3-none-any.whl".parse().unwrap();
         assert_eq!(f.build.as_deref(), Some("1a"));
         assert_eq!("pkg-1.0-a1-py3-none-any.whl".parse::<WheelFilename>(), Err(FilenameError::Build("a1".into())));
+        for hostile in ["1/../../x", "1\\..\\x", "1..", "1 x"] {
+            let name = format!("pkg-1.0-{hostile}-py3-none-any.whl");
+            assert!(name.parse::<WheelFilename>().is_err(), "{name}");
+        }
     }
 
     #[test]

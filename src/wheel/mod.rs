@@ -171,6 +171,26 @@ pub struct Wheel {
     pub binaries: Vec<Binary>,
 }
 
+/// Where a wheel's file name and its METADATA disagree on the project or the version (or
+/// METADATA cannot say), in words; `None` when they agree. pip refuses such a file
+/// ("inconsistent version"); wasmwheel refuses it from an index.
+pub fn name_disagreement(wheel: &Wheel) -> Option<String> {
+    let filename = &wheel.filename;
+    let Some(metadata) = wheel.metadata.parsed() else {
+        return Some("it has no readable METADATA".into());
+    };
+    match metadata.normalized_name() {
+        Some(Ok(name)) if name == *filename.name.normalized() => {}
+        Some(Ok(name)) => return Some(format!("its file name says `{}`, its METADATA `{name}`", filename.name)),
+        _ => return Some("its METADATA has no valid Name".into()),
+    }
+    match metadata.parsed_version() {
+        Some(Ok(version)) if version == *filename.version.version() => None,
+        Some(Ok(version)) => Some(format!("its file name says version {}, its METADATA {version}", filename.version)),
+        _ => Some("its METADATA has no valid Version".into()),
+    }
+}
+
 impl Wheel {
     /// Reads the wheel at `path`.
     pub fn open(path: &Path) -> Result<Wheel, WheelError> {

@@ -300,3 +300,145 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// What a [`LoopbackServer`] answers a request with.
+pub enum Reply {
+    /// 200 with this content type and body.
+    Ok(&'static str, Vec<u8>),
+    /// This status, no body.
+    Status(u16),
+    /// Nothing, ever: the connection is held open until the server is dropped.
+    Stall,
+}
+
+/// A request a [`LoopbackServer`] saw.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    /// Its path.
+    pub path: String,
+    /// Its `Authorization` header, if any.
+    pub authorization: Option<String>,
+}
+
+type Handler = dyn Fn(&Seen, usize) -> Reply + Send + Sync;
+
+/// An HTTP/1.1 server on 127.0.0.1 (an ephemeral port) the test programs with a handler:
+/// `handler(request, n)` answers the `n`th request (from 0) for that path. It records every
+/// request, and stops when dropped.
+pub struct LoopbackServer {
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<Seen>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    port: u16,
+}
+
+impl LoopbackServer {
+    /// Starts a server answering with `handler`.
+    pub fn start(handler: impl Fn(&Seen, usize) -> Reply + Send + Sync + 'static) -> LoopbackServer {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::{Arc, Mutex};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
+        let stop = Arc::new(AtomicBool::new(false));
+        let handler: Arc<Handler> = Arc::new(handler);
+        let (seen_in, stop_in) = (seen.clone(), stop.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stop_in.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                let (seen, stop, handler) = (seen_in.clone(), stop_in.clone(), handler.clone());
+                std::thread::spawn(move || serve_one(stream, &seen, &stop, &*handler));
+            }
+        });
+        LoopbackServer { url: format!("http://127.0.0.1:{port}"), seen, stop, port }
+    }
+
+    /// The requests seen so far.
+    pub fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+fn serve_one(
+    mut stream: std::net::TcpStream,
+    seen: &std::sync::Mutex<Vec<Seen>>,
+    stop: &std::sync::atomic::AtomicBool,
+    handler: &Handler,
+) {
+    use std::io::{BufRead, Write};
+    let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+    let mut line = String::new();
+    if reader.read_line(&mut line).is_err() {
+        return;
+    }
+    let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+    let mut authorization = None;
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header).unwrap_or(0) == 0 || header.trim().is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':')
+            && name.eq_ignore_ascii_case("authorization")
+        {
+            authorization = Some(value.trim().to_string());
+        }
+    }
+    let request = Seen { path, authorization };
+    let n = {
+        let mut all = seen.lock().unwrap();
+        let n = all.iter().filter(|s| s.path == request.path).count();
+        all.push(request.clone());
+        n
+    };
+    let (status, content_type, body) = match handler(&request, n) {
+        Reply::Ok(content_type, body) => (200, content_type, body),
+        Reply::Status(code) => (code, "text/plain", Vec::new()),
+        Reply::Stall => {
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            return;
+        }
+    };
+    let head = format!(
+        "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(&body));
+}
+
+impl Drop for LoopbackServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = std::net::TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+/// A PEP 691 project page listing `files` (`(filename, url, sha256)`).
+pub fn simple_page(files: &[(&str, &str, &str)]) -> Vec<u8> {
+    let files: Vec<serde_json::Value> = files
+        .iter()
+        .map(|(filename, url, sha)| serde_json::json!({"filename": filename, "url": url, "hashes": {"sha256": sha}}))
+        .collect();
+    serde_json::to_vec(&serde_json::json!({"meta": {"api-version": "1.1"}, "name": "x", "files": files})).unwrap()
+}
+
+/// Every file under `dir`, recursively.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else { return out };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() && !path.is_symlink() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}

@@ -11,6 +11,7 @@ mod browser;
 mod check;
 mod ci;
 mod hostile;
+mod index;
 mod loading;
 mod lock;
 mod lockfile;

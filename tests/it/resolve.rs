@@ -165,13 +165,17 @@ fn a_wheel_that_needs_release_packages_passes_with_a_release_mirror() {
     let out = wasmwheel_env(args(&["--offline", "--release-url", "http://127.0.0.1:9/"]), &env);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
 
-    // A cold cache, --offline: refused, clearly, nothing left behind.
+    // A cold cache, --offline: the run is not made, said clearly (in the report and on one
+    // line of stderr), exit 2, nothing left behind.
     let empty = tempfile::tempdir().unwrap();
     let out = wasmwheel_env(args(&["--offline"]), &[("WASMWHEEL_CACHE_DIR", empty.path().as_os_str())]);
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stdout));
     let err = stderr(&out);
     assert!(err.contains("--offline") && err.lines().count() == 1, "{err}");
-    assert!(out.stdout.is_empty() && !err.contains("panicked"));
+    assert!(!err.contains("panicked"));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["tests"][0]["not_run"].as_str().unwrap().contains("--offline"), "{report:#}");
+    assert_eq!(report["tests"][0]["ok"], false);
 }
 
 #[test]

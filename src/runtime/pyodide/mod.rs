@@ -167,9 +167,10 @@ pub struct Sources {
 }
 
 impl Sources {
-    /// The user's cache and registry (see [`cache::Cache::from_env`], [`npm::Registry::from_env`]).
-    pub fn from_env(offline: bool) -> Result<Sources, PyodideError> {
-        Ok(Sources { cache: cache::Cache::from_env()?, registry: npm::Registry::from_env(), offline })
+    /// The user's cache and registry (see [`cache::Cache::from_env`], [`npm::Registry::from_env`]),
+    /// asked through `client`.
+    pub fn from_env(offline: bool, client: crate::http::Client) -> Result<Sources, PyodideError> {
+        Ok(Sources { cache: cache::Cache::from_env()?, registry: npm::Registry::from_env(client), offline })
     }
 
     /// The release `spec` names, fetched and unpacked into the cache if need be.

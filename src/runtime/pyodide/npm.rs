@@ -33,15 +33,15 @@ struct Dist {
 }
 
 impl Registry {
-    /// The registry at `base` (`https://registry.npmjs.org`).
-    pub fn new(base: &str) -> Registry {
-        Registry { base: base.trim_end_matches('/').to_string(), client: Client::new() }
+    /// The registry at `base` (`https://registry.npmjs.org`), asked through `client`.
+    pub fn new(base: &str, client: Client) -> Registry {
+        Registry { base: base.trim_end_matches('/').to_string(), client }
     }
 
     /// `$WASMWHEEL_NPM_REGISTRY` (a mirror), else the public registry.
-    pub fn from_env() -> Registry {
+    pub fn from_env(client: Client) -> Registry {
         let base = std::env::var("WASMWHEEL_NPM_REGISTRY").ok().filter(|v| !v.is_empty());
-        Registry::new(base.as_deref().unwrap_or("https://registry.npmjs.org"))
+        Registry::new(base.as_deref().unwrap_or("https://registry.npmjs.org"), client)
     }
 
     fn get(&self, url: &str, limit: u64) -> Result<Vec<u8>, PyodideError> {
