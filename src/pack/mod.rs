@@ -521,6 +521,11 @@ pub fn pack(
         return Err(PackError::Name(name));
     }
     let keep = globs(&options.keep)?;
+    if let Some(url) = &options.pyodide_url
+        && crate::credentials::redact(url) != *url
+    {
+        return Err(PackError::Lock(LockError::Credentials { what: "--pyodide-url".into() }));
+    }
     check_out_dir(out_dir)?;
     let entry = std::path::absolute(entry).map_err(io(entry))?;
     std::fs::metadata(&entry).map_err(io(&entry))?;
