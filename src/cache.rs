@@ -153,7 +153,7 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), CacheError> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(fail)?;
     }
-    crate::output::write_atomically(path, bytes).map_err(fail)
+    crate::fs::write_atomically(path, bytes).map_err(fail)
 }
 
 #[cfg(test)]

@@ -24,25 +24,27 @@ use rayon::prelude::*;
 use crate::audit::{self, Audit, AuditOptions};
 use crate::config::Config;
 use crate::error::{Error, UsageError};
-use crate::loading::{self, ReleaseRun, TestOptions};
-use crate::lock::{self, Lock, LockOptions, WheelBytes};
+use crate::lock::{self, Lock, LockOptions};
 use crate::pack::{self, Pack, PackInput, PackOptions};
 use crate::platform::{Family, PlatformTag};
+use crate::policy::import::Imported;
 use crate::policy::{self, Policy, PolicySet};
+use crate::release::{Release, ReleaseSpec, Sources};
 use crate::repair::{self, Repair, RepairOptions};
 use crate::report::WheelReport;
 use crate::report::json::InputError;
 use crate::resolve::{self, Plan, Request, ResolveOptions, Target};
+use crate::retag::{self, TagChange};
 use crate::rules::Rule;
-use crate::runtime::pyodide::{Release, ReleaseSpec, Sources};
+use crate::run::{self, ReleaseRun, TestOptions};
 use crate::runtime::{Place, Runtime, RuntimeError};
-use crate::tags::{self, TagChange};
 use crate::wheel::Wheel;
+use crate::wheel::WheelBytes;
 
 /// Reads each wheel once, with its bytes; two of one distribution are an error (an install
 /// holds one).
 fn open_all(paths: &[PathBuf]) -> Result<Vec<WheelBytes>, Error> {
-    let wheels = paths.iter().map(|p| WheelBytes::open(p)).collect::<Result<Vec<_>, _>>()?;
+    let wheels = paths.iter().map(|p| open_bytes(p)).collect::<Result<Vec<_>, _>>()?;
     lock::distinct(&wheels)?;
     Ok(wheels)
 }
@@ -119,6 +121,11 @@ fn each<T: Sync, R: Send>(inputs: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R>
         bar.finish_and_clear();
     }
     results
+}
+
+/// Reads a wheel with its bytes, naming it in the error.
+fn open_bytes(path: &Path) -> Result<WheelBytes, Error> {
+    WheelBytes::open(path).map_err(|source| Error::Wheel { path: path.display().to_string(), source })
 }
 
 /// Opens a wheel, naming it in the error.
@@ -252,24 +259,24 @@ fn audit_confirmed(
         && wheels.iter().all(|w| w.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.contains("-wasi_")));
     let mut places = if wasi_only { vec![] } else { vec![run.place] };
     let results = each(wheels, |path| {
-        let wheel = WheelBytes::open(path)?;
+        let wheel = open_bytes(path)?;
         let audit = audit::audit(&wheel.wheel, policies, options);
         Ok((wheel, audit))
     });
     let audited = Reports::of(results);
-    if audited.reports.iter().any(|(_, a)| loading::judges_wasi(a, policies)) {
+    if audited.reports.iter().any(|(_, a)| run::judges_wasi(a, policies)) {
         places.push(Place::Wasi);
     }
     let runtime = Runtime::with(&places, run.offline, run.timeout, plan.sources.fetcher.client.clone())?;
     let runtime = &runtime;
     let pairs: Vec<(&WheelBytes, &Audit)> = audited.reports.iter().map(|(w, a)| (w, a)).collect();
-    let confirmations = loading::confirm(&pairs, plan, policies, runtime)?;
+    let confirmations = run::confirm(&pairs, plan, policies, runtime)?;
     let reports = audited
         .reports
         .into_iter()
         .zip(confirmations)
         .map(|((wheel, mut audit), confirmed)| {
-            audit.findings.extend(loading::confirm_findings(&audit, &confirmed));
+            audit.findings.extend(run::confirm_findings(&audit, &confirmed));
             audit::sort_findings(&mut audit.findings);
             let mut report = WheelReport::audited(&wheel.wheel, audit);
             report.confirmed = Some(confirmed);
@@ -336,11 +343,11 @@ pub fn repair(request: &RepairRequest, config: &Config) -> Result<Reports<Repair
 }
 
 /// `tags`: a copy of `wheel` with its tags changed.
-pub fn tags(wheel: &Path, change: &TagChange, out_dir: Option<&Path>, remove: bool) -> Result<tags::Outcome, Error> {
-    tags::tags(wheel, change, out_dir, remove).map_err(|e| match e {
-        tags::TagsError::Open(source) => Error::Wheel { path: wheel.display().to_string(), source },
-        tags::TagsError::Edit(source) => Error::edit(wheel, source),
-        tags::TagsError::Remove { path, source } => Error::Io { path, source },
+pub fn tags(wheel: &Path, change: &TagChange, out_dir: Option<&Path>, remove: bool) -> Result<retag::Outcome, Error> {
+    retag::tags(wheel, change, out_dir, remove).map_err(|e| match e {
+        retag::TagsError::Open(source) => Error::Wheel { path: wheel.display().to_string(), source },
+        retag::TagsError::Edit(source) => Error::edit(wheel, source),
+        retag::TagsError::Remove { path, source } => Error::Io { path, source },
     })
 }
 
@@ -370,7 +377,7 @@ pub fn test(request: &TestRequest, config: &Config) -> Result<Vec<ReleaseRun>, E
     let wasi = wheels.iter().any(|w| audit::family_of(w.wheel.filename.platform_tags()) == Family::Wasi);
     let place = if wasi && request.options.releases.is_empty() { Place::Wasi } else { request.run.place };
     let runtime = Runtime::at(place, request.run.offline, request.run.timeout, plan.sources.fetcher.client.clone())?;
-    Ok(loading::test(&wheels, &plan, &policies, &runtime, &request.options)?)
+    Ok(run::test(&wheels, &plan, &policies, &runtime, &request.options)?)
 }
 
 /// Resolves `wheels` and the plan's roots on `release` (described by one of `policies`).
@@ -382,9 +389,7 @@ fn resolve_for<'a>(
 ) -> Result<resolve::Resolution<'a>, Error> {
     let tag = release.abi.canonical_tag();
     let policy = policies.for_tag(&tag).ok_or_else(|| lock::LockError::NoPolicy(tag.clone()))?;
-    let release_lock = crate::pyodide_lock::PyodideLock::read(&release.dir.join("pyodide-lock.json"))
-        .map_err(lock::LockError::ReleaseLock)?;
-    let target = Target::new(release, release_lock, policy).ok_or(lock::LockError::NoPolicy(tag))?;
+    let target = Target::new(release, policy).ok_or(lock::LockError::NoPolicy(tag))?;
     let request = Request { given: wheels, also: &[], roots: &plan.roots };
     Ok(resolve::resolve(request, &target, &plan.sources)?)
 }
@@ -498,16 +503,6 @@ pub fn policy(name: &str, policies: &[PathBuf], config: &Config) -> Result<Polic
     let set = config.policies(policies)?;
     let found = set.by_name(name).ok_or_else(|| UsageError::NoPolicy(name.to_string()))?;
     Ok(found.policy().clone())
-}
-
-/// A policy `policy import` wrote, and where.
-#[derive(Debug)]
-#[non_exhaustive]
-pub struct Imported {
-    /// The file written.
-    pub path: PathBuf,
-    /// The policy.
-    pub policy: Policy,
 }
 
 /// `policy import`: policies generated from releases, written only if every release imported.

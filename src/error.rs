@@ -6,13 +6,13 @@
 use std::path::PathBuf;
 
 use crate::config::ConfigFileError;
-use crate::loading::TestError;
 use crate::lock::LockError;
 use crate::pack::PackError;
 use crate::policy::PolicyFileError;
 use crate::policy::import::ImportError;
 use crate::repair::RepairError;
 use crate::resolve::ResolveError;
+use crate::run::TestError;
 use crate::runtime::RuntimeError;
 use crate::wheel::edit::EditError;
 use crate::wheel::{BinaryFileError, WheelError};

@@ -59,26 +59,27 @@ pub mod commands;
 mod config;
 mod credentials;
 mod error;
+mod fs;
 mod hash;
 mod http;
-mod install_set;
-mod loading;
 mod lock;
+mod lockfile;
+mod npm;
 mod one_line;
-mod output;
 mod pack;
 mod platform;
 mod policy;
-mod pyodide_lock;
 mod python;
+mod release;
 mod repair;
 pub mod report;
 mod requirements;
 mod resolve;
+mod retag;
 mod rules;
+mod run;
 mod runtime;
 mod show;
-mod tags;
 pub mod wasm;
 mod wheel;
 
@@ -101,13 +102,13 @@ pub use wheel::headers::Headers;
 pub use wheel::metadata::{FieldError, MetadataVersion};
 pub use wheel::record::{HashAlgorithm, HashCheck, RecordEntry, RecordError, RecordHash};
 pub use wheel::{Binary, BinaryFileError, BinaryKind, DistInfoError, DistInfoFile, Metadata, Record, Wheel};
-pub use wheel::{FilenameError, Tag, WheelError, WheelFile, WheelFilename};
+pub use wheel::{FilenameError, Tag, WheelBytes, WheelError, WheelFile, WheelFilename};
 
 // Platforms, their policies, the audit and its findings.
 pub use audit::{Audit, AuditOptions, PlatformVerdict, audit};
 pub use check::check;
 pub use platform::{Abi, AbiError, Family, PlatformKind, PlatformTag, PlatformTagError};
-pub use policy::import::{ImportError, ReleaseError};
+pub use policy::import::{ImportError, Imported, ReleaseError};
 pub use policy::loader::{Loader, ModuleSet};
 pub use policy::{DataScheme, Installer, LoadedPolicy, Policy, PolicyError, PolicyFamily, PolicyFileError};
 pub use policy::{PolicySet, Source as PolicySource};
@@ -116,33 +117,33 @@ pub use rules::{Finding, Rule, Severity, UnknownRule};
 // Changing wheels.
 pub use repair::layout::Moved;
 pub use repair::{Repair, RepairError, RepairOptions, Rewritten, Vendored, repair};
-pub use tags::{Outcome as TagsOutcome, TagChange, TagsError};
+pub use retag::{Outcome as TagsOutcome, TagChange, TagsError};
 
 // Running wheels: releases, the runtime and its protocol, `test` and `audit --confirm`.
 pub use cache::{Cache, CacheError, CachedPage};
-pub use loading::{Confirmation, Expected, ReleaseRun, TestError, TestOptions, WheelRun};
+pub use npm::{NpmError, Registry};
+pub use release::{PyodideError, Release, ReleaseSpec, ReleaseSpecError, Sources};
+pub use run::{Confirmation, Expected, ReleaseRun, TestError, TestOptions, WheelRun};
 pub use runtime::chromium::{Chromium, ChromiumError, PLAYWRIGHT_VERSION, PageOutcome};
 pub use runtime::node::{Node, NodeError};
 pub use runtime::process::Ran;
 pub use runtime::protocol::{CodeOutcome, EntryOutcome, ImportOutcome, Job, LockJob, Outcome, Step, Unlinked};
 pub use runtime::protocol::{PROTOCOL_VERSION, ProtocolError, job_json, parse_answer};
-pub use runtime::pyodide::npm::Registry;
-pub use runtime::pyodide::{PyodideError, Release, ReleaseSpec, ReleaseSpecError, Sources};
 pub use runtime::wasi::{HOST as WASI_HOST, Wasi, WasiError};
 pub use runtime::{Host, Place, Runtime, RuntimeError};
 
 // Resolving what wheels require, as the release's micropip does.
 pub use resolve::index::{Fetcher, Index, IndexError, IndexFile, Location, PYPI};
-pub use resolve::tags::SupportedTags;
+pub use resolve::ranking::SupportedTags;
 pub use resolve::{
     Conflict, Origin, PackageSources, Plan, ReleaseUrl, Request, Resolution, Resolved, ResolvedWheel, Root,
 };
 pub use resolve::{DEFAULT_RELEASE_URL, RequirementsError, RequirementsFile, ResolveError, ResolveOptions, resolve};
 pub use resolve::{ResolutionReport, Target, Unmet};
 
-pub use install_set::{InstallError, InstallSet};
+pub use lock::install_set::{InstallError, InstallSet};
 
 // Deploying: locks and bundles.
-pub use lock::{Added, Lock, LockError, LockOptions, Refused, WheelBytes};
+pub use lock::{Added, Lock, LockError, LockOptions, Refused};
+pub use lockfile::{InstallDir, LockFileError, LockInfo, LockPackage, PackageType, PyodideLock};
 pub use pack::{Pack, PackError, PackInput, PackOptions, PackageSize};
-pub use pyodide_lock::{InstallDir, LockFileError, LockInfo, LockPackage, PackageType, PyodideLock};

@@ -4,8 +4,8 @@
 use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder};
 
 use crate::policy::LoadedPolicy;
+use crate::release::Release;
 use crate::rules::{Finding, Rule};
-use crate::runtime::pyodide::Release;
 use crate::wheel::Wheel;
 
 /// The release's environment for `Requires-Dist` markers: `sys_platform == "emscripten"`,

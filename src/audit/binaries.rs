@@ -11,8 +11,8 @@ use crate::rules::{Finding, Rule};
 use crate::wasm::{self, ImportItem, ItemKind, ValueType, WasmInfo, WasmKind};
 use crate::wheel::{Binary, BinaryKind, Wheel};
 
-use super::python::{self, ExtensionSuffix};
-use super::{limited_api, name_list, resolve};
+use super::python_fit::{self, ExtensionSuffix};
+use super::{limited_api, name_list};
 
 /// Import modules a WASI component linker (wit-component) satisfies: the dynamic-linking
 /// modules, WASI preview 1, and WASI preview 2 interfaces (`wasi:*`).
@@ -44,7 +44,7 @@ pub fn blocks_loading(rule: Rule) -> bool {
 pub fn is_extension(binary: &Binary, info: &WasmInfo) -> bool {
     !info.markers.python_entry_points.is_empty()
         || matches!(
-            python::extension_suffix(&binary.path),
+            python_fit::extension_suffix(&binary.path),
             Some(ExtensionSuffix::Versioned { .. } | ExtensionSuffix::Abi3)
         )
 }
@@ -52,7 +52,7 @@ pub fn is_extension(binary: &Binary, info: &WasmInfo) -> bool {
 /// The findings about every binary of `wheel`, for a wheel of `family`.
 pub fn findings(wheel: &Wheel, family: Family) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let abi3_min = python::abi3_minimum(&wheel.tags());
+    let abi3_min = python_fit::abi3_minimum(&wheel.tags());
     for binary in &wheel.binaries {
         let path = Some(binary.path.as_str());
         let info = match &binary.kind {
@@ -225,7 +225,7 @@ fn side_module(
                 "the dynamic-linking section is not the first section; Emscripten refuses to load the module",
             ));
         }
-        let module = resolve::installed_path(&binary.path).unwrap_or_default();
+        let module = crate::wheel::installed_path(&binary.path).unwrap_or_default();
         for entry in &dylink.runtime_paths {
             if entry.starts_with("$ORIGIN") && expand_runtime_path(entry, &module).is_none() {
                 findings.push(Finding::new(
@@ -239,9 +239,9 @@ fn side_module(
     if !extension {
         return findings;
     }
-    let suffix = python::extension_suffix(&binary.path);
+    let suffix = python_fit::extension_suffix(&binary.path);
     if let (Some(ExtensionSuffix::Versioned { platform, .. }), Some(expected)) =
-        (&suffix, python::suffix_platform(family))
+        (&suffix, python_fit::suffix_platform(family))
         && platform != expected
     {
         findings.push(Finding::new(
@@ -251,7 +251,7 @@ fn side_module(
         ));
     }
     if suffix.is_some() {
-        let module = python::module_name(&binary.path);
+        let module = python_fit::module_name(&binary.path);
         let entry = format!("PyInit_{module}");
         if !info.markers.python_entry_points.contains(&entry) {
             findings.push(Finding::new(

@@ -6,8 +6,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use super::python::{self, ExtensionSuffix};
-use super::resolve::{self, Layout};
+use super::link::{self, Layout};
+use super::python_fit::{self, ExtensionSuffix};
 use super::{limited_api, name_list};
 use crate::archive::EntryKind;
 use crate::policy::{DataScheme, Installer, LoadedPolicy, PolicyFamily, PolicySet, loader};
@@ -68,10 +68,10 @@ fn platform(policy: &LoadedPolicy) -> &str {
 
 fn python_tags(cx: &Context<'_>, policy: &LoadedPolicy) -> Vec<Finding> {
     let python = policy.python();
-    if cx.tags.iter().any(|t| python::tag_fits(t, python)) {
+    if cx.tags.iter().any(|t| python_fit::tag_fits(t, python)) {
         return Vec::new();
     }
-    let needed = python::describe_needed(cx.tags);
+    let needed = python_fit::describe_needed(cx.tags);
     let message = format!("its tags need Python {needed}; {} has Python {python}", platform(policy));
     vec![Finding::new(Rule::PythonVersionMismatch, None, message)]
 }
@@ -172,7 +172,7 @@ fn data_dir_members(wheel: &Wheel) -> BTreeMap<(String, DataScheme), Vec<String>
 }
 
 fn extension_python(_: &Context<'_>, module: &SideModule<'_>, policy: &LoadedPolicy) -> Vec<Finding> {
-    let Some(ExtensionSuffix::Versioned { python, .. }) = python::extension_suffix(module.path) else {
+    let Some(ExtensionSuffix::Versioned { python, .. }) = python_fit::extension_suffix(module.path) else {
         return Vec::new();
     };
     let has = policy.python();
@@ -251,7 +251,7 @@ fn legacy_dylink(_: &Context<'_>, module: &SideModule<'_>, policy: &LoadedPolicy
 }
 
 fn needed_libraries(cx: &Context<'_>, module: &SideModule<'_>, policy: &LoadedPolicy) -> Vec<Finding> {
-    let Some(installed) = resolve::installed_path(module.path) else { return Vec::new() };
+    let Some(installed) = crate::wheel::installed_path(module.path) else { return Vec::new() };
     let p = policy.policy();
     let how = p.loader.describe();
     cx.layout
@@ -277,7 +277,7 @@ fn needed_libraries(cx: &Context<'_>, module: &SideModule<'_>, policy: &LoadedPo
 }
 
 fn signatures(_: &Context<'_>, module: &SideModule<'_>, policy: &LoadedPolicy) -> Vec<Finding> {
-    let mismatches = resolve::signature_mismatches(module.info, policy);
+    let mismatches = link::signature_mismatches(module.info, policy);
     when(!mismatches.is_empty(), Rule::SignatureMismatch, module, || {
         let wide = mismatches.iter().any(|m| m.platform.has_i64());
         let list: Vec<String> =
@@ -312,7 +312,7 @@ impl Context<'_> {
         });
         for module in side_modules {
             reasons.extend(MODULE_CHECKS.iter().flat_map(|check| check(self, &module, policy)));
-            let symbols = resolve::unresolved(module.info, policy, self.exports);
+            let symbols = link::unresolved(module.info, policy, self.exports);
             if !symbols.is_empty() {
                 let message = format!(
                     "imports {} symbol(s) {} does not provide: {}",

@@ -11,8 +11,8 @@ mod checks;
 pub use checks::error_rule_ids;
 mod installable;
 pub mod limited_api;
-pub mod python;
-pub mod resolve;
+pub mod link;
+pub mod python_fit;
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -23,7 +23,7 @@ use crate::policy::{LoadedPolicy, PolicySet};
 use crate::rules::{Finding, Rule, Severity};
 use crate::wheel::Wheel;
 use checks::Context;
-use resolve::Layout;
+use link::Layout;
 
 /// What the user asked of an audit.
 #[derive(Clone, Debug, Default)]
@@ -110,10 +110,10 @@ pub fn audit(wheel: &Wheel, policies: &PolicySet, options: &AuditOptions) -> Aud
     findings.retain(|f| !options.ignore.contains(&f.rule));
     let tags = wheel.tags();
     let layout = Layout::new(
-        wheel.binaries.iter().filter_map(|b| Some((resolve::installed_path(&b.path)?, b.wasm()?))),
+        wheel.binaries.iter().filter_map(|b| Some((crate::wheel::installed_path(&b.path)?, b.wasm()?))),
         wheel.filename.libs_dir(),
     );
-    let exports = resolve::exported_symbols(layout.modules().values().copied());
+    let exports = link::exported_symbols(layout.modules().values().copied());
     let context = Context { wheel, tags: &tags, layout: &layout, exports: &exports, ignore: &options.ignore };
 
     let family_policies: Vec<&LoadedPolicy> = match family {

@@ -4,7 +4,7 @@
 //! last gate before `twine upload`.
 
 mod dist_info;
-mod record;
+mod hashes;
 
 use crate::audit::{self, Audit, AuditOptions};
 use crate::platform::{Family, PlatformKind, PlatformTag};
@@ -17,7 +17,7 @@ pub fn check(wheel: &Wheel, policies: &PolicySet, options: &AuditOptions) -> Aud
     let mut result = audit::audit(wheel, policies, options);
     let mut findings = index_findings(wheel, policies);
     findings.extend(dist_info::findings(wheel));
-    findings.extend(record::findings(wheel));
+    findings.extend(hashes::findings(wheel));
     findings.retain(|f| !options.ignore.contains(&f.rule));
     result.findings.extend(findings);
     audit::sort_findings(&mut result.findings);

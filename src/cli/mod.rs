@@ -2,8 +2,8 @@
 //! share are one struct each, flattened. `run.rs` hands each command to its one library
 //! function and renders what it returns; `output.rs` is where they write.
 
-mod output;
 mod run;
+mod terminal;
 
 use std::path::PathBuf;
 

@@ -4,13 +4,14 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use super::output::{self, emit};
+use super::terminal::{self, emit};
 use super::{
     AuditArgs, Cli, Command, LockArgs, PackArgs, PlaceArgs, PolicyCommand, RepairArgs, ResolveArgs, RuntimeArgs,
     TestArgs,
 };
+use wasmwheel::Imported;
+use wasmwheel::commands::TestRequest;
 use wasmwheel::commands::{self, AuditRequest, LockRequest, PackRequest, RepairRequest, Reports, RunOptions};
-use wasmwheel::commands::{Imported, TestRequest};
 use wasmwheel::report::{self, ExitStatus, Format, WheelReport};
 use wasmwheel::{Config, Error, ResolveOptions};
 use wasmwheel::{TagChange, TagsOutcome as Outcome};
@@ -18,7 +19,7 @@ use wasmwheel::{TagChange, TagsOutcome as Outcome};
 /// Runs the parsed command line and returns the exit status.
 pub fn run(cli: Cli) -> ExitCode {
     let status = Config::load(cli.isolated).and_then(|config| dispatch(cli.command, &config)).unwrap_or_else(|e| {
-        output::error(&e);
+        terminal::error(&e);
         ExitStatus::Error
     });
     ExitCode::from(status.code())
@@ -46,7 +47,7 @@ fn dispatch(command: Command, config: &Config) -> Result<ExitStatus, Error> {
             for report in &audited.reports {
                 for c in report.confirmed.iter().flatten() {
                     if let Some(why) = &c.not_run {
-                        output::note(format_args!("error: {}: not run in Pyodide {}: {why}", report.path, c.pyodide));
+                        terminal::note(format_args!("error: {}: not run in Pyodide {}: {why}", report.path, c.pyodide));
                         not_run = true;
                     }
                 }
@@ -56,7 +57,7 @@ fn dispatch(command: Command, config: &Config) -> Result<ExitStatus, Error> {
         Command::Check { files, audit: args, output } => {
             let checked = commands::check(&audit_request(files, &args), config)?;
             for sdist in &checked.skipped {
-                output::note(format_args!(
+                terminal::note(format_args!(
                     "skipping {}: a source distribution (wasmwheel checks wheels)",
                     sdist.display()
                 ));
@@ -132,7 +133,7 @@ fn finish(reports: &Reports<WheelReport>, format: Format, text: TextRender) -> R
         Format::Github => report::github::render(out, items, errors),
         Format::Text => items.iter().try_for_each(|r| text(out, r)),
     })?;
-    output::input_errors(errors);
+    terminal::input_errors(errors);
     Ok(ExitStatus::of(!errors.is_empty(), items.iter().any(WheelReport::has_errors)))
 }
 
@@ -142,7 +143,7 @@ fn test(args: TestArgs, config: &Config) -> Result<ExitStatus, Error> {
     request.options.releases = args.releases;
     request.options.imports = args.imports;
     request.options.code = match args.code {
-        Some(code) if code == "-" => Some(output::read_stdin("-c -")?),
+        Some(code) if code == "-" => Some(terminal::read_stdin("-c -")?),
         code => code,
     };
     request.options.prerelease = args.prerelease;
@@ -159,7 +160,7 @@ fn test(args: TestArgs, config: &Config) -> Result<ExitStatus, Error> {
     // A run that could not be made is no verdict: said, and exit 2; the others are reported.
     for run in &runs {
         if let Some(why) = &run.not_run {
-            output::note(format_args!("error: not run in Pyodide {} ({}): {why}", run.pyodide, run.runtime));
+            terminal::note(format_args!("error: not run in Pyodide {} ({}): {why}", run.pyodide, run.runtime));
         }
     }
     Ok(ExitStatus::of(runs.iter().any(|r| r.not_run.is_some()), runs.iter().any(|r| !r.ok)))
@@ -226,7 +227,7 @@ fn repair(args: RepairArgs, config: &Config) -> Result<ExitStatus, Error> {
         Format::Github => report::github::render_repairs(out, repairs, errors),
         Format::Text => repairs.iter().try_for_each(|r| report::text::repair(out, r)),
     })?;
-    output::input_errors(errors);
+    terminal::input_errors(errors);
     Ok(ExitStatus::of(!errors.is_empty(), repairs.iter().any(|r| r.failed())))
 }
 

@@ -17,16 +17,17 @@ use std::time::Instant;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Serialize;
 
-use crate::install_set::{self, InstallError};
-use crate::lock::{self, LockError, LockOptions, Refused, WheelBytes};
+use crate::lock::install_set::{self, InstallError};
+use crate::lock::{self, LockError, LockOptions, Refused};
 use crate::platform::PlatformTag;
 use crate::policy::{LoadedPolicy, PolicySet};
+use crate::release::Release;
 use crate::resolve::{PackageSources, Resolution};
 use crate::runtime::chromium::{Chromium, ChromiumError};
 use crate::runtime::node::NodeError;
 use crate::runtime::protocol::EntryOutcome;
-use crate::runtime::pyodide::Release;
 use crate::runtime::{Place, Runtime, RuntimeError};
+use crate::wheel::WheelBytes;
 use crate::wheel::edit::{EditError, WheelEdit};
 use crate::wheel::{Wheel, WheelError};
 
@@ -290,7 +291,7 @@ impl Packer<'_> {
             return Ok(Err(report));
         }
         let set = install_set::prepare(self.release, self.resolution, self.sources)?;
-        let mut job = set.job(Vec::new(), None);
+        let mut job = crate::runtime::protocol::Job::install(&set, Vec::new(), None);
         job.entry = Some(self.entry.clone());
         let started = Instant::now();
         let outcome = self.runtime.run(std::slice::from_ref(&job)).pop().transpose()?;
@@ -360,7 +361,7 @@ impl Packer<'_> {
         ];
         for (file, bytes) in files {
             let path = bundle_dir.join(file);
-            crate::output::write_atomically(&path, &bytes).map_err(io(&path))?;
+            crate::fs::write_atomically(&path, &bytes).map_err(io(&path))?;
         }
         Ok(Some(bundle_dir))
     }
@@ -391,7 +392,7 @@ impl Packer<'_> {
             if ours.contains(&key.as_str()) {
                 continue;
             }
-            if !crate::output::is_bare_file_name(&entry.file_name) {
+            if !crate::fs::is_bare_file_name(&entry.file_name) {
                 return Err(PackError::Lock(LockError::FileName(entry.file_name.clone())));
             }
             let cached = self.sources.release_file(&self.release.version, &entry.file_name, &entry.sha256)?;
@@ -452,7 +453,7 @@ impl Packer<'_> {
                 out.push((format!("{url}{file}"), self.release.dir.join(&file)));
             }
         }
-        let lock = crate::pyodide_lock::PyodideLock::read(&bundle_dir.join("pyodide-lock.json"))
+        let lock = crate::lockfile::PyodideLock::read(&bundle_dir.join("pyodide-lock.json"))
             .map_err(|e| PackError::Lock(LockError::ReleaseLock(e)))?;
         for entry in lock.packages.values().filter(|e| e.file_name.contains("://")) {
             let file = entry.file_name.rsplit('/').next().unwrap_or(&entry.file_name);

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::Path;
 
-use super::import::{Failure, ReleaseError};
+use super::import_error::{Failure, ReleaseError};
 use super::{Loader, POLICY_VERSION, Policy, PolicyFamily, Source};
 use crate::hash::sha256_hex;
 use crate::platform::PlatformTag;

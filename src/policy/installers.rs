@@ -15,7 +15,7 @@
 //! `purelib` and `platlib` stay in `site-packages/<name>.data/`, so nothing in them imports;
 //! micropip 0.9.0 and 0.11.0 refuse `pyemscripten_*` wheels.
 
-use super::import::ReleaseError;
+use super::import_error::ReleaseError;
 use super::{DataScheme, Installer};
 use crate::archive::{Archive, Limits};
 use crate::platform::{Abi, PlatformTag};

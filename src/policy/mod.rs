@@ -4,6 +4,7 @@
 
 mod componentize;
 pub mod import;
+mod import_error;
 pub mod installers;
 pub mod loader;
 mod pyodide;

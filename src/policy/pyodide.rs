@@ -13,7 +13,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::import::{Failure, ReleaseError};
+use super::import_error::{Failure, ReleaseError};
 use super::installers::{self, Micropip};
 use super::{Installer, Loader, POLICY_VERSION, Policy, PolicyFamily, Source};
 use crate::hash::sha256_hex;

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::audit::resolve::installed_path;
 use crate::wheel::edit::{EditError, WheelEdit};
+use crate::wheel::installed_path;
 
 /// A member moved to where it is importable.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

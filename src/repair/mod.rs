@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use globset::GlobSet;
 use serde::Serialize;
 
-use crate::audit::{self, AuditOptions, resolve};
+use crate::audit::{self, AuditOptions};
 use crate::platform::{Family, PlatformTag};
 use crate::policy::PolicySet;
 use crate::policy::loader::{dirname, expand_runtime_path, origin_path};
@@ -247,7 +247,9 @@ fn repaired(wheel: &Wheel, policies: &PolicySet, options: &RepairOptions) -> Res
     let mut members: BTreeMap<String, String> = BTreeMap::new();
     let mut modules = BTreeMap::new();
     for binary in &wheel.binaries {
-        let (Some(info), Some(installed)) = (binary.wasm(), resolve::installed_path(&binary.path)) else { continue };
+        let (Some(info), Some(installed)) = (binary.wasm(), crate::wheel::installed_path(&binary.path)) else {
+            continue;
+        };
         if info.dylink.is_some() {
             let member = current(&binary.path);
             let data = edit.get(&member).unwrap_or_default().to_vec();

@@ -55,7 +55,7 @@ pub fn render(out: &mut dyn Write, reports: &[WheelReport], errors: &[InputError
 /// Annotations for test: an error for each failed install, import and code run and for each
 /// requirement no source meets, a notice for each note of the resolution and for each release
 /// where everything worked.
-pub fn render_tests(out: &mut dyn Write, runs: &[crate::loading::ReleaseRun], errors: &[InputError]) -> io::Result<()> {
+pub fn render_tests(out: &mut dyn Write, runs: &[crate::run::ReleaseRun], errors: &[InputError]) -> io::Result<()> {
     for run in runs {
         let file = run.wheels.first().map_or("", |w| w.wheel.as_str());
         let title = property(&format!("wasmwheel test: Pyodide {}", run.pyodide));

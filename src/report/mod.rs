@@ -98,7 +98,7 @@ pub struct WheelReport {
     pub findings: Option<Vec<Finding>>,
     /// Real loading in Pyodide, platform by platform (`audit --confirm` only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub confirmed: Option<Vec<crate::loading::Confirmation>>,
+    pub confirmed: Option<Vec<crate::run::Confirmation>>,
 }
 
 /// What wasmwheel says of one binary.

@@ -206,7 +206,7 @@ pub fn resolution(out: &mut dyn Write, resolution: &crate::resolve::ResolutionRe
 }
 
 /// Renders one release run of `test`.
-pub fn test_run(out: &mut dyn Write, run: &crate::loading::ReleaseRun) -> io::Result<()> {
+pub fn test_run(out: &mut dyn Write, run: &crate::run::ReleaseRun) -> io::Result<()> {
     writeln!(
         out,
         "{} {} ({}, Python {}, in {}): {} (start {} ms, install {} ms)",
@@ -428,7 +428,7 @@ pub fn repair(out: &mut dyn Write, r: &crate::repair::Repair) -> io::Result<()> 
 }
 
 /// Renders what `policy import` wrote: a line per policy.
-pub fn imported(out: &mut dyn Write, written: &[crate::commands::Imported]) -> io::Result<()> {
+pub fn imported(out: &mut dyn Write, written: &[crate::policy::import::Imported]) -> io::Result<()> {
     for imported in written {
         let p = &imported.policy;
         let tags: Vec<&str> = p.platform_tags.iter().map(|t| t.as_str()).collect();

@@ -16,9 +16,9 @@
 //! fit a later requirement is installed beside the index's), the resolution says so.
 
 pub mod index;
+pub mod ranking;
 pub mod requirements_txt;
 mod sources;
-pub mod tags;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
@@ -29,14 +29,14 @@ use serde::Serialize;
 
 use crate::credentials::{Credentials, SecretUrl};
 use crate::http::{Client, HttpSettings};
-use crate::lock::WheelBytes;
-use crate::policy::LoadedPolicy;
-use crate::pyodide_lock::PyodideLock;
-use crate::runtime::pyodide::Release;
+use crate::lockfile::PyodideLock;
+use crate::policy::{LoadedPolicy, PolicySet};
+use crate::release::Release;
+use crate::wheel::WheelBytes;
 use index::{Fetcher, Index, IndexError};
+use ranking::SupportedTags;
 pub use requirements_txt::{RequirementsError, RequirementsFile};
 pub use sources::{DEFAULT_RELEASE_URL, PackageSources, ReleaseUrl};
-use tags::SupportedTags;
 
 /// What the user asked resolution to do (flags).
 #[derive(Clone, Debug, Default)]
@@ -256,7 +256,7 @@ pub struct Target {
 impl Target {
     /// The target of `release` (described by `policy`), with its lock; `None` when its
     /// versions make no marker environment.
-    pub fn new(release: &Release, lock: PyodideLock, policy: &LoadedPolicy) -> Option<Target> {
+    pub fn new(release: &Release, policy: &LoadedPolicy) -> Option<Target> {
         let env = crate::requirements::environment(release, policy)?;
         let micropip = policy.policy().installers.iter().find(|i| i.name == "micropip");
         let platforms: Vec<String> = match micropip.and_then(|m| m.platform_tags.as_ref()) {
@@ -265,12 +265,18 @@ impl Target {
         };
         Some(Target {
             version: release.version.clone(),
-            lock,
+            lock: release.lock().clone(),
             env,
             python: release.python.version().clone(),
             tags: SupportedTags::new(release.python.feature(), &platforms),
             installer: micropip.map_or_else(|| "micropip".to_string(), |m| m.describe()),
         })
+    }
+
+    /// The target of `release`, described by its platform's policy among `policies`; `None`
+    /// when no policy describes it.
+    pub fn of(release: &Release, policies: &PolicySet) -> Option<Target> {
+        Target::new(release, policies.for_tag(&release.abi.canonical_tag())?)
     }
 }
 
@@ -756,7 +762,7 @@ impl<'a> Resolver<'a, '_> {
     fn add_release(
         &mut self,
         name: &PackageName,
-        entry: &crate::pyodide_lock::LockPackage,
+        entry: &crate::lockfile::LockPackage,
         version: Version,
         by: &str,
     ) -> usize {
@@ -777,7 +783,7 @@ impl<'a> Resolver<'a, '_> {
     fn release_package(
         &mut self,
         name: PackageName,
-        entry: &crate::pyodide_lock::LockPackage,
+        entry: &crate::lockfile::LockPackage,
         version: Version,
         by: String,
     ) -> usize {
@@ -789,7 +795,7 @@ impl<'a> Resolver<'a, '_> {
             url: self.sources.release_url.locate(&self.target.version, &entry.file_name).to_string(),
             index: None,
             requested_by: vec![by],
-            depends: entry.depends.iter().map(|d| crate::pyodide_lock::normalized(d)).collect(),
+            depends: entry.depends.iter().map(|d| crate::lockfile::normalized(d)).collect(),
             sha256: entry.sha256.clone(),
             wheel: None,
             private: false,

@@ -11,10 +11,10 @@ use pep508_rs::PackageName;
 
 use super::ResolveError;
 use super::index::{Fetcher, Index, IndexFile, Location};
-use super::tags::SupportedTags;
+use super::ranking::SupportedTags;
 use crate::credentials::{SecretUrl, UrlError};
 use crate::hash::sha256_hex;
-use crate::lock::WheelBytes;
+use crate::wheel::WheelBytes;
 use crate::wheel::{Wheel, WheelFilename};
 
 /// The most a downloaded file may weigh.

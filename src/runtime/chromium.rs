@@ -10,9 +10,8 @@ use std::time::Duration;
 use super::node::{Node, NodeError};
 use super::process::Ran;
 use super::protocol::{self, Job, Outcome, ProtocolError};
-use super::pyodide::PyodideError;
-use super::pyodide::cache::{self, Cache};
-use super::pyodide::npm::Registry;
+use crate::cache::Cache;
+use crate::npm::{self, NpmError, Registry};
 
 /// The playwright-core that drives the browser.
 pub const PLAYWRIGHT_VERSION: &str = "1.65.1";
@@ -31,7 +30,7 @@ pub enum ChromiumError {
     Missing,
     /// playwright-core cannot be had.
     #[error("playwright-core {PLAYWRIGHT_VERSION}, which drives the browser")]
-    Playwright(#[source] PyodideError),
+    Playwright(#[source] NpmError),
     /// Node failed.
     #[error(transparent)]
     Node(#[from] NodeError),
@@ -84,18 +83,8 @@ impl Chromium {
     pub fn new(node: Node, cache: &Cache, registry: &Registry, offline: bool) -> Result<Chromium, ChromiumError> {
         let executable = find_executable().ok_or(ChromiumError::Missing)?;
         let dir = cache.root().join("npm").join("playwright-core").join(PLAYWRIGHT_VERSION);
-        match cache::state(&dir) {
-            cache::State::Whole => {}
-            cache::State::Damaged(why) if offline => {
-                return Err(ChromiumError::Playwright(PyodideError::Damaged { dir, why }));
-            }
-            _ if offline => return Err(ChromiumError::Playwright(PyodideError::Offline(dir))),
-            _ => {
-                let tarball =
-                    registry.tarball("playwright-core", PLAYWRIGHT_VERSION).map_err(ChromiumError::Playwright)?;
-                cache.unpack(&tarball, &dir).map_err(ChromiumError::Playwright)?;
-            }
-        }
+        npm::store::ensure(registry, "playwright-core", PLAYWRIGHT_VERSION, &dir, offline)
+            .map_err(ChromiumError::Playwright)?;
         Ok(Chromium { executable, node, playwright: dir })
     }
 

@@ -9,7 +9,6 @@ pub mod chromium;
 pub mod node;
 pub mod process;
 pub mod protocol;
-pub mod pyodide;
 pub mod wasi;
 
 use std::time::Duration;
@@ -17,10 +16,10 @@ use std::time::Duration;
 use rayon::prelude::*;
 
 use crate::http::Client;
+use crate::release::{PyodideError, Release, ReleaseSpec, Sources};
 use chromium::{Chromium, ChromiumError};
 use node::{Node, NodeError};
 use protocol::{Job, Outcome};
-use pyodide::{PyodideError, Release, ReleaseSpec, Sources};
 use wasi::{Wasi, WasiError};
 
 /// A runtime that runs jobs: a program wasmwheel drives, with the driver protocol.

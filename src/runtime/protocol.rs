@@ -30,6 +30,19 @@ pub struct Job {
     pub entry: Option<PathBuf>,
 }
 
+impl Job {
+    /// A job that installs the staged set, then imports `imports` and runs `code`.
+    pub fn install(set: &crate::lock::install_set::InstallSet, imports: Vec<String>, code: Option<String>) -> Job {
+        Job {
+            pyodide: set.release_dir().to_path_buf(),
+            lock: Some(LockJob { dir: set.dir().to_path_buf(), packages: set.packages().to_vec() }),
+            imports,
+            code,
+            ..Job::default()
+        }
+    }
+}
+
 /// Packages loaded through a `pyodide-lock.json` (`lockFileURL`, and `packageBaseUrl` its
 /// folder: Pyodide 0.28 and later).
 #[derive(Clone, Debug, Serialize)]

@@ -286,7 +286,7 @@ impl WheelEdit {
         };
         let bytes = self.to_bytes().map_err(|e| EditError::Write { path: out.clone(), source: e.into() })?;
         std::fs::create_dir_all(dir).map_err(io(dir))?;
-        crate::output::write_atomically(&out, &bytes).map_err(io(&out))?;
+        crate::fs::write_atomically(&out, &bytes).map_err(io(&out))?;
         Ok(out)
     }
 }

@@ -171,6 +171,40 @@ pub struct Wheel {
     pub binaries: Vec<Binary>,
 }
 
+/// Where a wheel member lands relative to site-packages: the member path, or for
+/// `<dist>.data/purelib|platlib/x` the `x`; `None` for data, scripts and headers.
+pub fn installed_path(member: &str) -> Option<String> {
+    match member.split_once('/') {
+        Some((first, rest)) if first.ends_with(".data") => {
+            rest.strip_prefix("purelib/").or_else(|| rest.strip_prefix("platlib/")).map(str::to_string)
+        }
+        _ => Some(member.to_string()),
+    }
+}
+
+/// A wheel and its file's bytes, read once: what is resolved, installed, locked and packed.
+#[derive(Debug)]
+pub struct WheelBytes {
+    /// The wheel.
+    pub wheel: Wheel,
+    /// Its file.
+    pub bytes: Vec<u8>,
+}
+
+impl WheelBytes {
+    /// Reads the wheel at `path`, once.
+    pub fn open(path: &Path) -> Result<WheelBytes, WheelError> {
+        let bytes = std::fs::read(path).map_err(WheelError::Read)?;
+        let wheel = Wheel::from_file_bytes(path, &bytes)?;
+        Ok(WheelBytes { wheel, bytes })
+    }
+
+    /// Its file name.
+    pub fn file_name(&self) -> String {
+        self.wheel.filename.to_string()
+    }
+}
+
 /// Where a wheel's file name and its METADATA disagree on the project or the version (or
 /// METADATA cannot say), in words; `None` when they agree. pip refuses such a file
 /// ("inconsistent version"); wasmwheel refuses it from an index.
@@ -272,7 +306,7 @@ impl Wheel {
             .members
             .iter()
             .filter(|m| m.kind == EntryKind::File)
-            .filter_map(|m| crate::audit::resolve::installed_path(&m.name))
+            .filter_map(|m| installed_path(&m.name))
             .filter(|path| path.ends_with(".py") || path.ends_with(".so") || path.ends_with(".pyc"))
             .filter_map(|path| {
                 let (top, rest) = path.split_once('/').map_or((path.as_str(), None), |(t, r)| (t, Some(r)));
@@ -318,4 +352,16 @@ pub fn open_binary(path: &Path) -> Result<Binary, BinaryFileError> {
     let bytes = std::fs::read(path).map_err(BinaryFileError::Read)?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     Binary::sniff(&name, &bytes)?.ok_or(BinaryFileError::Unknown)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn installed_paths() {
+        assert_eq!(installed_path("pkg-1.0.data/platlib/x/y.so").as_deref(), Some("x/y.so"));
+        assert_eq!(installed_path("pkg-1.0.data/scripts/run"), None);
+        assert_eq!(installed_path("pkg/x.so").as_deref(), Some("pkg/x.so"));
+    }
 }

@@ -6,13 +6,13 @@ use serde::Serialize;
 
 use super::{Prepared, TestError, prepare, release_of, run_all, verdict};
 use crate::audit::{self, Audit};
-use crate::lock::WheelBytes;
 use crate::platform::PlatformTag;
 use crate::policy::{PolicyFamily, PolicySet};
+use crate::release::{Release, ReleaseSpec};
 use crate::resolve::{Plan, Request};
 use crate::rules::{Finding, Rule};
 use crate::runtime::Runtime;
-use crate::runtime::pyodide::{Release, ReleaseSpec};
+use crate::wheel::WheelBytes;
 
 /// Real loading on one platform, against the audit's verdict there.
 #[derive(Clone, Debug, Serialize)]

@@ -11,9 +11,8 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::lock::{self, LockError};
+use crate::release::Release;
 use crate::resolve::{Origin, PackageSources, Resolution, ResolveError};
-use crate::runtime::protocol::{Job, LockJob};
-use crate::runtime::pyodide::Release;
 
 /// Why an install set cannot be made.
 #[derive(Debug, thiserror::Error)]
@@ -50,15 +49,15 @@ impl InstallSet {
         self.dir.path()
     }
 
-    /// A job that installs the set, then imports `imports` and runs `code`.
-    pub fn job(&self, imports: Vec<String>, code: Option<String>) -> Job {
-        Job {
-            pyodide: self.pyodide.clone(),
-            lock: Some(LockJob { dir: self.dir().to_path_buf(), packages: self.packages.clone() }),
-            imports,
-            code,
-            ..Job::default()
-        }
+    /// The release folder the runtime loads Pyodide from (the staged folder itself for a
+    /// release without `packageBaseUrl`).
+    pub fn release_dir(&self) -> &Path {
+        &self.pyodide
+    }
+
+    /// The packages to load by name, with their closure.
+    pub fn packages(&self) -> &[String] {
+        &self.packages
     }
 }
 
@@ -82,7 +81,7 @@ pub fn prepare(
     let stage =
         |path: PathBuf, result: std::io::Result<()>| result.map_err(|source| InstallError::Stage { path, source });
     let bare = |name: &str| {
-        if crate::output::is_bare_file_name(name) {
+        if crate::fs::is_bare_file_name(name) {
             Ok(())
         } else {
             Err(InstallError::Lock(LockError::FileName(name.into())))

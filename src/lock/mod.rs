@@ -9,22 +9,24 @@
 //! nothing meets; then nothing is written. The output is deterministic: sorted keys, stable
 //! formatting, the wheels copied byte for byte.
 
+pub mod install_set;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::audit::resolve::{self, Layout};
+use crate::audit::link::Layout;
 use crate::audit::{self, AuditOptions};
 use crate::hash::sha256_hex;
+use crate::lockfile::{InstallDir, LockFileError, LockPackage, PackageType, PyodideLock};
 use crate::platform::PlatformTag;
 use crate::policy::{LoadedPolicy, PolicySet};
-use crate::pyodide_lock::{InstallDir, LockFileError, LockPackage, PackageType, PyodideLock};
+use crate::release::Release;
 use crate::resolve::{DEFAULT_RELEASE_URL, Origin, Resolution, Resolved};
 use crate::rules::{Finding, Rule, Severity};
-use crate::runtime::pyodide::Release;
-use crate::wheel::{Wheel, WheelError};
+use crate::wheel::{Wheel, WheelBytes, WheelError};
 
 /// How to write the lock.
 #[derive(Clone, Debug, Default)]
@@ -163,35 +165,6 @@ impl Lock {
     }
 }
 
-/// A wheel and its file's bytes (copied next to the lock).
-#[derive(Debug)]
-pub struct WheelBytes {
-    /// The wheel.
-    pub wheel: Wheel,
-    /// Its file.
-    pub bytes: Vec<u8>,
-}
-
-impl WheelBytes {
-    /// Reads the wheel at `path`, once.
-    pub fn open(path: &Path) -> Result<WheelBytes, LockError> {
-        let wheel_error = |source| LockError::Wheel { path: path.display().to_string(), source };
-        let bytes = std::fs::read(path).map_err(|e| wheel_error(WheelError::Read(e)))?;
-        let wheel = Wheel::from_file_bytes(path, &bytes).map_err(wheel_error)?;
-        Ok(WheelBytes { wheel, bytes })
-    }
-
-    /// Its file name.
-    pub fn file_name(&self) -> String {
-        self.wheel.filename.to_string()
-    }
-}
-
-/// The release's `pyodide-lock.json`.
-fn release_lock(release: &Release) -> Result<PyodideLock, LockError> {
-    PyodideLock::read(&release.dir.join("pyodide-lock.json")).map_err(LockError::ReleaseLock)
-}
-
 /// The fields the release's entries carry beyond the ones every lock has (`tool` from 314,
 /// `unvendored_tests`): a new entry gets them too, empty.
 #[derive(Clone, Copy, Debug, Default)]
@@ -217,14 +190,14 @@ fn shared_library_package<'a>(library: &str, packages: &'a [String]) -> Option<&
 /// the release provides, with that package, and the side modules that NEED them.
 fn platform_libraries(wheel: &Wheel, policy: &LoadedPolicy) -> (BTreeMap<String, String>, BTreeSet<String>) {
     let layout = Layout::new(
-        wheel.binaries.iter().filter_map(|b| Some((resolve::installed_path(&b.path)?, b.wasm()?))),
+        wheel.binaries.iter().filter_map(|b| Some((crate::wheel::installed_path(&b.path)?, b.wasm()?))),
         wheel.filename.libs_dir(),
     );
     let p = policy.policy();
     let mut libraries = BTreeMap::new();
     let mut modules = BTreeSet::new();
     for binary in &wheel.binaries {
-        let Some(root) = resolve::installed_path(&binary.path) else { continue };
+        let Some(root) = crate::wheel::installed_path(&binary.path) else { continue };
         for (_, library) in layout.missing_libraries(&p.loader, &root, &p.provided_libraries) {
             if let Some(package) = shared_library_package(&library, &p.shared_library_packages) {
                 libraries.insert(library, package.clone());
@@ -390,7 +363,7 @@ pub fn lock(
     let policy = policies.for_tag(&tag).ok_or_else(|| LockError::NoPolicy(tag.clone()))?;
     check_base_url(resolution, release, options)?;
     check_credentials(resolution, options)?;
-    let mut document = release_lock(release)?;
+    let mut document = release.lock().clone();
     let shape = Shape::of(&document);
     let mut packages = std::mem::take(&mut document.packages);
     let cx = Context { policies, policy, options, shape };
@@ -416,7 +389,7 @@ pub fn lock(
 /// for every given and index wheel of `resolution` (nothing is audited or refused: a run
 /// shows what really happens).
 pub fn run_lock(release: &Release, resolution: &Resolution) -> Result<PyodideLock, LockError> {
-    let mut document = release_lock(release)?;
+    let mut document = release.lock().clone();
     let shape = Shape::of(&document);
     for (package, input) in resolution.wheels() {
         let name = input.wheel.metadata.parsed().and_then(|m| m.name()).unwrap_or(input.wheel.filename.name.as_str());
@@ -513,14 +486,14 @@ pub fn write(lock: &mut Lock, resolution: &Resolution, out_dir: &Path) -> Result
         let path = path.to_path_buf();
         move |source| LockError::Write { path, source }
     };
-    let mut staged = crate::output::Staging::new(out_dir).map_err(io(out_dir))?;
+    let mut staged = crate::fs::Staging::new(out_dir).map_err(io(out_dir))?;
     for (package, input) in resolution.wheels() {
         let linked = document.package(&package.name).is_some_and(|e| e.file_name == package.url);
         if package.source == Origin::Index && linked {
             continue;
         }
         let name = input.file_name();
-        if !crate::output::is_bare_file_name(&name) {
+        if !crate::fs::is_bare_file_name(&name) {
             return Err(LockError::FileName(name));
         }
         staged.add(&name, &input.bytes).map_err(io(&out_dir.join(&name)))?;
@@ -559,14 +532,9 @@ mod tests {
         let mut packages = entries(&format!(
             r#"{{"numpy": {{"file_name": "numpy-2.whl", {ENTRY}}}, "abs": {{"file_name": "https://x/y.whl", {ENTRY}}}}}"#
         ));
-        let release_dir = std::path::PathBuf::from("/nowhere");
-        let release = Release {
-            dir: release_dir,
-            version: "0.29.3".into(),
-            abi: "2025_0".parse().unwrap(),
-            python: "3.13.2".parse().unwrap(),
-            package_base_url: true,
-        };
+        let lock = r#"{"info": {"abi_version": "2025_0", "arch": "wasm32", "platform": "emscripten_4_0_9", "python": "3.13.2"}, "packages": {}}"#;
+        let lock = PyodideLock::parse(lock.as_bytes()).unwrap();
+        let release = Release::new("/nowhere".into(), "0.29.3".into(), lock, true).unwrap();
         rebase_release_entries(&mut packages, &[], &release, &LockOptions::default());
         assert_eq!(packages["numpy"].file_name, "https://cdn.jsdelivr.net/pyodide/v0.29.3/full/numpy-2.whl");
         assert_eq!(packages["abs"].file_name, "https://x/y.whl");

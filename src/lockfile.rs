@@ -204,7 +204,7 @@ impl PyodideLock {
 
     /// Writes the lock to `path` (see [`PyodideLock::to_bytes`]), atomically.
     pub fn write(&self, path: &Path) -> Result<(), LockFileError> {
-        crate::output::write_atomically(path, &self.to_bytes())
+        crate::fs::write_atomically(path, &self.to_bytes())
             .map_err(|source| LockFileError::Io { path: path.to_path_buf(), source })
     }
 

@@ -1,17 +1,18 @@
-//! Real Pyodide releases, to load wheels in: where one comes from (a version fetched from the
-//! npm registry and cached, an unpacked release folder, or an npm tarball), and what it is
-//! (its lock's `info`).
+//! Pyodide releases, the model every layer above shares (resolving, locking, running): where
+//! one comes from (a version fetched from the npm registry and cached, an unpacked release
+//! folder, or an npm tarball), what it is (its lock's `info`), and its lock ([`Release::lock`]).
 //!
 //! Nothing here runs for `show`, `audit`, `check`, `repair` or `tags`: only `test`,
 //! `audit --confirm`, `lock` and `pack` need a release.
 
-pub mod cache;
-pub mod npm;
-
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 
+use crate::cache::Cache;
+use crate::lockfile::{LockFileError, PyodideLock};
+use crate::npm::{self, NpmError, Registry};
 use crate::platform::Abi;
 use crate::python::PythonRelease;
 
@@ -60,7 +61,7 @@ impl fmt::Display for ReleaseSpec {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PyodideError {
-    /// A file of the release or the cache that cannot be read or written.
+    /// A file of the release that cannot be read.
     #[error("{}", path.display())]
     Io {
         /// The file.
@@ -72,39 +73,27 @@ pub enum PyodideError {
     /// A folder without the files of a Pyodide release.
     #[error("not a Pyodide release folder (no {0})")]
     NotARelease(&'static str),
+    /// `pyodide-lock.json` that does not read.
+    #[error(transparent)]
+    Lock(#[from] LockFileError),
     /// `pyodide-lock.json` that does not say what the release is.
-    #[error("pyodide-lock.json")]
-    Lock(#[source] serde_json::Error),
-    /// The registry could not be reached or refused.
-    #[error("the npm registry")]
-    Registry(#[source] crate::http::HttpError),
-    /// The registry's answer is not what npm serves.
-    #[error("the npm registry's answer for {0} has no dist.tarball and dist.integrity")]
-    Metadata(String),
-    /// The downloaded tarball is not the one the registry vouches for.
-    #[error("the tarball's sha512 is not the registry's dist.integrity ({0}); not used")]
-    Integrity(String),
-    /// A tarball that does not unpack, or holds an entry outside `package/`.
-    #[error("not an npm package tarball")]
-    Tarball(#[source] std::io::Error),
-    /// The cached release changed since it was unpacked, and fetching it again is forbidden.
-    #[error("the cached release at {} is damaged ({why}), and --offline forbids fetching it again", dir.display())]
-    Damaged {
-        /// Its folder.
-        dir: PathBuf,
-        /// What changed.
-        why: String,
+    #[error("pyodide-lock.json: {field} `{value}` is not what a release says there")]
+    Info {
+        /// The field.
+        field: &'static str,
+        /// Its value.
+        value: String,
     },
-    /// Not cached, and fetching is forbidden.
-    #[error("not in the cache ({0}), and --offline forbids fetching it")]
-    Offline(PathBuf),
+    /// The release's npm package cannot be had.
+    #[error(transparent)]
+    Npm(#[from] NpmError),
     /// The cache cannot be used.
     #[error(transparent)]
     Cache(#[from] crate::cache::CacheError),
 }
 
-/// A release, unpacked and ready to run.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A release, unpacked and ready to run, with its lock (read once).
+#[derive(Clone, Debug)]
 pub struct Release {
     /// Its folder (with `pyodide.js` and `pyodide-lock.json`).
     pub dir: PathBuf,
@@ -118,9 +107,41 @@ pub struct Release {
     /// relative file names are fetched from. Without it (0.27) they are fetched from the
     /// `indexURL`, the release's own folder.
     pub package_base_url: bool,
+    lock: Arc<PyodideLock>,
 }
 
+impl PartialEq for Release {
+    fn eq(&self, other: &Self) -> bool {
+        self.dir == other.dir && self.version == other.version && self.abi == other.abi
+    }
+}
+
+impl Eq for Release {}
+
 impl Release {
+    /// Its `pyodide-lock.json`: every package it has, with their files and hashes.
+    pub fn lock(&self) -> &PyodideLock {
+        &self.lock
+    }
+
+    /// A release at `dir` of `version` with `lock` (what it is comes from the lock's `info`).
+    pub fn new(
+        dir: PathBuf,
+        version: String,
+        lock: PyodideLock,
+        package_base_url: bool,
+    ) -> Result<Release, PyodideError> {
+        let field = |name: &'static str, value: Option<&str>| PyodideError::Info {
+            field: name,
+            value: value.unwrap_or_default().to_string(),
+        };
+        let abi_text = lock.info.abi_version.as_deref();
+        let abi: Abi = abi_text.and_then(|a| a.parse().ok()).ok_or_else(|| field("info.abi_version", abi_text))?;
+        let python: PythonRelease =
+            lock.info.python.parse().map_err(|_| field("info.python", Some(&lock.info.python)))?;
+        Ok(Release { dir, version, abi, python, package_base_url, lock: Arc::new(lock) })
+    }
+
     /// Reads what the release folder `dir` is.
     pub fn open(dir: &Path) -> Result<Release, PyodideError> {
         for file in ["pyodide.js", "pyodide.asm.wasm"] {
@@ -132,26 +153,16 @@ impl Release {
             std::fs::read(dir.join(file)).map_err(|source| PyodideError::Io { path: dir.join(file), source })
         };
         #[derive(serde::Deserialize)]
-        struct Info {
-            abi_version: Abi,
-            python: PythonRelease,
-            version: Option<String>,
-        }
-        #[derive(serde::Deserialize)]
-        struct Lock {
-            info: Info,
-        }
-        #[derive(serde::Deserialize)]
         struct Package {
             version: String,
         }
-        let lock: Lock = serde_json::from_slice(&read("pyodide-lock.json")?).map_err(PyodideError::Lock)?;
+        let lock = PyodideLock::read(&dir.join("pyodide-lock.json"))?;
         let package: Option<Package> = read("package.json").ok().and_then(|b| serde_json::from_slice(&b).ok());
-        let version = package.map(|p| p.version).or(lock.info.version).unwrap_or_default();
+        let version = package.map(|p| p.version).or_else(|| lock.info.version.clone()).unwrap_or_default();
         let package_base_url = String::from_utf8_lossy(&read("pyodide.js")?).contains("packageBaseUrl");
         // Node is handed the folder: absolute, whatever its working folder.
         let dir = std::path::absolute(dir).map_err(|source| PyodideError::Io { path: dir.to_path_buf(), source })?;
-        Ok(Release { dir, version, abi: lock.info.abi_version, python: lock.info.python, package_base_url })
+        Release::new(dir, version, lock, package_base_url)
     }
 }
 
@@ -159,36 +170,33 @@ impl Release {
 #[derive(Clone, Debug)]
 pub struct Sources {
     /// The cache.
-    pub cache: cache::Cache,
+    pub cache: Cache,
     /// The npm registry.
-    pub registry: npm::Registry,
+    pub registry: Registry,
     /// Refuse to fetch (`--offline`).
     pub offline: bool,
 }
 
 impl Sources {
-    /// The user's cache and registry (see [`cache::Cache::from_env`], [`npm::Registry::from_env`]),
-    /// asked through `client`.
+    /// The user's cache and registry (see [`Cache::from_env`], [`Registry::from_env`]), asked
+    /// through `client`.
     pub fn from_env(offline: bool, client: crate::http::Client) -> Result<Sources, PyodideError> {
-        Ok(Sources { cache: cache::Cache::from_env()?, registry: npm::Registry::from_env(client), offline })
+        Ok(Sources { cache: Cache::from_env()?, registry: Registry::from_env(client), offline })
+    }
+
+    /// Where npm version `version` of Pyodide is unpacked.
+    pub fn version_dir(&self, version: &str) -> PathBuf {
+        self.cache.root().join("pyodide").join(version)
     }
 
     /// The release `spec` names, fetched and unpacked into the cache if need be.
     pub fn get(&self, spec: &ReleaseSpec) -> Result<Release, PyodideError> {
         let dir = match spec {
             ReleaseSpec::Dir(dir) => dir.clone(),
-            ReleaseSpec::Tarball(path) => self.cache.unpacked_tarball(path)?,
+            ReleaseSpec::Tarball(path) => npm::store::unpacked_tarball(&self.cache.root().join("pyodide"), path)?,
             ReleaseSpec::Version(version) => {
-                let dir = self.cache.version_dir(version);
-                match cache::state(&dir) {
-                    cache::State::Whole => {}
-                    cache::State::Damaged(why) if self.offline => return Err(PyodideError::Damaged { dir, why }),
-                    _ if self.offline => return Err(PyodideError::Offline(dir)),
-                    _ => {
-                        let tarball = self.registry.tarball("pyodide", version)?;
-                        self.cache.unpack(&tarball, &dir)?;
-                    }
-                }
+                let dir = self.version_dir(version);
+                npm::store::ensure(&self.registry, "pyodide", version, &dir, self.offline)?;
                 dir
             }
         };

@@ -4,7 +4,7 @@
 //! audit calls compatible), and `audit --confirm` (the static verdict against real loading,
 //! platform by platform: [`confirm`]).
 //!
-//! Every run installs through the lock model ([`crate::install_set`]); a run the runtime could
+//! Every run installs through the lock model ([`crate::lock::install_set`]); a run the runtime could
 //! not finish (it did not start, crashed, timed out, broke the protocol) is an error of its
 //! own, exit 2, never a verdict on a wheel.
 
@@ -16,16 +16,16 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::audit::{self, Audit, AuditOptions, PlatformVerdict};
-use crate::install_set::{self, InstallError, InstallSet};
-use crate::lock::WheelBytes;
+use crate::lock::install_set::{self, InstallError, InstallSet};
+use crate::lockfile::LockFileError;
 use crate::platform::{Family, PlatformTag};
 use crate::policy::{LoadedPolicy, PolicyFamily, PolicySet};
-use crate::pyodide_lock::{LockFileError, PyodideLock};
+use crate::release::{Release, ReleaseSpec};
 use crate::resolve::{self, Origin, PackageSources, Plan, Request, Resolution, ResolveError, Resolved, Target};
 use crate::rules::Finding;
-use crate::runtime::protocol::{CodeOutcome, ImportOutcome, Outcome, Step, Unlinked};
-use crate::runtime::pyodide::{Release, ReleaseSpec};
+use crate::runtime::protocol::{CodeOutcome, ImportOutcome, Job, Outcome, Step, Unlinked};
 use crate::runtime::{Runtime, RuntimeError};
+use crate::wheel::WheelBytes;
 use crate::wheel::is_identifier;
 pub use confirm::{Confirmation, confirm, confirm_findings, judges_wasi};
 
@@ -228,8 +228,7 @@ fn prepare<'a>(
     sources: &PackageSources,
 ) -> Prepared<'a> {
     let made = || -> Result<Prepared<'a>, TestError> {
-        let lock = PyodideLock::read(&release.dir.join("pyodide-lock.json"))?;
-        let target = policies.for_tag(&release.abi.canonical_tag()).and_then(|p| Target::new(release, lock, p));
+        let target = Target::of(release, policies);
         let resolution = match &target {
             Some(target) => resolve::resolve(request, target, sources)?,
             None => Resolution::given_only(request.given),
@@ -258,7 +257,7 @@ type RunResult = (Outcome, Option<String>);
 fn run_all(runtime: &Runtime, prepared: &[(&Release, Prepared<'_>, Vec<String>, Option<String>)]) -> Vec<RunResult> {
     let jobs: Vec<_> = prepared
         .iter()
-        .filter_map(|(_, p, imports, code)| p.set.as_ref().map(|s| s.job(imports.clone(), code.clone())))
+        .filter_map(|(_, p, imports, code)| p.set.as_ref().map(|s| Job::install(s, imports.clone(), code.clone())))
         .collect();
     let mut ran = runtime.run(&jobs).into_iter();
     prepared

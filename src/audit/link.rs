@@ -7,17 +7,6 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use crate::policy::{LoadedPolicy, Loader};
 use crate::wasm::{ImportItem, Signature, UnwindStyle, WasmInfo};
 
-/// Where a wheel member lands relative to site-packages: the member path, or for
-/// `<dist>.data/purelib|platlib/x` the `x`; `None` for data, scripts and headers.
-pub fn installed_path(member: &str) -> Option<String> {
-    match member.split_once('/') {
-        Some((first, rest)) if first.ends_with(".data") => {
-            rest.strip_prefix("purelib/").or_else(|| rest.strip_prefix("platlib/")).map(str::to_string)
-        }
-        _ => Some(member.to_string()),
-    }
-}
-
 /// The dynamically linked modules of a wheel, by where they are installed.
 pub struct Layout<'a> {
     modules: BTreeMap<String, &'a WasmInfo>,
@@ -123,16 +112,4 @@ pub fn signature_mismatches(module: &WasmInfo, policy: &LoadedPolicy) -> Vec<Sig
             })
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn installed_paths() {
-        assert_eq!(installed_path("pkg-1.0.data/platlib/x/y.so").as_deref(), Some("x/y.so"));
-        assert_eq!(installed_path("pkg-1.0.data/scripts/run"), None);
-        assert_eq!(installed_path("pkg/x.so").as_deref(), Some("pkg/x.so"));
-    }
 }

@@ -1,10 +1,10 @@
-//! Pyodide releases in the cache ([`crate::cache`]): unpacked into a temporary folder beside
-//! their place and renamed into place when complete, so a second run finds one whole or not at
-//! all, and needs no network. What was unpacked is recorded (each file's size, sha256 and
-//! modification time, as pip's and uv's caches record what they hold) and checked before use:
-//! sizes and times cheaply, the hash of a file whose time changed. A release damaged since
-//! (a truncated `pyodide.asm.wasm`) is fetched again, or, offline, refused as the cache's
-//! fault, never run and blamed on a wheel.
+//! npm packages unpacked in the cache ([`crate::cache`]): Pyodide releases, playwright-core.
+//! Each is unpacked into a temporary folder beside its place and renamed into place when
+//! complete, so a second run finds one whole or not at all, and needs no network. What was
+//! unpacked is recorded (each file's size, sha256 and modification time, as pip's and uv's
+//! caches record what they hold) and checked before use: sizes and times cheaply, the hash of
+//! a file whose time changed. A package damaged since (a truncated `pyodide.asm.wasm`) is
+//! fetched again, or, offline, refused as the cache's fault, never run and blamed on a wheel.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -12,11 +12,10 @@ use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::PyodideError;
-pub use crate::cache::Cache;
+use super::{NpmError, Registry};
 use crate::hash::sha256_hex;
 
-/// The most an unpacked release may hold (a release is about 30 MB).
+/// The most an unpacked package may hold (a Pyodide release is about 30 MB).
 const MAX_UNPACKED: u64 = 1 << 30;
 
 /// The manifest a complete unpacked release has.
@@ -78,67 +77,75 @@ pub fn state(dir: &Path) -> State {
     State::Whole
 }
 
-impl Cache {
-    /// Where npm version `version` of Pyodide is unpacked.
-    pub fn version_dir(&self, version: &str) -> PathBuf {
-        self.root().join("pyodide").join(version)
+/// `package@version` unpacked at `dir`: as it is when whole there; else fetched from
+/// `registry`, checked against its integrity and unpacked (whatever damaged copy was there
+/// goes). `offline` forbids fetching: a missing or damaged package is then refused.
+pub fn ensure(registry: &Registry, package: &str, version: &str, dir: &Path, offline: bool) -> Result<(), NpmError> {
+    match state(dir) {
+        State::Whole => Ok(()),
+        State::Damaged(why) if offline => Err(NpmError::Damaged { dir: dir.to_path_buf(), why }),
+        _ if offline => Err(NpmError::Offline(dir.to_path_buf())),
+        _ => unpack(&registry.tarball(package, version)?, dir),
     }
+}
 
-    /// The tarball at `path`, unpacked (once) into the cache under its sha256.
-    pub fn unpacked_tarball(&self, path: &Path) -> Result<PathBuf, PyodideError> {
-        let bytes = std::fs::read(path).map_err(|source| PyodideError::Io { path: path.to_path_buf(), source })?;
-        let dir = self.root().join("pyodide").join(format!("sha256-{}", &sha256_hex(&bytes)[..16]));
-        if state(&dir) != State::Whole {
-            self.unpack(&bytes, &dir)?;
-        }
-        Ok(dir)
+/// The tarball at `path`, unpacked (once) into `root` under its sha256.
+pub fn unpacked_tarball(root: &Path, path: &Path) -> Result<PathBuf, NpmError> {
+    let bytes = std::fs::read(path).map_err(|source| NpmError::Io { path: path.to_path_buf(), source })?;
+    let dir = root.join(format!("sha256-{}", &sha256_hex(&bytes)[..16]));
+    if state(&dir) != State::Whole {
+        unpack(&bytes, &dir)?;
     }
+    Ok(dir)
+}
 
-    /// Unpacks the npm tarball `bytes` (`package/...`) into `dir`, whole or not at all, with
-    /// the record of what it holds; whatever `dir` held before (a damaged release) goes.
-    pub fn unpack(&self, bytes: &[u8], dir: &Path) -> Result<(), PyodideError> {
-        let parent = dir.parent().unwrap_or(self.root());
-        let io = |path: &Path| {
-            let path = path.to_path_buf();
-            move |source| PyodideError::Io { path, source }
-        };
-        std::fs::create_dir_all(parent).map_err(io(parent))?;
-        let staging = tempfile::Builder::new().prefix(".unpacking-").tempdir_in(parent).map_err(io(parent))?;
-        let unpacked = unpack_into(bytes, staging.path())?;
-        let mut manifest = Manifest::default();
-        for (name, sha256) in unpacked {
-            let path = staging.path().join(&name);
-            let meta = std::fs::metadata(&path).map_err(io(&path))?;
-            manifest.files.insert(name, Recorded { size: meta.len(), sha256, modified_ns: modified_ns(&meta) });
-        }
-        let record = serde_json::to_vec(&manifest).unwrap_or_default();
-        std::fs::write(staging.path().join(COMPLETE), record).map_err(io(staging.path()))?;
-        if dir.exists() && state(dir) != State::Whole {
-            std::fs::remove_dir_all(dir).map_err(io(dir))?;
-        }
-        let staged = staging.keep();
-        if let Err(source) = std::fs::rename(&staged, dir) {
-            let _ = std::fs::remove_dir_all(&staged);
-            // Another run may have put the same release there first.
-            if state(dir) != State::Whole {
-                return Err(PyodideError::Io { path: dir.to_path_buf(), source });
-            }
-        }
-        Ok(())
+/// Unpacks the npm tarball `bytes` (`package/...`) into `dir`, whole or not at all, with the
+/// record of what it holds; whatever `dir` held before (a damaged package) goes.
+pub fn unpack(bytes: &[u8], dir: &Path) -> Result<(), NpmError> {
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| NpmError::Io { path, source }
+    };
+    std::fs::create_dir_all(parent).map_err(io(parent))?;
+    let staging = tempfile::Builder::new().prefix(".unpacking-").tempdir_in(parent).map_err(io(parent))?;
+    let unpacked = unpack_into(bytes, staging.path())?;
+    let mut manifest = Manifest::default();
+    for (name, sha256) in unpacked {
+        let path = staging.path().join(&name);
+        let meta = std::fs::metadata(&path).map_err(io(&path))?;
+        manifest.files.insert(name, Recorded { size: meta.len(), sha256, modified_ns: modified_ns(&meta) });
     }
+    let record = serde_json::to_vec(&manifest).unwrap_or_default();
+    std::fs::write(staging.path().join(COMPLETE), record).map_err(io(staging.path()))?;
+    if dir.exists() && state(dir) != State::Whole {
+        std::fs::remove_dir_all(dir).map_err(io(dir))?;
+    }
+    let staged = staging.keep();
+    if let Err(source) = std::fs::rename(&staged, dir) {
+        let _ = std::fs::remove_dir_all(&staged);
+        // Another run may have put the same package there first.
+        if state(dir) != State::Whole {
+            return Err(NpmError::Io { path: dir.to_path_buf(), source });
+        }
+    }
+    Ok(())
 }
 
 /// Writes the regular files and folders of an npm tarball into `dir`, without the leading
 /// `package/`; each file written, with its sha256. Entries that would land outside `dir`,
 /// links and devices are refused.
-fn unpack_into(bytes: &[u8], dir: &Path) -> Result<Vec<(String, String)>, PyodideError> {
+fn unpack_into(bytes: &[u8], dir: &Path) -> Result<Vec<(String, String)>, NpmError> {
     let mut written = Vec::new();
-    let bad = |message: String| PyodideError::Tarball(std::io::Error::new(std::io::ErrorKind::InvalidData, message));
+    let bad = |message: String| NpmError::Tarball(std::io::Error::new(std::io::ErrorKind::InvalidData, message));
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
     let mut total = 0u64;
-    for entry in archive.entries().map_err(PyodideError::Tarball)? {
-        let mut entry = entry.map_err(PyodideError::Tarball)?;
-        let path = entry.path().map_err(PyodideError::Tarball)?.into_owned();
+    for entry in archive.entries().map_err(NpmError::Tarball)? {
+        let mut entry = entry.map_err(NpmError::Tarball)?;
+        let path = entry.path().map_err(NpmError::Tarball)?.into_owned();
         let mut parts = path.components();
         if parts.next().is_none_or(|first| first.as_os_str() != "package") {
             return Err(bad(format!("entry {} is not under package/", path.display())));
@@ -148,11 +155,11 @@ fn unpack_into(bytes: &[u8], dir: &Path) -> Result<Vec<(String, String)>, Pyodid
             return Err(bad(format!("entry {} climbs out of the package", path.display())));
         }
         let target = dir.join(&rest);
-        let io = |source| PyodideError::Io { path: target.clone(), source };
+        let io = |source| NpmError::Io { path: target.clone(), source };
         match entry.header().entry_type() {
             tar::EntryType::Directory => std::fs::create_dir_all(&target).map_err(io)?,
             tar::EntryType::Regular => {
-                total += entry.header().size().map_err(PyodideError::Tarball)?;
+                total += entry.header().size().map_err(NpmError::Tarball)?;
                 if total > MAX_UNPACKED {
                     return Err(bad(format!("it unpacks to more than {MAX_UNPACKED} bytes")));
                 }
@@ -160,7 +167,7 @@ fn unpack_into(bytes: &[u8], dir: &Path) -> Result<Vec<(String, String)>, Pyodid
                     std::fs::create_dir_all(parent).map_err(io)?;
                 }
                 let mut data = Vec::new();
-                entry.by_ref().take(MAX_UNPACKED).read_to_end(&mut data).map_err(PyodideError::Tarball)?;
+                entry.by_ref().take(MAX_UNPACKED).read_to_end(&mut data).map_err(NpmError::Tarball)?;
                 let sha256 = sha256_hex(&data);
                 std::fs::write(&target, data).map_err(io)?;
                 let name = rest.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
@@ -191,9 +198,8 @@ mod tests {
     #[test]
     fn unpacks_whole_into_place() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::at(dir.path().to_path_buf());
-        let target = cache.version_dir("1.0.0");
-        cache.unpack(&tarball(&[("package/pyodide.js", b"js"), ("package/sub/a.txt", b"a")]), &target).unwrap();
+        let target = dir.path().join("pyodide/1.0.0");
+        unpack(&tarball(&[("package/pyodide.js", b"js"), ("package/sub/a.txt", b"a")]), &target).unwrap();
         assert_eq!(state(&target), State::Whole);
         assert_eq!(std::fs::read(target.join("sub/a.txt")).unwrap(), b"a");
         let leftovers: Vec<_> = std::fs::read_dir(target.parent().unwrap()).unwrap().collect();
@@ -203,15 +209,14 @@ mod tests {
     #[test]
     fn a_damaged_release_is_told_from_a_whole_one() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::at(dir.path().to_path_buf());
-        let target = cache.version_dir("1.0.0");
+        let target = dir.path().join("pyodide/1.0.0");
         assert_eq!(state(&target), State::Missing);
         let bytes = tarball(&[("package/pyodide.asm.wasm", b"\0asm-and-more"), ("package/pyodide.js", b"js")]);
-        cache.unpack(&bytes, &target).unwrap();
+        unpack(&bytes, &target).unwrap();
         assert_eq!(state(&target), State::Whole);
         std::fs::write(target.join("pyodide.asm.wasm"), b"\0asm").unwrap();
         assert!(matches!(state(&target), State::Damaged(why) if why.contains("pyodide.asm.wasm")), "truncated");
-        cache.unpack(&bytes, &target).unwrap();
+        unpack(&bytes, &target).unwrap();
         assert_eq!(state(&target), State::Whole, "unpacked again in place");
         std::fs::write(target.join("pyodide.js"), b"JS").unwrap();
         assert!(matches!(state(&target), State::Damaged(_)), "same size, other bytes");
@@ -222,10 +227,9 @@ mod tests {
     #[test]
     fn refuses_entries_outside_the_package() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::at(dir.path().to_path_buf());
-        let target = cache.version_dir("1.0.0");
-        assert!(cache.unpack(&tarball(&[("other/x", b"x")]), &target).is_err());
+        let target = dir.path().join("pyodide/1.0.0");
+        assert!(unpack(&tarball(&[("other/x", b"x")]), &target).is_err());
         assert!(!target.exists(), "nothing left behind");
-        assert!(cache.unpack(b"not a tarball", &target).is_err());
+        assert!(unpack(b"not a tarball", &target).is_err());
     }
 }
