@@ -15,7 +15,6 @@
 //! # Ok::<(), wasmwheel::Error>(())
 //! ```
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -29,6 +28,7 @@ use crate::pack::{self, Pack, PackInput, PackOptions};
 use crate::platform::{Family, PlatformTag};
 use crate::policy::import::Imported;
 use crate::policy::{self, Policy, PolicySet};
+use crate::progress::{Event, Progress};
 use crate::release::{Release, ReleaseSpec, Sources};
 use crate::repair::{self, Repair, RepairOptions};
 use crate::report::WheelReport;
@@ -80,47 +80,20 @@ impl<T> Reports<T> {
     }
 }
 
-impl Config {
-    /// The configuration of the project the working folder is in, or none (`isolated`).
-    pub fn load(isolated: bool) -> Result<Config, Error> {
-        if isolated {
-            return Ok(Config::default());
-        }
-        let cwd = std::env::current_dir().map_err(|source| Error::Io { path: ".".into(), source })?;
-        Ok(Config::discover(&cwd)?)
-    }
-
-    /// The embedded policies, the project's policy files, then `extra`.
-    pub fn policies(&self, extra: &[PathBuf]) -> Result<PolicySet, Error> {
-        let all: Vec<&PathBuf> = self.policies.iter().chain(extra).collect();
-        Ok(PolicySet::load(&all)?)
-    }
-}
-
-/// Runs `work` on every input in parallel, in input order, with a progress bar on stderr when
-/// there are many inputs and stderr is a terminal.
-fn each<T: Sync, R: Send>(inputs: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let bar = (inputs.len() > 4 && std::io::stderr().is_terminal()).then(|| {
-        let bar = indicatif::ProgressBar::new(inputs.len() as u64);
-        if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} wheels {elapsed}") {
-            bar.set_style(style);
-        }
-        bar
-    });
-    let results = inputs
+/// Runs `work` on every input in parallel, in input order, reporting each one done to
+/// `progress`.
+fn each<T: Sync, R: Send>(inputs: &[T], progress: &Progress, work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let total = inputs.len() as u64;
+    let done = std::sync::atomic::AtomicU64::new(0);
+    inputs
         .par_iter()
         .map(|input| {
             let result = work(input);
-            if let Some(bar) = &bar {
-                bar.inc(1);
-            }
+            let done = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            progress.report(Event::Wheels { done, total });
             result
         })
-        .collect();
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
-    results
+        .collect()
 }
 
 /// Reads a wheel with its bytes, naming it in the error.
@@ -134,8 +107,8 @@ fn open(path: &Path) -> Result<Wheel, Error> {
 }
 
 /// `show`: what is in each wheel or bare binary.
-pub fn show(files: &[PathBuf]) -> Reports<WheelReport> {
-    Reports::of(each(files, |f| {
+pub fn show(files: &[PathBuf], progress: &Progress) -> Reports<WheelReport> {
+    Reports::of(each(files, progress, |f| {
         crate::show::show(f).map_err(|e| match e {
             crate::show::ShowError::Wheel(source) => Error::Wheel { path: f.display().to_string(), source },
             crate::show::ShowError::Binary(source) => Error::Binary { path: f.display().to_string(), source },
@@ -161,12 +134,6 @@ impl Default for RunOptions {
     }
 }
 
-impl RunOptions {
-    fn runtime(&self, plan: &Plan) -> Result<Runtime, RuntimeError> {
-        Runtime::at(self.place, self.offline, self.timeout, plan.sources.fetcher.client.clone())
-    }
-}
-
 /// What `audit` and `check` are asked.
 #[derive(Clone, Debug, Default)]
 #[non_exhaustive]
@@ -185,6 +152,8 @@ pub struct AuditRequest {
     pub confirm: Option<RunOptions>,
     /// What the confirming runs install beside each wheel, and from where.
     pub resolve: ResolveOptions,
+    /// Where progress goes.
+    pub progress: Progress,
 }
 
 impl AuditRequest {
@@ -205,9 +174,9 @@ pub fn audit(request: &AuditRequest, config: &Config) -> Result<Reports<WheelRep
     let options = request.options(config);
     if let Some(run) = &request.confirm {
         let plan = plan(&request.resolve, run.offline)?;
-        return audit_confirmed(&request.files, &policies, &options, run, &plan);
+        return audit_confirmed(request, &policies, &options, run, &plan);
     }
-    Ok(analyse(&request.files, &policies, &options, audit::audit))
+    Ok(analyse(&request.files, &policies, &options, &request.progress, audit::audit))
 }
 
 /// What `check` did: the reports, and the source distributions it skipped.
@@ -225,7 +194,7 @@ pub fn check(request: &AuditRequest, config: &Config) -> Result<Checked, Error> 
     let policies = config.policies(&request.policies)?;
     let (skipped, wheels): (Vec<PathBuf>, Vec<PathBuf>) =
         request.files.iter().cloned().partition(|f| f.to_string_lossy().ends_with(".tar.gz"));
-    let reports = analyse(&wheels, &policies, &request.options(config), crate::check::check);
+    let reports = analyse(&wheels, &policies, &request.options(config), &request.progress, crate::check::check);
     Ok(Checked { reports, skipped })
 }
 
@@ -236,9 +205,10 @@ fn analyse(
     wheels: &[PathBuf],
     policies: &PolicySet,
     options: &AuditOptions,
+    progress: &Progress,
     analysis: Analysis,
 ) -> Reports<WheelReport> {
-    Reports::of(each(wheels, |path| {
+    Reports::of(each(wheels, progress, |path| {
         let wheel = open(path)?;
         Ok(WheelReport::audited(&wheel, analysis(&wheel, policies, options)))
     }))
@@ -247,26 +217,20 @@ fn analyse(
 /// `audit --confirm`: the audits, then every wheel loaded in the release of each platform the
 /// audit judged, all runs in one batch; disagreements become findings.
 fn audit_confirmed(
-    wheels: &[PathBuf],
+    request: &AuditRequest,
     policies: &PolicySet,
     options: &AuditOptions,
     run: &RunOptions,
     plan: &Plan,
 ) -> Result<Reports<WheelReport>, Error> {
-    // Node is looked for first, before anything is read: without it nothing can run (unless
-    // only WASI wheels are given).
-    let wasi_only = !wheels.is_empty()
-        && wheels.iter().all(|w| w.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.contains("-wasi_")));
-    let mut places = if wasi_only { vec![] } else { vec![run.place] };
-    let results = each(wheels, |path| {
+    let results = each(&request.files, &request.progress, |path| {
         let wheel = open_bytes(path)?;
         let audit = audit::audit(&wheel.wheel, policies, options);
         Ok((wheel, audit))
     });
     let audited = Reports::of(results);
-    if audited.reports.iter().any(|(_, a)| run::judges_wasi(a, policies)) {
-        places.push(Place::Wasi);
-    }
+    let audits: Vec<&Audit> = audited.reports.iter().map(|(_, a)| a).collect();
+    let places = run::places(&audits, policies, run.place);
     let runtime = Runtime::with(&places, run.offline, run.timeout, plan.sources.fetcher.client.clone())?;
     let runtime = &runtime;
     let pairs: Vec<(&WheelBytes, &Audit)> = audited.reports.iter().map(|(w, a)| (w, a)).collect();
@@ -306,6 +270,8 @@ pub struct RepairRequest {
     pub ignore: Vec<Rule>,
     /// Policy files to load beside the project's.
     pub policies: Vec<PathBuf>,
+    /// Where progress goes.
+    pub progress: Progress,
 }
 
 impl RepairRequest {
@@ -337,7 +303,7 @@ impl RepairRequest {
 pub fn repair(request: &RepairRequest, config: &Config) -> Result<Reports<Repair>, Error> {
     let policies = config.policies(&request.policies)?;
     let options = request.options(config)?;
-    Ok(Reports::of(each(&request.wheels, |w| {
+    Ok(Reports::of(each(&request.wheels, &request.progress, |w| {
         repair::repair(w, &request.wheel_dir, &policies, &options).map_err(|e| Error::repair(w, e))
     })))
 }
@@ -490,7 +456,8 @@ pub fn pack(request: &PackRequest, config: &Config) -> Result<Pack, Error> {
     let policies = config.policies(&request.policies)?;
     let inputs = open_all(&request.wheels)?;
     let plan = plan(&request.resolve, request.run.offline)?;
-    let runtime = request.run.runtime(&plan)?;
+    let client = plan.sources.fetcher.client.clone();
+    let runtime = Runtime::for_pack(&request.options.verify, request.run.offline, request.run.timeout, client)?;
     let release = runtime.releases(std::slice::from_ref(&request.release))?.remove(0);
     let given: Vec<&WheelBytes> = inputs.iter().collect();
     let resolution = resolve_for(&given, &plan, &release, &policies)?;

@@ -46,6 +46,9 @@ pub enum ConfigError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigFileError {
+    /// The working folder cannot be known.
+    #[error("the working folder")]
+    WorkingDir(#[source] std::io::Error),
     /// It cannot be read.
     #[error("{}", path.display())]
     Read {
@@ -105,6 +108,21 @@ pub struct Config {
 }
 
 impl Config {
+    /// The configuration of the project the working folder is in, or none (`isolated`).
+    pub fn load(isolated: bool) -> Result<Config, ConfigFileError> {
+        if isolated {
+            return Ok(Config::default());
+        }
+        let cwd = std::env::current_dir().map_err(ConfigFileError::WorkingDir)?;
+        Config::discover(&cwd)
+    }
+
+    /// The embedded policies, the project's policy files, then `extra`.
+    pub fn policies(&self, extra: &[PathBuf]) -> Result<crate::policy::PolicySet, crate::policy::PolicyFileError> {
+        let all: Vec<&PathBuf> = self.policies.iter().chain(extra).collect();
+        crate::policy::PolicySet::load(&all)
+    }
+
     /// The configuration of the nearest `pyproject.toml` from `start` up that has a
     /// `[tool.wasmwheel]` table; the default when there is none.
     pub fn discover(start: &Path) -> Result<Config, ConfigFileError> {

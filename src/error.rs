@@ -171,7 +171,8 @@ impl Error {
             Error::Config(ConfigFileError::Read { path, .. } | ConfigFileError::Invalid { path, .. }) => {
                 Some(path.display().to_string())
             }
-            Error::Lock(_)
+            Error::Config(ConfigFileError::WorkingDir(_))
+            | Error::Lock(_)
             | Error::Pack(_)
             | Error::Test(_)
             | Error::Runtime(_)

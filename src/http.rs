@@ -3,16 +3,17 @@
 //! trust store as pip, npm and curl do; only http and https; bounded bodies; a time limit on
 //! connecting and on every read (`--http-timeout`, `WASMWHEEL_HTTP_TIMEOUT`, 30 s by default),
 //! a few tries with a growing pause on resets, time-outs and 5xx answers; credentials sent
-//! only to their realm ([`crate::credentials`]), never in a URL; a progress bar on stderr for
-//! long downloads when stderr is a terminal.
+//! only to their realm ([`crate::credentials`]), never in a URL; the progress of long downloads
+//! reported to the caller's [`Progress`].
 
-use std::io::{IsTerminal, Read};
+use std::io::Read;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::credentials::{Credentials, SecretUrl, UrlError};
+use crate::progress::{Event, Progress};
 
-/// Downloads bigger than this show a progress bar (on a terminal).
+/// Downloads bigger than this report their progress.
 const PROGRESS_FROM: u64 = 4 << 20;
 
 /// How long a request may go without data by default, in seconds (uv's figure).
@@ -142,6 +143,7 @@ pub struct Client {
     agent: ureq::Agent,
     settings: HttpSettings,
     credentials: Arc<Credentials>,
+    progress: Progress,
 }
 
 impl Default for Client {
@@ -171,7 +173,18 @@ impl Client {
             .http_status_as_error(false)
             .user_agent(concat!("wasmwheel/", env!("CARGO_PKG_VERSION")))
             .build();
-        Client { agent: ureq::Agent::new_with_config(config), settings, credentials: Arc::new(credentials) }
+        Client {
+            agent: ureq::Agent::new_with_config(config),
+            settings,
+            credentials: Arc::new(credentials),
+            progress: Progress::none(),
+        }
+    }
+
+    /// The same client, reporting the progress of long downloads to `progress`.
+    pub fn with_progress(mut self, progress: Progress) -> Client {
+        self.progress = progress;
+        self
     }
 
     /// Its settings.
@@ -247,7 +260,7 @@ impl Client {
             return Try::Done(Err(HttpError::TooLarge { url: public, limit }));
         }
         let reader = response.body_mut().with_config().limit(limit).reader();
-        match read_with_progress(reader, length, &public).map_err(ureq::Error::from) {
+        match read_with_progress(reader, length, &public, &self.progress).map_err(ureq::Error::from) {
             Ok(body) => Try::Done(Ok(Answer { body, content_type, max_age })),
             Err(ureq::Error::BodyExceedsLimit(_)) => Try::Done(Err(HttpError::TooLarge { url: public, limit })),
             Err(e) => failed(e),
@@ -278,21 +291,29 @@ fn max_age(header: &str) -> Option<u64> {
     age
 }
 
-/// Reads `reader` whole, with a progress bar on stderr for a long download on a terminal.
-fn read_with_progress(mut reader: impl Read, length: Option<u64>, url: &str) -> std::io::Result<Vec<u8>> {
+/// Reads `reader` whole, reporting the progress of a long download.
+fn read_with_progress(
+    mut reader: impl Read,
+    length: Option<u64>,
+    url: &str,
+    progress: &Progress,
+) -> std::io::Result<Vec<u8>> {
     let mut body = Vec::with_capacity(length.unwrap_or(0).min(64 << 20) as usize);
-    let long = length.is_some_and(|l| l >= PROGRESS_FROM);
-    if !long || !std::io::stderr().is_terminal() {
+    let total = length.filter(|l| *l >= PROGRESS_FROM && progress.is_listening());
+    let Some(total) = total else {
         reader.read_to_end(&mut body)?;
         return Ok(body);
+    };
+    let name = url.rsplit('/').next().unwrap_or(url);
+    let mut chunk = vec![0; 256 << 10];
+    loop {
+        let read = reader.read(&mut chunk)?;
+        if read == 0 {
+            break;
+        }
+        body.extend_from_slice(&chunk[..read]);
+        progress.report(Event::Download { name, done: body.len() as u64, total });
     }
-    let bar = indicatif::ProgressBar::new(length.unwrap_or(0));
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{msg} {bar:30} {bytes}/{total_bytes} {elapsed}") {
-        bar.set_style(style);
-    }
-    bar.set_message(url.rsplit('/').next().unwrap_or(url).to_string());
-    bar.wrap_read(reader).read_to_end(&mut body)?;
-    bar.finish_and_clear();
     Ok(body)
 }
 

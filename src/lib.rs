@@ -69,6 +69,7 @@ mod one_line;
 mod pack;
 mod platform;
 mod policy;
+mod progress;
 mod python;
 mod release;
 mod repair;
@@ -89,6 +90,7 @@ pub use credentials::{Credential, Credentials, SecretUrl, UrlError};
 pub use error::{Error, UsageError};
 pub use http::{Answer, Client, HttpError, HttpSettings, SettingsError};
 pub use one_line::one_line;
+pub use progress::{Event as ProgressEvent, Progress};
 
 // Reading wheels: the archive in memory, the filename and its tags, the dist-info files,
 // every binary.
@@ -124,13 +126,12 @@ pub use cache::{Cache, CacheError, CachedPage};
 pub use npm::{NpmError, Registry};
 pub use release::{PyodideError, Release, ReleaseSpec, ReleaseSpecError, Sources};
 pub use run::{Confirmation, Expected, ReleaseRun, TestError, TestOptions, WheelRun};
-pub use runtime::chromium::{Chromium, ChromiumError, PLAYWRIGHT_VERSION, PageOutcome};
+pub use runtime::chromium::{Chromium, ChromiumError, PageOutcome};
 pub use runtime::node::{Node, NodeError};
-pub use runtime::process::Ran;
 pub use runtime::protocol::{CodeOutcome, EntryOutcome, ImportOutcome, Job, LockJob, Outcome, Step, Unlinked};
-pub use runtime::protocol::{PROTOCOL_VERSION, ProtocolError, job_json, parse_answer};
+pub use runtime::protocol::{PROTOCOL_VERSION, ProtocolError};
 pub use runtime::wasi::{HOST as WASI_HOST, Wasi, WasiError};
-pub use runtime::{Host, Place, Runtime, RuntimeError};
+pub use runtime::{Bundle, BundleOutcome, Host, Hosts, Place, Runtime, RuntimeError};
 
 // Resolving what wheels require, as the release's micropip does.
 pub use resolve::index::{Fetcher, Index, IndexError, IndexFile, Location, PYPI};
@@ -147,3 +148,13 @@ pub use lock::install_set::{InstallError, InstallSet};
 pub use lock::{Added, Lock, LockError, LockOptions, Refused};
 pub use lockfile::{InstallDir, LockFileError, LockInfo, LockPackage, PackageType, PyodideLock};
 pub use pack::{Pack, PackError, PackInput, PackOptions, PackageSize};
+
+/// Test plumbing: what the test suite needs beyond the library's surface (the driver
+/// protocol's wire form, the drivers as embedded, the pinned playwright-core, the browser on
+/// PATH). Not part of the API; it may change in any release.
+#[doc(hidden)]
+pub mod testing {
+    pub use crate::runtime::chromium::{PLAYWRIGHT_VERSION, find_executable as chromium_on_path};
+    pub use crate::runtime::process::Ran;
+    pub use crate::runtime::protocol::{drivers, job_json, parse_answer};
+}

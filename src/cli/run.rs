@@ -18,17 +18,20 @@ use wasmwheel::{TagChange, TagsOutcome as Outcome};
 
 /// Runs the parsed command line and returns the exit status.
 pub fn run(cli: Cli) -> ExitCode {
-    let status = Config::load(cli.isolated).and_then(|config| dispatch(cli.command, &config)).unwrap_or_else(|e| {
-        terminal::error(&e);
-        ExitStatus::Error
-    });
+    let status = Config::load(cli.isolated)
+        .map_err(Error::from)
+        .and_then(|config| dispatch(cli.command, &config))
+        .unwrap_or_else(|e| {
+            terminal::error(&e);
+            ExitStatus::Error
+        });
     ExitCode::from(status.code())
 }
 
 fn dispatch(command: Command, config: &Config) -> Result<ExitStatus, Error> {
     match command {
         Command::Show { files, output, verbose } => {
-            let shown = commands::show(&files);
+            let shown = commands::show(&files, &terminal::progress());
             let text: TextRender = if verbose { report::text::show_verbose } else { report::text::show_brief };
             finish(&shown, output.format, text)
         }
@@ -84,6 +87,7 @@ fn dispatch(command: Command, config: &Config) -> Result<ExitStatus, Error> {
 /// What `audit` and `check` are asked, from their shared flags.
 fn audit_request(files: Vec<std::path::PathBuf>, args: &AuditArgs) -> AuditRequest {
     let mut request = AuditRequest::new(files);
+    request.progress = terminal::progress();
     request.platform = args.platform.clone();
     request.ignore = args.ignore.clone();
     request.policies = args.policies.policies.clone();
@@ -119,6 +123,7 @@ fn resolve_options(args: ResolveArgs) -> ResolveOptions {
     options.pre = args.pre;
     options.release_url = args.release_url;
     options.http_timeout = args.http_timeout;
+    options.progress = terminal::progress();
     options
 }
 
@@ -214,6 +219,7 @@ fn pack(args: PackArgs, config: &Config) -> Result<ExitStatus, Error> {
 
 fn repair(args: RepairArgs, config: &Config) -> Result<ExitStatus, Error> {
     let mut request = RepairRequest::new(args.wheels, args.wheel_dir);
+    request.progress = terminal::progress();
     request.lib_dirs = args.lib_dirs;
     request.platform = args.platform;
     request.exclude = args.exclude;

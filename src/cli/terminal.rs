@@ -3,10 +3,12 @@
 //! it is neither a crash nor an error, and the exit status still reports the findings.
 
 use std::fmt;
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
+use std::sync::Mutex;
 
-use wasmwheel::Error;
+use indicatif::{ProgressBar, ProgressStyle};
 use wasmwheel::report::json::InputError;
+use wasmwheel::{Error, Progress, ProgressEvent};
 
 /// Writes a report to stdout through `render`. A reader that went away is not an error.
 pub fn emit(render: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), Error> {
@@ -49,4 +51,41 @@ pub fn input_errors(errors: &[InputError]) {
     for e in errors {
         note(format_args!("error: {}: {}", e.path, e.message));
     }
+}
+
+/// Progress bars on stderr when it is a terminal (many wheels: a count; a large download:
+/// bytes); nothing otherwise.
+pub fn progress() -> Progress {
+    if !io::stderr().is_terminal() {
+        return Progress::none();
+    }
+    let bars: Mutex<Vec<(String, ProgressBar)>> = Mutex::new(Vec::new());
+    Progress::new(move |event| {
+        let Ok(mut bars) = bars.lock() else { return };
+        let (key, template, done, total, message) = match event {
+            ProgressEvent::Wheels { done, total } if total > 4 => {
+                ("wheels".to_string(), "{bar:40} {pos}/{len} wheels {elapsed}", done, total, String::new())
+            }
+            ProgressEvent::Download { name, done, total } => {
+                (format!("download {name}"), "{msg} {bar:30} {bytes}/{total_bytes} {elapsed}", done, total, name.into())
+            }
+            _ => return,
+        };
+        let at = match bars.iter().position(|(k, _)| *k == key) {
+            Some(at) => at,
+            None => {
+                let bar = ProgressBar::new(total);
+                if let Ok(style) = ProgressStyle::with_template(template) {
+                    bar.set_style(style);
+                }
+                bar.set_message(message);
+                bars.push((key, bar));
+                bars.len() - 1
+            }
+        };
+        bars[at].1.set_position(done);
+        if done >= total {
+            bars.remove(at).1.finish_and_clear();
+        }
+    })
 }

@@ -23,7 +23,8 @@ use crate::platform::PlatformTag;
 use crate::policy::{LoadedPolicy, PolicySet};
 use crate::release::Release;
 use crate::resolve::{PackageSources, Resolution};
-use crate::runtime::chromium::{Chromium, ChromiumError};
+use crate::runtime::Bundle;
+use crate::runtime::chromium::ChromiumError;
 use crate::runtime::node::NodeError;
 use crate::runtime::protocol::EntryOutcome;
 use crate::runtime::{Place, Runtime, RuntimeError};
@@ -272,7 +273,6 @@ struct Packer<'a> {
     allow_failure: bool,
     self_contained: bool,
     pyodide_url: Option<String>,
-    verify: Vec<Place>,
     policies: &'a PolicySet,
     release: &'a Release,
     runtime: &'a Runtime,
@@ -403,41 +403,23 @@ impl Packer<'_> {
         Ok(copied)
     }
 
-    /// Step 4: the bundle run where it is to run, compared with the trace: `Some(why)` when a
-    /// run differs.
+    /// Step 4: the bundle run in each host it is verified in (Node: `run.mjs`; Chromium: the
+    /// page), compared with the trace: `Some(why)` when a run differs.
     fn verify(&self, bundle_dir: &Path, traced: &EntryOutcome, report: &mut Pack) -> Result<Option<String>, PackError> {
         let started = Instant::now();
-        if self.verify.contains(&Place::Node) {
-            let run = bundle_dir.join("run.mjs");
-            let release = self.release.dir.as_os_str();
-            let ran = self.runtime.node()?.run_script(&[run.as_os_str(), release], self.runtime.timeout)?;
-            if let Some(why) = difference(traced, ran.status.code(), &ran.stdout, &ran.stderr) {
-                return Ok(Some(format!("under Node: {why}")));
-            }
-            report.verified.push("node".into());
+        for (_, why) in self.runtime.missing() {
+            report.warnings.push(format!("{why}: the page was verified under Node only"));
         }
-        if self.verify.contains(&Place::Chromium) {
-            let chromium = match Chromium::new(
-                self.runtime.node()?.clone(),
-                &self.runtime.sources.cache,
-                &self.runtime.sources.registry,
-                self.runtime.sources.offline,
-            ) {
-                Ok(chromium) => chromium,
-                Err(ChromiumError::Missing) => {
-                    report.warnings.push(format!("{}: the page was verified under Node only", ChromiumError::Missing));
-                    report.verify_ms = started.elapsed().as_millis() as u64;
-                    return Ok(None);
-                }
-                Err(e) => return Err(e.into()),
-            };
-            let intercept = self.intercepted(bundle_dir)?;
-            let page = chromium.open_page(bundle_dir, &intercept, self.runtime.timeout)?;
-            let stderr = page.error.clone().unwrap_or_default();
-            if let Some(why) = difference(traced, page.exit, &page.stdout, &stderr) {
-                return Ok(Some(format!("in Chromium: {why}")));
+        let pages = self.runtime.bundle_hosts().any(|(place, _)| place == Place::Chromium);
+        let intercept = if pages { self.intercepted(bundle_dir)? } else { Vec::new() };
+        for (place, host) in self.runtime.bundle_hosts() {
+            let bundle = Bundle { dir: bundle_dir, release: self.release, intercept: &intercept };
+            let ran = host.run_bundle(&bundle, self.runtime.timeout)?;
+            if let Some(why) = difference(traced, ran.exit, &ran.stdout, &ran.stderr) {
+                let host_name = if place == Place::Chromium { "in Chromium" } else { "under Node" };
+                return Ok(Some(format!("{host_name}: {why}")));
             }
-            report.verified.push("chromium".into());
+            report.verified.push(host.name().to_string());
         }
         report.verify_ms = started.elapsed().as_millis() as u64;
         Ok(None)
@@ -549,7 +531,6 @@ pub fn pack(
         allow_failure: options.allow_failure,
         self_contained: options.self_contained,
         pyodide_url: options.pyodide_url.clone(),
-        verify: options.verify.clone(),
         policies,
         release,
         runtime,

@@ -63,6 +63,8 @@ pub struct ResolveOptions {
     /// `--http-timeout`: seconds a request may go without data (else
     /// `$WASMWHEEL_HTTP_TIMEOUT`, else 30).
     pub http_timeout: Option<u64>,
+    /// Where the progress of long downloads goes.
+    pub progress: crate::progress::Progress,
 }
 
 /// A requirement to resolve, and who asked for it.
@@ -227,7 +229,7 @@ impl Plan {
         }
         let settings = HttpSettings::from_env(options.http_timeout)?;
         let fetcher = Fetcher {
-            client: Client::new(settings, credentials),
+            client: Client::new(settings, credentials).with_progress(options.progress.clone()),
             cache: crate::cache::Cache::from_env()?,
             offline: options.offline,
         };

@@ -11,7 +11,7 @@ use crate::policy::{PolicyFamily, PolicySet};
 use crate::release::{Release, ReleaseSpec};
 use crate::resolve::{Plan, Request};
 use crate::rules::{Finding, Rule};
-use crate::runtime::Runtime;
+use crate::runtime::{Place, Runtime};
 use crate::wheel::WheelBytes;
 
 /// Real loading on one platform, against the audit's verdict there.
@@ -40,6 +40,24 @@ pub struct Confirmation {
     /// Its requirements on the release that no source meets: what the wheel lacked, not a
     /// verdict on it.
     pub unmet_requirements: Vec<String>,
+}
+
+/// Where the confirming runs of `audits` are made: `place` (Node or a browser) when any judged
+/// platform has a Pyodide release, the WASI host when any judges a WASI platform; nothing is
+/// looked for that no run needs.
+pub fn places(audits: &[&Audit], policies: &PolicySet, place: Place) -> Vec<Place> {
+    let pyodide = audits.iter().any(|audit| {
+        let verdicts = audit.platforms.iter().chain(&audit.upcoming);
+        verdicts.filter_map(|v| policies.for_tag(&v.platform)).any(|p| release_of(p).is_some())
+    });
+    let mut places = Vec::new();
+    if pyodide {
+        places.push(place);
+    }
+    if audits.iter().any(|a| judges_wasi(a, policies)) {
+        places.push(Place::Wasi);
+    }
+    places
 }
 
 /// Whether the audit gives a verdict on a WASI platform (which the WASI host confirms).

@@ -27,7 +27,7 @@ use crate::runtime::protocol::{CodeOutcome, ImportOutcome, Job, Outcome, Step, U
 use crate::runtime::{Runtime, RuntimeError};
 use crate::wheel::WheelBytes;
 use crate::wheel::is_identifier;
-pub use confirm::{Confirmation, confirm, confirm_findings, judges_wasi};
+pub use confirm::{Confirmation, confirm, confirm_findings, places};
 
 /// What to test.
 #[derive(Clone, Debug, Default)]

@@ -128,7 +128,7 @@ async function main() {
   const origin = `http://127.0.0.1:${server.address().port}`;
   const browser = await launch(config);
   const stop = setTimeout(async () => {
-    print({ protocol: 1, fatal: `the browser ran for more than ${config.timeout_ms} ms` });
+    print({ protocol: __WASMWHEEL_PROTOCOL__, fatal: `the browser ran for more than ${config.timeout_ms} ms` });
     await browser.close().catch(() => {});
     process.exit(0);
   }, config.timeout_ms);
@@ -167,7 +167,7 @@ async function main() {
     );
     print(answer);
   } catch (e) {
-    print({ protocol: 1, fatal: String((e && e.message) || e).split("\n")[0] });
+    print({ protocol: __WASMWHEEL_PROTOCOL__, fatal: String((e && e.message) || e).split("\n")[0] });
   } finally {
     clearTimeout(stop);
     await browser.close().catch(() => {});
@@ -176,6 +176,6 @@ async function main() {
 }
 
 main().catch((e) => {
-  print({ protocol: 1, fatal: String((e && e.message) || e).split("\n")[0] });
+  print({ protocol: __WASMWHEEL_PROTOCOL__, fatal: String((e && e.message) || e).split("\n")[0] });
   process.exit(0);
 });

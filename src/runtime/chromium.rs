@@ -65,20 +65,12 @@ pub fn find_executable() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("WASMWHEEL_CHROMIUM").filter(|v| !v.is_empty()) {
         return Some(PathBuf::from(path));
     }
-    let paths = std::env::var_os("PATH")?;
-    let found = std::env::split_paths(&paths)
-        .flat_map(|dir| ["chromium", "chromium-browser"].map(|name| dir.join(name)))
-        .find(|p| p.is_file())?;
+    let found = super::path::find(&["chromium", "chromium-browser"])?;
     let real = Path::new("/usr/lib/chromium/chromium");
     if found.starts_with("/usr/bin") && real.is_file() { Some(real.to_path_buf()) } else { Some(found) }
 }
 
 impl Chromium {
-    /// The browser binary the runs would use: `chromium` on PATH, or `$WASMWHEEL_CHROMIUM`.
-    pub fn executable_on_path() -> Option<PathBuf> {
-        find_executable()
-    }
-
     /// The system's Chromium and playwright-core (fetched into `cache` unless `offline`).
     pub fn new(node: Node, cache: &Cache, registry: &Registry, offline: bool) -> Result<Chromium, ChromiumError> {
         let executable = find_executable().ok_or(ChromiumError::Missing)?;
@@ -106,17 +98,18 @@ impl Chromium {
             page: Option<Page<'a>>,
         }
         let inner = timeout.saturating_sub(Duration::from_secs(5)).max(Duration::from_secs(1));
-        let driver = if page.is_some() { "" } else { DRIVER };
+        let driver = if page.is_some() { String::new() } else { protocol::embed(DRIVER) };
         let config = Config {
             executable: &self.executable,
             playwright: &self.playwright,
-            driver,
+            driver: &driver,
             timeout_ms: inner.as_millis(),
             page,
         };
         let config = serde_json::to_string(&config).map_err(NodeError::Job)?;
         let input = format!("{{\"job\":{job},\"browser\":{config}}}");
-        Ok(self.node.run_with_input(&["-e".as_ref(), BROWSER.as_ref()], input.as_bytes(), timeout)?)
+        let browser = protocol::embed(BROWSER);
+        Ok(self.node.run_with_input(&["-e".as_ref(), browser.as_ref()], input.as_bytes(), timeout)?)
     }
 
     /// Opens the `index.html` of the bundle in `dir` (served from 127.0.0.1) and waits for it

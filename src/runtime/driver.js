@@ -6,8 +6,9 @@
 "use strict";
 
 // The protocol this driver speaks (src/runtime/protocol.rs, spec/driver.schema.json): every
-// answer carries it, and a job of another version is refused.
-const WASMWHEEL_PROTOCOL = 1;
+// answer carries it, and a job of another version is refused. wasmwheel writes its version in
+// when it embeds the driver (protocol::embed), so it is stated in one place.
+const WASMWHEEL_PROTOCOL = __WASMWHEEL_PROTOCOL__;
 
 // The driver of one job. `host` is where it runs: `clock()` in milliseconds,
 // `loadPyodide(options)`, the `options` that locate the release and the lock (indexURL,

@@ -7,10 +7,13 @@
 
 pub mod chromium;
 pub mod node;
+pub mod path;
 pub mod process;
 pub mod protocol;
 pub mod wasi;
 
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rayon::prelude::*;
@@ -22,7 +25,9 @@ use node::{Node, NodeError};
 use protocol::{Job, Outcome};
 use wasi::{Wasi, WasiError};
 
-/// A runtime that runs jobs: a program wasmwheel drives, with the driver protocol.
+/// A runtime that runs jobs: a program wasmwheel drives, with the driver protocol. The real
+/// ones are Node ([`Node`]), headless Chromium ([`Chromium`]) and the WASI host ([`Wasi`]); a
+/// test may give its own ([`Runtime::from_hosts`]).
 pub trait Host: Send + Sync + std::fmt::Debug {
     /// Its name in reports (`node`).
     fn name(&self) -> &'static str;
@@ -30,6 +35,44 @@ pub trait Host: Send + Sync + std::fmt::Debug {
     /// Runs one job; stops it after `timeout`. An `Err` is the runtime's failure (it could
     /// not start, crashed, broke the protocol, ran too long), never a verdict on the wheels.
     fn run(&self, job: &Job, timeout: Duration) -> Result<Outcome, RuntimeError>;
+
+    /// Runs a bundle `pack` wrote as its users do (Node: its `run.mjs`; a browser: its
+    /// `index.html`): how its entry ended and what it printed. A host that cannot says so.
+    fn run_bundle(&self, bundle: &Bundle<'_>, timeout: Duration) -> Result<BundleOutcome, RuntimeError> {
+        let _ = (bundle, timeout);
+        Err(RuntimeError::Unsupported { host: self.name(), what: "bundles" })
+    }
+}
+
+/// A bundle to run: its folder, the release it is for, and the URLs outside it a page may
+/// fetch, each answered from a local file (the CDN it names).
+#[derive(Clone, Copy, Debug)]
+pub struct Bundle<'a> {
+    /// The bundle's folder (`run.mjs`, `index.html`, the lock and the wheels).
+    pub dir: &'a Path,
+    /// The release it runs on.
+    pub release: &'a Release,
+    /// URLs answered from local files.
+    pub intercept: &'a [(String, PathBuf)],
+}
+
+/// How a bundle's entry ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BundleOutcome {
+    /// Its exit status; `None` when it did not get to run.
+    pub exit: Option<i32>,
+    /// What it printed.
+    pub stdout: String,
+    /// What it said went wrong: its stderr, or the page's error.
+    pub stderr: String,
+}
+
+impl BundleOutcome {
+    /// An outcome.
+    pub fn new(exit: Option<i32>, stdout: String, stderr: String) -> BundleOutcome {
+        BundleOutcome { exit, stdout, stderr }
+    }
 }
 
 impl Host for Chromium {
@@ -39,6 +82,11 @@ impl Host for Chromium {
 
     fn run(&self, job: &Job, timeout: Duration) -> Result<Outcome, RuntimeError> {
         Chromium::run(self, job, timeout).map_err(RuntimeError::Chromium)
+    }
+
+    fn run_bundle(&self, bundle: &Bundle<'_>, timeout: Duration) -> Result<BundleOutcome, RuntimeError> {
+        let page = self.open_page(bundle.dir, bundle.intercept, timeout)?;
+        Ok(BundleOutcome { exit: page.exit, stdout: page.stdout, stderr: page.error.unwrap_or_default() })
     }
 }
 
@@ -59,6 +107,12 @@ impl Host for Node {
 
     fn run(&self, job: &Job, timeout: Duration) -> Result<Outcome, RuntimeError> {
         Node::run(self, job, timeout).map_err(RuntimeError::Node)
+    }
+
+    fn run_bundle(&self, bundle: &Bundle<'_>, timeout: Duration) -> Result<BundleOutcome, RuntimeError> {
+        let run = bundle.dir.join("run.mjs");
+        let ran = self.run_script(&[run.as_os_str(), bundle.release.dir.as_os_str()], timeout)?;
+        Ok(BundleOutcome { exit: ran.status.code(), stdout: ran.stdout, stderr: ran.stderr })
     }
 }
 
@@ -87,6 +141,14 @@ pub enum RuntimeError {
         #[source]
         source: PyodideError,
     },
+    /// A host asked for something it does not do.
+    #[error("{host} does not run {what}")]
+    Unsupported {
+        /// The host.
+        host: &'static str,
+        /// What it was asked to run.
+        what: &'static str,
+    },
 }
 
 /// Where jobs run.
@@ -102,12 +164,24 @@ pub enum Place {
     Wasi,
 }
 
-/// What loading wheels needs: the runtimes asked for, where releases come from, a time limit.
+/// The hosts a runtime is made of.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct Hosts {
+    /// Where Pyodide jobs run.
+    pub pyodide: Option<Arc<dyn Host>>,
+    /// Where WASI jobs run.
+    pub wasi: Option<Arc<dyn Host>>,
+    /// Where bundles are run to verify them, with the place each stands for.
+    pub bundles: Vec<(Place, Arc<dyn Host>)>,
+    /// Places asked for that this machine lacks, and why (a bundle verified without them).
+    pub missing: Vec<(Place, String)>,
+}
+
+/// What loading wheels needs: the hosts asked for, where releases come from, a time limit.
 #[derive(Clone, Debug)]
 pub struct Runtime {
-    node: Option<Node>,
-    chromium: Option<Chromium>,
-    wasi: Option<Wasi>,
+    hosts: Hosts,
     /// Where releases come from: the cache and the registry.
     pub sources: Sources,
     /// How long one job may run.
@@ -115,6 +189,11 @@ pub struct Runtime {
 }
 
 impl Runtime {
+    /// A runtime of `hosts` (a test's own, or those [`Runtime::with`] found).
+    pub fn from_hosts(hosts: Hosts, sources: Sources, timeout: Duration) -> Runtime {
+        Runtime { hosts, sources, timeout }
+    }
+
     /// Node on PATH (looked for first: without it nothing can run), the user's cache, and the
     /// registry; `offline` forbids fetching.
     pub fn new(offline: bool, timeout: Duration) -> Result<Runtime, RuntimeError> {
@@ -133,37 +212,67 @@ impl Runtime {
         let pyodide = places.iter().any(|p| matches!(p, Place::Node | Place::Chromium));
         let node = if pyodide { Some(Node::find()?) } else { None };
         let sources = Sources::from_env(offline, client).map_err(RuntimeError::Cache)?;
-        let chromium = match (&node, places.contains(&Place::Chromium)) {
-            (Some(node), true) => Some(Chromium::new(node.clone(), &sources.cache, &sources.registry, offline)?),
-            _ => None,
-        };
-        let wasi = if places.contains(&Place::Wasi) { Some(Wasi::new(&sources.cache, offline)?) } else { None };
-        Ok(Runtime { node, chromium, wasi, sources, timeout })
+        let mut hosts = Hosts::default();
+        if let Some(node) = &node {
+            let chromium = places.contains(&Place::Chromium);
+            hosts.pyodide = Some(if chromium {
+                Arc::new(Chromium::new(node.clone(), &sources.cache, &sources.registry, offline)?)
+            } else {
+                Arc::new(node.clone())
+            });
+        }
+        if places.contains(&Place::Wasi) {
+            hosts.wasi = Some(Arc::new(Wasi::new(&sources.cache, offline)?));
+        }
+        Ok(Runtime { hosts, sources, timeout })
     }
 
-    /// Chromium, when Pyodide jobs run there.
-    pub fn chromium(&self) -> Option<&Chromium> {
-        self.chromium.as_ref()
-    }
-
-    /// Node.js, for what runs a script of its own (a bundle's `run.mjs`).
-    pub fn node(&self) -> Result<&Node, RuntimeError> {
-        self.node.as_ref().ok_or(RuntimeError::Node(NodeError::Missing))
+    /// A runtime for `pack`: the trace under Node, and a bundle host for each of `verify`
+    /// (Chromium only where it is installed: without it, [`Runtime::missing`] says so).
+    pub fn for_pack(
+        verify: &[Place],
+        offline: bool,
+        timeout: Duration,
+        client: Client,
+    ) -> Result<Runtime, RuntimeError> {
+        let node = Node::find()?;
+        let sources = Sources::from_env(offline, client).map_err(RuntimeError::Cache)?;
+        let mut hosts = Hosts { pyodide: Some(Arc::new(node.clone())), ..Hosts::default() };
+        for place in verify {
+            match place {
+                Place::Node => hosts.bundles.push((Place::Node, Arc::new(node.clone()))),
+                Place::Chromium => match Chromium::new(node.clone(), &sources.cache, &sources.registry, offline) {
+                    Ok(chromium) => hosts.bundles.push((Place::Chromium, Arc::new(chromium))),
+                    Err(e @ ChromiumError::Missing) => hosts.missing.push((Place::Chromium, e.to_string())),
+                    Err(e) => return Err(e.into()),
+                },
+                Place::Wasi => hosts.missing.push((Place::Wasi, "a WASI host does not run bundles".into())),
+            }
+        }
+        Ok(Runtime { hosts, sources, timeout })
     }
 
     /// The host Pyodide jobs run in.
     pub fn host(&self) -> &dyn Host {
-        match (&self.chromium, &self.node, &self.wasi) {
-            (Some(chromium), _, _) => chromium,
-            (None, Some(node), _) => node,
-            (None, None, Some(wasi)) => wasi,
-            (None, None, None) => &NoHost,
+        match (&self.hosts.pyodide, &self.hosts.wasi) {
+            (Some(host), _) | (None, Some(host)) => host.as_ref(),
+            (None, None) => &NoHost,
         }
     }
 
     /// The WASI host, when it was asked for.
     pub fn wasi(&self) -> Option<&dyn Host> {
-        self.wasi.as_ref().map(|w| w as &dyn Host)
+        self.hosts.wasi.as_deref()
+    }
+
+    /// The hosts bundles are verified in, in order.
+    pub fn bundle_hosts(&self) -> impl Iterator<Item = (Place, &dyn Host)> {
+        self.hosts.bundles.iter().map(|(place, host)| (*place, host.as_ref()))
+    }
+
+    /// Places asked for that this machine lacks, and why.
+    pub fn missing(&self) -> &[(Place, String)] {
+        &self.hosts.missing
     }
 
     /// Each release of `specs`, fetched into the cache if need be, in order.

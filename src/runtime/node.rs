@@ -54,16 +54,11 @@ pub struct Node {
     program: PathBuf,
 }
 
-/// `program` on PATH, if there.
-fn on_path(program: &str) -> Option<PathBuf> {
-    let paths = std::env::var_os("PATH")?;
-    std::env::split_paths(&paths).map(|dir| dir.join(program)).find(|p| p.is_file())
-}
-
 impl Node {
     /// `node` on PATH, if it is Node 18 or later.
     pub fn find() -> Result<Node, NodeError> {
-        let program = on_path(if cfg!(windows) { "node.exe" } else { "node" }).ok_or(NodeError::Missing)?;
+        let program =
+            super::path::find(&[if cfg!(windows) { "node.exe" } else { "node" }]).ok_or(NodeError::Missing)?;
         let out = Command::new(&program).arg("--version").output().map_err(NodeError::Spawn)?;
         let version = String::from_utf8_lossy(&out.stdout).trim().to_string();
         let major = version.trim_start_matches('v').split('.').next().and_then(|m| m.parse::<u32>().ok());
@@ -81,7 +76,8 @@ impl Node {
     /// Runs `job` in the driver; stops Node after `timeout`.
     pub fn run(&self, job: &Job, timeout: Duration) -> Result<Outcome, NodeError> {
         let job = protocol::job_json(job).map_err(NodeError::Job)?;
-        let ran = self.run_with_input(&["-e".as_ref(), DRIVER.as_ref()], job.as_bytes(), timeout)?;
+        let driver = protocol::embed(DRIVER);
+        let ran = self.run_with_input(&["-e".as_ref(), driver.as_ref()], job.as_bytes(), timeout)?;
         match protocol::parse_answer(&ran.stdout) {
             Err(ProtocolError::NoResult) => {
                 Err(NodeError::NoResult { status: ran.status.to_string(), stderr: ran.last_error_line() })

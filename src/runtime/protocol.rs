@@ -251,6 +251,28 @@ pub fn job_json(job: &Job) -> Result<String, serde_json::Error> {
     serde_json::to_string(&Wire { protocol: PROTOCOL_VERSION, job, runner: RUN_ENTRY })
 }
 
+/// What the drivers say where the protocol version goes; [`embed`] writes it in.
+const VERSION_MARK: &str = "__WASMWHEEL_PROTOCOL__";
+
+/// A driver's source as it is run: [`PROTOCOL_VERSION`] written where it says
+/// `__WASMWHEEL_PROTOCOL__`, so the version is stated in one place.
+pub fn embed(source: &str) -> String {
+    source.replace(VERSION_MARK, &PROTOCOL_VERSION.to_string())
+}
+
+/// The drivers as wasmwheel embeds them, by file name (`driver.js` and `node_driver.js` run
+/// together under Node; `browser.js` under Node drives the page, which runs `driver.js`;
+/// `wasi_driver.py` in the WASI host's Python): for the test that checks their syntax.
+#[doc(hidden)]
+pub fn drivers() -> Vec<(&'static str, String)> {
+    vec![
+        ("driver.js + node_driver.js", embed(concat!(include_str!("driver.js"), "\n", include_str!("node_driver.js")))),
+        ("browser.js", embed(include_str!("browser.js"))),
+        ("driver.js", embed(include_str!("driver.js"))),
+        ("wasi_driver.py", embed(include_str!("wasi_driver.py"))),
+    ]
+}
+
 /// How an entry script is run (`__main__`, its exit status), for the driver and the
 /// `run.mjs` of bundles alike.
 pub const RUN_ENTRY: &str = include_str!("run_entry.py");

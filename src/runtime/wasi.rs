@@ -74,8 +74,7 @@ pub struct Wasi {
 
 /// `python3` on PATH, if it is 3.9 or later.
 fn python3() -> Option<PathBuf> {
-    let paths = std::env::var_os("PATH")?;
-    let found = std::env::split_paths(&paths).map(|d| d.join("python3")).find(|p| p.is_file())?;
+    let found = super::path::find(&["python3"])?;
     let ok = Command::new(&found)
         .args(["-c", "import sys; sys.exit(sys.version_info < (3, 9))"])
         .status()
@@ -121,7 +120,8 @@ impl Wasi {
             .map_err(|e| WasiError::Spawn(e.into()))?;
         let job = protocol::job_json(job).map_err(|e| WasiError::Spawn(e.into()))?;
         let input = format!("{{\"job\":{job},\"host\":{config}}}");
-        let args: [&std::ffi::OsStr; 2] = ["-c".as_ref(), DRIVER.as_ref()];
+        let driver = protocol::embed(DRIVER);
+        let args: [&std::ffi::OsStr; 2] = ["-c".as_ref(), driver.as_ref()];
         let ran = process::run(&self.python, &args, Some(input.as_bytes()), timeout).map_err(|e| match e {
             Unfinished::Spawn(e) => WasiError::Spawn(e),
             Unfinished::TimedOut => WasiError::TimedOut(timeout.as_secs()),

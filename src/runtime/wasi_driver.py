@@ -14,7 +14,7 @@ import tempfile
 import time
 import zipfile
 
-PROTOCOL = 1
+PROTOCOL = __WASMWHEEL_PROTOCOL__  # written in by wasmwheel (protocol::embed)
 # componentize-py's command, run by this Python (the venv's): its console script names the
 # folder the venv was made in.
 COMPONENTIZE = "import sys; from componentize_py import script; sys.argv[0] = 'componentize-py'; sys.exit(script())"

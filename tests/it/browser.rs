@@ -15,7 +15,7 @@ const MSGSPEC: &str = "pypi/msgspec-0.22.0-cp314-cp314-pyemscripten_2026_0_wasm3
 
 /// The playwright-core wasmwheel fetched into the shared cache (any `--browser` run does).
 fn playwright() -> PathBuf {
-    let dir = release_cache().join(format!("npm/playwright-core/{}", wasmwheel::PLAYWRIGHT_VERSION));
+    let dir = release_cache().join(format!("npm/playwright-core/{}", wasmwheel::testing::PLAYWRIGHT_VERSION));
     assert!(dir.join("package.json").is_file(), "{} is missing: run a --browser test first", dir.display());
     dir
 }
@@ -24,7 +24,7 @@ fn playwright() -> PathBuf {
 /// #output, its `wasmwheelResult`, and the requests outside `origin` it made (refused).
 fn open(url: &str, origin: &str) -> (String, Value, String) {
     let script = testdata("../tests/pyodide/page.js");
-    let chromium = wasmwheel::Chromium::executable_on_path().expect("chromium on PATH");
+    let chromium = wasmwheel::testing::chromium_on_path().expect("chromium on PATH");
     let out =
         Command::new(tool("node")).arg(script).arg(playwright()).arg(chromium).args([url, origin]).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();

@@ -1,16 +1,32 @@
 //! The driver protocol, both sides against `spec/driver.schema.json`: the job wasmwheel writes,
 //! and the answer the real driver gives under Node in a real Pyodide.
 
-use std::process::Command;
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
-use wasmwheel::{Job, job_json, parse_answer};
+use wasmwheel::Job;
+use wasmwheel::testing::{drivers, job_json, parse_answer};
 
 use crate::common::*;
 
-/// The driver as the binary runs it under Node.
-const DRIVER: &str =
-    concat!(include_str!("../../src/runtime/driver.js"), "\n", include_str!("../../src/runtime/node_driver.js"));
+/// The driver as the binary runs it under Node, with its protocol version written in.
+fn driver() -> String {
+    drivers().into_iter().find(|(name, _)| *name == "driver.js + node_driver.js").unwrap().1
+}
+
+/// Runs the Node driver on `job` (on its stdin, as the binary gives it).
+fn run_driver(job: &str) -> Output {
+    let mut child = Command::new(tool("node"))
+        .args(["-e", &driver()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(job.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
 
 fn schema() -> jsonschema::Validator {
     let text = std::fs::read(testdata("../spec/driver.schema.json")).unwrap();
@@ -46,7 +62,7 @@ fn the_real_driver_answers_in_the_schema() {
     job.wheels = vec![fixture("fxclean-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl")];
     job.imports = vec!["fxclean".into(), "no_such_module".into()];
     job.code = Some("import fxclean; print(fxclean.value())".into());
-    let out = Command::new(tool("node")).args(["-e", DRIVER, &job_json(&job).unwrap()]).output().unwrap();
+    let out = run_driver(&job_json(&job).unwrap());
     let stdout = String::from_utf8_lossy(&out.stdout);
     let (_, answer) = stdout.rsplit_once('\u{1e}').expect("an answer after the separator");
     assert_valid(&validator, &serde_json::from_str(answer.trim()).unwrap());
@@ -56,10 +72,35 @@ fn the_real_driver_answers_in_the_schema() {
 
     // A job of another version is refused by the driver, in the protocol.
     let other = job_json(&job).unwrap().replace("\"protocol\":1", "\"protocol\":9");
-    let out = Command::new(tool("node")).args(["-e", DRIVER, &other]).output().unwrap();
+    let out = run_driver(&other);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let (_, answer) = stdout.rsplit_once('\u{1e}').unwrap();
     assert_valid(&validator, &serde_json::from_str(answer.trim()).unwrap());
     let refused = parse_answer(&stdout).unwrap_err();
     assert!(wasmwheel::one_line(&refused).contains("protocol 9"), "{refused}");
+}
+
+#[test]
+#[ignore = "needs Node and python3"]
+fn every_driver_parses_as_embedded() {
+    let dir = tempfile::tempdir().unwrap();
+    let drivers = drivers();
+    assert_eq!(drivers.len(), 4, "each driver is checked");
+    for (name, source) in drivers {
+        assert!(!source.contains("__WASMWHEEL_PROTOCOL__"), "{name}: the version is written in");
+        let file = dir.path().join(name.replace([' ', '+'], "_"));
+        let out = if name.ends_with(".py") {
+            std::fs::write(&file, &source).unwrap();
+            Command::new(tool("python3")).args(["-m", "py_compile"]).arg(&file).output().unwrap()
+        } else {
+            let file = file.with_extension("js");
+            std::fs::write(&file, &source).unwrap();
+            Command::new(tool("node")).arg("--check").arg(&file).output().unwrap()
+        };
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+    }
+    // A driver with a syntax error fails the check: it can fail.
+    let broken = dir.path().join("broken.js");
+    std::fs::write(&broken, "function (").unwrap();
+    assert!(!Command::new(tool("node")).arg("--check").arg(&broken).output().unwrap().status.success());
 }
