@@ -26,9 +26,12 @@ pub enum Event<'a> {
     },
 }
 
+/// The callback progress goes to.
+type Callback = dyn Fn(Event<'_>) + Send + Sync;
+
 /// Where progress goes: a callback, or nowhere.
 #[derive(Clone, Default)]
-pub struct Progress(Option<Arc<dyn Fn(Event<'_>) + Send + Sync>>);
+pub struct Progress(Option<Arc<Callback>>);
 
 impl std::fmt::Debug for Progress {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
