@@ -346,6 +346,12 @@ pub fn test(request: &TestRequest, config: &Config) -> Result<Vec<ReleaseRun>, E
     Ok(run::test(&wheels, &plan, &policies, &runtime, &request.options)?)
 }
 
+/// The release `spec` names, fetched into the cache if need be (not when `offline`).
+fn release(spec: &ReleaseSpec, offline: bool, client: crate::http::Client) -> Result<Release, Error> {
+    let sources = Sources::from_env(offline, client).map_err(RuntimeError::Cache)?;
+    Ok(sources.get(spec).map_err(|source| RuntimeError::Release { spec: spec.clone(), source })?)
+}
+
 /// Resolves `wheels` and the plan's roots on `release` (described by one of `policies`).
 fn resolve_for<'a>(
     wheels: &'a [&'a WheelBytes],
@@ -401,11 +407,7 @@ pub fn lock(request: &LockRequest, config: &Config) -> Result<Lock, Error> {
     let policies = config.policies(&request.policies)?;
     let inputs = open_all(&request.wheels)?;
     let plan = plan(&request.resolve, request.offline)?;
-    let sources =
-        Sources::from_env(request.offline, plan.sources.fetcher.client.clone()).map_err(RuntimeError::Cache)?;
-    let release = sources
-        .get(&request.release)
-        .map_err(|source| RuntimeError::Release { spec: request.release.clone(), source })?;
+    let release = release(&request.release, request.offline, plan.sources.fetcher.client.clone())?;
     let given: Vec<&WheelBytes> = inputs.iter().collect();
     let resolution = resolve_for(&given, &plan, &release, &policies)?;
     let mut made = lock::lock(&resolution, &policies, &release, &request.options)?;
@@ -457,8 +459,10 @@ pub fn pack(request: &PackRequest, config: &Config) -> Result<Pack, Error> {
     let inputs = open_all(&request.wheels)?;
     let plan = plan(&request.resolve, request.run.offline)?;
     let client = plan.sources.fetcher.client.clone();
+    let release = release(&request.release, request.run.offline, client.clone())?;
+    // What a pack cannot do is refused before Node is looked for.
+    pack::preflight(&request.entry, &release, &request.options, &request.out_dir)?;
     let runtime = Runtime::for_pack(&request.options.verify, request.run.offline, request.run.timeout, client)?;
-    let release = runtime.releases(std::slice::from_ref(&request.release))?.remove(0);
     let given: Vec<&WheelBytes> = inputs.iter().collect();
     let resolution = resolve_for(&given, &plan, &release, &policies)?;
     let input = PackInput { entry: &request.entry, resolution: &resolution, sources: &plan.sources };

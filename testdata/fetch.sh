@@ -52,6 +52,22 @@ done <<EOF
 2026_0 pyodide-314.0.7.tgz
 2026_5 pyodide-315.0.0-alpha.2.tgz
 EOF
+# testdata/releases/<version>/ holds each release's package.json, pyodide.js and
+# pyodide-lock.json, committed: the tests of what only reads a release (lock, resolution,
+# fake-host runs) use them without a download. They must be the pinned tarballs' own.
+while read -r abi version; do
+  for file in package.json pyodide.js pyodide-lock.json; do
+    if ! cmp -s "$node_dir/$abi/$file" "$here/releases/$version/$file"; then
+      echo "fetch.sh: testdata/releases/$version/$file is not the pinned release's own (cp $node_dir/$abi/$file $here/releases/$version/)" >&2
+      exit 1
+    fi
+  done
+done <<EOF
+2024_0 0.27.7
+2025_0 0.29.3
+2026_0 314.0.7
+2026_5 315.0.0-alpha.2
+EOF
 # Zig (from its PyPI wheel) for the WASI fixtures: its clang emits position-independent code
 # for wasm32-wasi, which Debian's clang 14 does not.
 if [ ! -x "$cache/zig/ziglang/zig" ]; then

@@ -30,7 +30,10 @@ pub enum NpmError {
     /// A tarball that does not unpack, or holds an entry outside `package/`.
     #[error("not an npm package tarball")]
     Tarball(#[source] std::io::Error),
-    /// A file of the cache that cannot be read or written.
+    /// A file of the cache that cannot be read or written (the error names it).
+    #[error(transparent)]
+    Fs(#[from] std::io::Error),
+    /// A folder of the cache that cannot be used.
     #[error("{}", path.display())]
     Io {
         /// The file.

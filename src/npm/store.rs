@@ -91,7 +91,7 @@ pub fn ensure(registry: &Registry, package: &str, version: &str, dir: &Path, off
 
 /// The tarball at `path`, unpacked (once) into `root` under its sha256.
 pub fn unpacked_tarball(root: &Path, path: &Path) -> Result<PathBuf, NpmError> {
-    let bytes = std::fs::read(path).map_err(|source| NpmError::Io { path: path.to_path_buf(), source })?;
+    let bytes = fs_err::read(path)?;
     let dir = root.join(format!("sha256-{}", &sha256_hex(&bytes)[..16]));
     if state(&dir) != State::Whole {
         unpack(&bytes, &dir)?;
@@ -106,23 +106,22 @@ pub fn unpack(bytes: &[u8], dir: &Path) -> Result<(), NpmError> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| NpmError::Io { path, source }
-    };
-    std::fs::create_dir_all(parent).map_err(io(parent))?;
-    let staging = tempfile::Builder::new().prefix(".unpacking-").tempdir_in(parent).map_err(io(parent))?;
+    fs_err::create_dir_all(parent)?;
+    let staging = tempfile::Builder::new()
+        .prefix(".unpacking-")
+        .tempdir_in(parent)
+        .map_err(|source| NpmError::Io { path: parent.to_path_buf(), source })?;
     let unpacked = unpack_into(bytes, staging.path())?;
     let mut manifest = Manifest::default();
     for (name, sha256) in unpacked {
         let path = staging.path().join(&name);
-        let meta = std::fs::metadata(&path).map_err(io(&path))?;
+        let meta = fs_err::metadata(&path)?;
         manifest.files.insert(name, Recorded { size: meta.len(), sha256, modified_ns: modified_ns(&meta) });
     }
     let record = serde_json::to_vec(&manifest).unwrap_or_default();
-    std::fs::write(staging.path().join(COMPLETE), record).map_err(io(staging.path()))?;
+    fs_err::write(staging.path().join(COMPLETE), record)?;
     if dir.exists() && state(dir) != State::Whole {
-        std::fs::remove_dir_all(dir).map_err(io(dir))?;
+        fs_err::remove_dir_all(dir)?;
     }
     let staged = staging.keep();
     if let Err(source) = std::fs::rename(&staged, dir) {
@@ -155,21 +154,20 @@ fn unpack_into(bytes: &[u8], dir: &Path) -> Result<Vec<(String, String)>, NpmErr
             return Err(bad(format!("entry {} climbs out of the package", path.display())));
         }
         let target = dir.join(&rest);
-        let io = |source| NpmError::Io { path: target.clone(), source };
         match entry.header().entry_type() {
-            tar::EntryType::Directory => std::fs::create_dir_all(&target).map_err(io)?,
+            tar::EntryType::Directory => fs_err::create_dir_all(&target)?,
             tar::EntryType::Regular => {
                 total += entry.header().size().map_err(NpmError::Tarball)?;
                 if total > MAX_UNPACKED {
                     return Err(bad(format!("it unpacks to more than {MAX_UNPACKED} bytes")));
                 }
                 if let Some(parent) = target.parent() {
-                    std::fs::create_dir_all(parent).map_err(io)?;
+                    fs_err::create_dir_all(parent)?;
                 }
                 let mut data = Vec::new();
                 entry.by_ref().take(MAX_UNPACKED).read_to_end(&mut data).map_err(NpmError::Tarball)?;
                 let sha256 = sha256_hex(&data);
-                std::fs::write(&target, data).map_err(io)?;
+                fs_err::write(&target, data)?;
                 let name = rest.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
                 written.push((name, sha256));
             }

@@ -93,6 +93,9 @@ pub enum PackError {
         #[source]
         source: globset::Error,
     },
+    /// A file or folder that cannot be read or written (the error names it).
+    #[error(transparent)]
+    Fs(#[from] std::io::Error),
     /// A file or folder that cannot be read or written.
     #[error("{}", path.display())]
     Io {
@@ -341,7 +344,7 @@ impl Packer<'_> {
             assets.extend(self.copy_release(&second, &bundle_dir)?);
         }
         let entry_name = self.entry.file_name().and_then(|n| n.to_str()).unwrap_or("app.py").to_string();
-        let entry_bytes = std::fs::read(&self.entry).map_err(io(&self.entry))?;
+        let entry_bytes = fs_err::read(&self.entry)?;
         assets.extend(trimmed.wheels().map(|(_, t)| t.wheel.filename.to_string()));
         let manifest = bundle::Manifest {
             name: meta.name,
@@ -380,11 +383,11 @@ impl Packer<'_> {
     /// the lock (fetched and checked against it) beside the wheels. Returns what it copied.
     fn copy_release(&self, lock: &lock::Lock, bundle_dir: &Path) -> Result<Vec<String>, PackError> {
         let runtime_dir = bundle_dir.join("pyodide");
-        std::fs::create_dir_all(&runtime_dir).map_err(io(&runtime_dir))?;
+        fs_err::create_dir_all(&runtime_dir)?;
         let mut copied = Vec::new();
         for file in runtime_files(&self.release.dir)? {
             let from = self.release.dir.join(&file);
-            std::fs::copy(&from, runtime_dir.join(&file)).map_err(io(&from))?;
+            fs_err::copy(&from, runtime_dir.join(&file))?;
             copied.push(format!("pyodide/{file}"));
         }
         let ours: Vec<&str> = lock.added.iter().map(|a| a.key.as_str()).collect();
@@ -397,7 +400,7 @@ impl Packer<'_> {
             }
             let cached = self.sources.release_file(&self.release.version, &entry.file_name, &entry.sha256)?;
             let target = bundle_dir.join(&entry.file_name);
-            std::fs::copy(&cached, &target).map_err(io(&target))?;
+            fs_err::copy(&cached, &target)?;
             copied.push(entry.file_name.clone());
         }
         Ok(copied)
@@ -449,8 +452,8 @@ impl Packer<'_> {
 /// The files of a release the runtime needs (not its docs, maps, types or demo pages).
 fn runtime_files(dir: &Path) -> Result<Vec<String>, PackError> {
     let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(io(dir))? {
-        let name = entry.map_err(io(dir))?.file_name().to_string_lossy().into_owned();
+    for entry in fs_err::read_dir(dir)? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
         let skip = name.ends_with(".map")
             || name.ends_with(".d.ts")
             || name.ends_with(".md")
@@ -484,17 +487,20 @@ pub struct PackInput<'a> {
     pub sources: &'a PackageSources,
 }
 
-/// Packs `input` for `release` into `out_dir`: written only when the bundle runs as the
-/// traced run did.
-pub fn pack(
-    input: PackInput<'_>,
-    policies: &PolicySet,
-    release: &Release,
-    runtime: &Runtime,
-    options: &PackOptions,
-    out_dir: &Path,
-) -> Result<Pack, PackError> {
-    let PackInput { entry, resolution, sources } = input;
+/// What a pack's inputs said, checked.
+struct Checked {
+    name: String,
+    keep: GlobSet,
+}
+
+/// Refuses, before anything runs, what a pack cannot do: a release without `packageBaseUrl`,
+/// an npm name npm refuses, a `--keep` glob that does not parse, a `--pyodide-url` with
+/// credentials, an output folder that holds something else, an entry that is not there.
+pub fn preflight(entry: &Path, release: &Release, options: &PackOptions, out_dir: &Path) -> Result<(), PackError> {
+    check(entry, release, options, out_dir).map(|_| ())
+}
+
+fn check(entry: &Path, release: &Release, options: &PackOptions, out_dir: &Path) -> Result<Checked, PackError> {
     if !release.package_base_url {
         return Err(PackError::Release(release.version.clone()));
     }
@@ -510,8 +516,24 @@ pub fn pack(
         return Err(PackError::Lock(LockError::Credentials { what: "--pyodide-url".into() }));
     }
     check_out_dir(out_dir)?;
+    fs_err::metadata(entry)?;
+    Ok(Checked { name, keep })
+}
+
+/// Packs `input` for `release` into `out_dir`: written only when the bundle runs as the
+/// traced run did.
+pub fn pack(
+    input: PackInput<'_>,
+    policies: &PolicySet,
+    release: &Release,
+    runtime: &Runtime,
+    options: &PackOptions,
+    out_dir: &Path,
+) -> Result<Pack, PackError> {
+    let PackInput { entry, resolution, sources } = input;
+    let Checked { name, keep } = check(entry, release, options, out_dir)?;
     let entry = std::path::absolute(entry).map_err(io(entry))?;
-    std::fs::metadata(&entry).map_err(io(&entry))?;
+    fs_err::metadata(&entry)?;
     let policy = policies
         .for_tag(&release.abi.canonical_tag())
         .ok_or_else(|| lock::LockError::NoPolicy(release.abi.canonical_tag()))?;
@@ -519,7 +541,7 @@ pub fn pack(
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    std::fs::create_dir_all(&parent).map_err(io(&parent))?;
+    fs_err::create_dir_all(&parent)?;
     let staging = tempfile::Builder::new().prefix(".wasmwheel-pack-").tempdir_in(&parent).map_err(io(&parent))?;
     // A self-contained bundle names the release's packages by their bare file names: they
     // are copied beside the lock.
@@ -569,9 +591,9 @@ pub fn pack(
     }
     // Step 5: into place.
     if out_dir.exists() {
-        std::fs::remove_dir_all(out_dir).map_err(io(out_dir))?;
+        fs_err::remove_dir_all(out_dir)?;
     }
-    std::fs::rename(&bundle_dir, out_dir).map_err(io(out_dir))?;
+    fs_err::rename(&bundle_dir, out_dir)?;
     report.output = Some(out_dir.display().to_string());
     Ok(report)
 }

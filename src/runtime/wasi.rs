@@ -139,7 +139,7 @@ impl Wasi {
 fn install(python: &Path, dir: &Path, key: &str) -> Result<(), WasiError> {
     let fail = |why: String| WasiError::Install { dir: dir.to_path_buf(), why };
     let parent = dir.parent().unwrap_or(dir);
-    std::fs::create_dir_all(parent).map_err(|e| fail(e.to_string()))?;
+    fs_err::create_dir_all(parent).map_err(|e| fail(e.to_string()))?;
     let staging =
         tempfile::Builder::new().prefix(".installing-").tempdir_in(parent).map_err(|e| fail(e.to_string()))?;
     let venv = staging.path().join("venv");
@@ -148,7 +148,7 @@ fn install(python: &Path, dir: &Path, key: &str) -> Result<(), WasiError> {
         return Err(fail(said(&made)));
     }
     let requirements = staging.path().join("requirements.txt");
-    std::fs::write(&requirements, REQUIREMENTS).map_err(|e| fail(e.to_string()))?;
+    fs_err::write(&requirements, REQUIREMENTS).map_err(|e| fail(e.to_string()))?;
     let bin = venv.join(if cfg!(windows) { "Scripts" } else { "bin" });
     let pip = Command::new(bin.join("python"))
         .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps"])
@@ -159,12 +159,12 @@ fn install(python: &Path, dir: &Path, key: &str) -> Result<(), WasiError> {
     if !pip.status.success() {
         return Err(fail(said(&pip)));
     }
-    std::fs::write(venv.join(COMPLETE), key).map_err(|e| fail(e.to_string()))?;
+    fs_err::write(venv.join(COMPLETE), key).map_err(|e| fail(e.to_string()))?;
     if dir.exists() {
-        std::fs::remove_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+        fs_err::remove_dir_all(dir).map_err(|e| fail(e.to_string()))?;
     }
     // The venv's console scripts name the staging folder; wasmwheel runs componentize-py with
     // the venv's Python instead, which finds its packages wherever the venv is.
-    std::fs::rename(&venv, dir).map_err(|e| fail(e.to_string()))?;
+    fs_err::rename(&venv, dir).map_err(|e| fail(e.to_string()))?;
     Ok(())
 }

@@ -442,3 +442,18 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// A release folder for Pyodide `version` (0.27.7, 0.29.3, 314.0.7, 315.0.0-alpha.2) in `dir`:
+/// the release's own `package.json`, `pyodide.js` and `pyodide-lock.json` (committed in
+/// testdata/releases/, checked against the pinned tarballs by testdata/fetch.sh) and an empty
+/// `pyodide.asm.wasm`. Enough for what only reads a release (lock, resolution, a fake host),
+/// with no download; nothing can run in it.
+pub fn release_dir(version: &str, dir: &Path) -> PathBuf {
+    let release = dir.join(format!("pyodide-{version}"));
+    std::fs::create_dir_all(&release).unwrap();
+    for file in ["package.json", "pyodide.js", "pyodide-lock.json"] {
+        std::fs::copy(testdata(&format!("releases/{version}/{file}")), release.join(file)).unwrap();
+    }
+    std::fs::write(release.join("pyodide.asm.wasm"), b"").unwrap();
+    release
+}

@@ -2,8 +2,9 @@
 //! each way an index can hurt: credentials that must not leak, file names that try to leave
 //! `-o`, a file whose name and contents disagree, links to other schemes, pages that do not
 //! parse, a cached page edited on disk, a stall, a flaky server; and requirements files at
-//! scale. Each test runs `wasmwheel lock` against the real Pyodide 314.0.7 release folder
-//! (testdata/fetch.sh) with its own cache, and greps everything it printed and wrote.
+//! scale. Each test runs `wasmwheel lock` against Pyodide 314.0.7 (its own lock and
+//! `pyodide.js`, from testdata/releases/) with its own cache, and greps everything it printed
+//! and wrote.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -27,7 +28,9 @@ struct World {
 
 impl World {
     fn new() -> World {
-        World { dir: tempfile::tempdir().unwrap() }
+        let world = World { dir: tempfile::tempdir().unwrap() };
+        release_dir("314.0.7", world.dir.path());
+        world
     }
 
     fn path(&self, rel: &str) -> PathBuf {
@@ -55,7 +58,7 @@ impl World {
 
     /// `lock --pyodide <314.0.7> -o OUT --format FORMAT` with `args`.
     fn lock_into(&self, out: &str, format: &str, args: &[&str]) -> Output {
-        let release = cached("node/2026_0");
+        let release = self.path("pyodide-314.0.7");
         let out = self.path(out);
         let mut all = vec!["lock", "--pyodide", release.to_str().unwrap(), "-o", out.to_str().unwrap()];
         all.extend(["--format", format]);
@@ -112,7 +115,6 @@ fn assert_no_secret(world: &World, outputs: &[&Output]) {
 }
 
 #[test]
-#[ignore = "needs the pinned Pyodide release (testdata/fetch.sh)"]
 fn credentials_go_only_to_their_host_and_are_never_shown_or_stored() {
     let index = private_index(None);
     let world = World::new();
@@ -150,7 +152,6 @@ fn credentials_go_only_to_their_host_and_are_never_shown_or_stored() {
 }
 
 #[test]
-#[ignore = "needs the pinned Pyodide release (testdata/fetch.sh)"]
 fn netrc_credentials_are_used_and_a_refusal_is_said_in_words() {
     let index = private_index(None);
     let world = World::new();
@@ -183,7 +184,6 @@ fn listing_index(files: Vec<(String, String)>, bytes: Vec<u8>) -> LoopbackServer
 }
 
 #[test]
-#[ignore = "needs the pinned Pyodide release (testdata/fetch.sh)"]
 fn hostile_file_names_and_links_are_data_not_paths() {
     let (bytes, _) = fxpure();
     let hostile = "fxpure-1.0-1/../../x-py3-none-any.whl".to_string();
@@ -214,7 +214,6 @@ fn hostile_file_names_and_links_are_data_not_paths() {
 }
 
 #[test]
-#[ignore = "needs the pinned Pyodide release (testdata/fetch.sh)"]
 fn a_file_whose_name_and_metadata_disagree_is_the_index_error() {
     // The fixture's bytes under a name that says 1.1: its METADATA says 1.0.
     let (bytes, _) = fxpure();
@@ -228,7 +227,6 @@ fn a_file_whose_name_and_metadata_disagree_is_the_index_error() {
 }
 
 #[test]
-#[ignore = "needs the pinned Pyodide release (testdata/fetch.sh)"]
 fn an_index_option_without_a_value_never_falls_back_to_pypi() {
     let world = World::new();
     for (text_of_file, line) in [("fxpure\n--index-url\n", 2), ("--extra-index-url=\nfxpure\n", 1), ("-r\n", 1)] {
@@ -242,7 +240,6 @@ fn an_index_option_without_a_value_never_falls_back_to_pypi() {
 }
 
 #[test]
-#[ignore = "needs the pinned Pyodide release (testdata/fetch.sh)"]
 fn pages_are_cached_only_when_they_parse_and_checked_when_read() {
     let (bytes, sha) = fxpure();
     let mended = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -280,7 +277,6 @@ fn pages_are_cached_only_when_they_parse_and_checked_when_read() {
 }
 
 #[test]
-#[ignore = "needs the pinned Pyodide release (testdata/fetch.sh)"]
 fn a_stalled_index_ends_and_a_flaky_one_is_tried_again() {
     let stalled = LoopbackServer::start(|_, _| Reply::Stall);
     let world = World::new();
@@ -306,7 +302,6 @@ fn a_stalled_index_ends_and_a_flaky_one_is_tried_again() {
 }
 
 #[test]
-#[ignore = "needs the pinned Pyodide release (testdata/fetch.sh)"]
 fn requirements_files_at_scale_end() {
     let world = World::new();
     let wheels = world.path("wheels");

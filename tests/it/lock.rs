@@ -34,6 +34,15 @@ fn lock(release: &str, out: &Path, extra: &[&str], wheels: &[&Path]) -> (i32, Va
     wasmwheel_json_cached(&args)
 }
 
+/// `wasmwheel lock --format json --no-index` for `version`, from its release folder made in
+/// `scratch` (its own lock and pyodide.js: nothing is fetched).
+fn lock_local(version: &str, scratch: &Path, out: &Path, extra: &[&str], wheels: &[&Path]) -> (i32, Value) {
+    let release = release_dir(version, scratch);
+    let mut args = vec!["--no-index"];
+    args.extend(extra);
+    lock(release.to_str().unwrap(), out, &args, wheels)
+}
+
 /// A folder holding the PyPI wheels of the releases' micropip (and what 0.27's needs), under
 /// the file names the releases' locks give them: a local stand-in for Pyodide's CDN, which
 /// this machine cannot reach. (Pyodide under Node does not check a wheel's sha256.)
@@ -78,20 +87,18 @@ fn the_closure_of_a_lock_loads_and_imports_on_every_release() {
 }
 
 #[test]
-#[ignore = "needs the npm registry (the release's pyodide-lock.json)"]
 fn entries_have_the_releases_fields_and_the_requirements_that_apply() {
     for (release, abi, py) in RELEASES {
         let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
         let fxpkg = repaired_fxpkg(abi, py, dirs.0.path());
         let app = fxapp();
-        let (code, report) = lock(release, dirs.1.path(), &[], &[&fxpkg, &app]);
+        let (code, report) = lock_local(release, dirs.0.path(), dirs.1.path(), &[], &[&fxpkg, &app]);
         assert_eq!(code, 0, "{report:#}");
         let written: Value =
             serde_json::from_slice(&std::fs::read(dirs.1.path().join("pyodide-lock.json")).unwrap()).unwrap();
-        let original: Value = serde_json::from_slice(
-            &std::fs::read(release_cache().join("pyodide").join(release).join("pyodide-lock.json")).unwrap(),
-        )
-        .unwrap();
+        let original: Value =
+            serde_json::from_slice(&std::fs::read(testdata(&format!("releases/{release}/pyodide-lock.json"))).unwrap())
+                .unwrap();
         assert_eq!(written["info"], original["info"]);
         let keys = |entry: &Value| entry.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
         let raw = String::from_utf8(std::fs::read(dirs.1.path().join("pyodide-lock.json")).unwrap()).unwrap();
@@ -127,19 +134,18 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 #[test]
-#[ignore = "needs the npm registry (the release's pyodide-lock.json)"]
 fn what_cannot_load_or_lacks_a_requirement_is_refused_and_nothing_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let unrepaired = fixture("fxpkg-1.0-cp314-cp314-pyemscripten_2026_0_wasm32.whl");
-    let (code, report) = lock("314.0.7", &out, &[], &[&unrepaired]);
+    let (code, report) = lock_local("314.0.7", dir.path(), &out, &[], &[&unrepaired]);
     assert_eq!(code, 1, "{report:#}");
     let reasons = &report["locks"][0]["refused"][0]["reasons"];
     assert!(reasons.as_array().unwrap().iter().any(|r| r["rule"] == "needed-library-missing"), "{reasons:#}");
     assert!(!out.exists(), "nothing written");
 
     let app = fxapp();
-    let (code, report) = lock("314.0.7", &out, &[], &[&app]);
+    let (code, report) = lock_local("314.0.7", dir.path(), &out, &[], &[&app]);
     assert_eq!(code, 1);
     let reason = &report["locks"][0]["refused"][0]["reasons"][0];
     assert_eq!(reason["rule"], "lock-requirement-unmet");
@@ -147,22 +153,22 @@ fn what_cannot_load_or_lacks_a_requirement_is_refused_and_nothing_is_written() {
     assert!(!out.exists(), "nothing written");
 
     // The text says the same, and names the wheel.
-    let cache = release_cache();
-    let args = ["lock", "--pyodide", "314.0.7", "-o", out.to_str().unwrap(), app.to_str().unwrap()];
-    let text = wasmwheel_env(args, &[("WASMWHEEL_CACHE_DIR", cache.as_os_str())]);
+    let release = release_dir("314.0.7", dir.path());
+    let args = ["lock", "--no-index", "--pyodide", release.to_str().unwrap(), "-o", out.to_str().unwrap()];
+    let text = wasmwheel([&args[..], &[app.to_str().unwrap()]].concat());
     let stdout = String::from_utf8_lossy(&text.stdout);
     assert!(stdout.contains("fxapp-1.0-py3-none-any.whl: refused") && stdout.contains("nothing written"), "{stdout}");
 }
 
 #[test]
-#[ignore = "needs the npm registry (the release's pyodide-lock.json)"]
+#[ignore = "needs micropip 0.9.0 from PyPI (testdata/fetch.sh)"]
 fn locking_twice_gives_the_same_bytes_and_a_replaced_entry_is_named() {
     let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let fxpkg = repaired_fxpkg("2025_0", "313", dirs.0.path());
     let micropip = cached("pypi/micropip-0.9.0-py3-none-any.whl");
     let app = fxapp();
     let wheels: [&Path; 3] = [&fxpkg, &app, &micropip];
-    let (code, report) = lock("0.29.3", dirs.1.path(), &[], &wheels);
+    let (code, report) = lock_local("0.29.3", dirs.0.path(), dirs.1.path(), &[], &wheels);
     assert_eq!(code, 0, "{report:#}");
     let replaced: Vec<&Value> =
         report["locks"][0]["added"].as_array().unwrap().iter().filter(|a| !a["replaces"].is_null()).collect();
@@ -171,7 +177,7 @@ fn locking_twice_gives_the_same_bytes_and_a_replaced_entry_is_named() {
         (1, &Value::from("0.11.0")),
         "micropip 0.9.0 replaces 0.11.0"
     );
-    lock("0.29.3", dirs.2.path(), &[], &wheels);
+    lock_local("0.29.3", dirs.0.path(), dirs.2.path(), &[], &wheels);
     let files = |dir: &Path| {
         let mut names: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name()).collect();
         names.sort();
@@ -190,32 +196,33 @@ fn locking_twice_gives_the_same_bytes_and_a_replaced_entry_is_named() {
 /// 0.27 takes the folder of a wheel's vendored libraries from its file_name, so a wheel that
 /// vendors libraries needs a bare file name there: --base-url is refused for it.
 #[test]
-#[ignore = "needs the npm registry (the release's pyodide-lock.json)"]
 fn base_url_is_refused_on_0_27_for_a_wheel_that_vendors_libraries() {
     let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let fxpkg = repaired_fxpkg("2024_0", "312", dirs.0.path());
     let out = dirs.1.path().join("out");
-    let cache = release_cache();
+    let release = release_dir("0.27.7", dirs.0.path());
     let args = [
         "lock",
+        "--no-index",
         "--pyodide",
-        "0.27.7",
+        release.to_str().unwrap(),
         "--base-url",
         "https://example.org/wheels",
         "-o",
         out.to_str().unwrap(),
         fxpkg.to_str().unwrap(),
     ];
-    let refused = wasmwheel_env(args, &[("WASMWHEEL_CACHE_DIR", cache.as_os_str())]);
+    let refused = wasmwheel(args);
     assert_eq!(refused.status.code(), Some(2));
     assert!(stderr(&refused).contains("--base-url cannot be used with this release"), "{}", stderr(&refused));
     assert!(!out.exists());
 
     let app = fxapp();
-    let (code, report) = lock("0.29.3", &out, &["--base-url", "https://example.org/wheels/"], &[&app, &fxpkg]);
+    let base = ["--base-url", "https://example.org/wheels/"];
+    let (code, report) = lock_local("0.29.3", dirs.0.path(), &out, &base, &[&app, &fxpkg]);
     assert_eq!(code, 1, "fxpkg cp312 does not load on 0.29.3: {report:#}");
     let clean = fixture("fxclean-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl");
-    let (code, report) = lock("0.27.7", &out, &["--base-url", "https://example.org/wheels/"], &[&clean]);
+    let (code, report) = lock_local("0.27.7", dirs.0.path(), &out, &base, &[&clean]);
     assert_eq!(code, 0, "no vendored libraries: {report:#}");
     let file = &report["locks"][0]["added"][0]["entry"]["file_name"];
     assert_eq!(file, "https://example.org/wheels/fxclean-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl");
@@ -224,7 +231,6 @@ fn base_url_is_refused_on_0_27_for_a_wheel_that_vendors_libraries() {
 /// A NEEDED library left to the platform that a shared-library package of the release
 /// provides becomes a dependency on that package; one that none provides is refused.
 #[test]
-#[ignore = "needs the npm registry (the release's pyodide-lock.json)"]
 fn a_library_left_to_the_platform_depends_on_its_shared_library_package() {
     use wasmwheel::wasm::rewrite::{Edit, rewrite};
     let dir = tempfile::tempdir().unwrap();
@@ -246,7 +252,7 @@ fn a_library_left_to_the_platform_depends_on_its_shared_library_package() {
     };
     let blas = needing("libopenblas.so", "fxclean-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl");
     let out = dir.path().join("out");
-    let (code, report) = lock("314.0.7", &out, &[], &[&blas]);
+    let (code, report) = lock_local("314.0.7", dir.path(), &out, &[], &[&blas]);
     assert_eq!(code, 0, "{report:#}");
     let added = &report["locks"][0]["added"][0];
     assert_eq!(added["entry"]["depends"], serde_json::json!(["libopenblas"]));
@@ -262,14 +268,13 @@ fn a_library_left_to_the_platform_depends_on_its_shared_library_package() {
                 Some((member.to_string(), data))
             }
         });
-    let (code, report) = lock("314.0.7", &out, &[], &[&missing]);
+    let (code, report) = lock_local("314.0.7", dir.path(), &out, &[], &[&missing]);
     assert_eq!(code, 1);
     let reasons = report["locks"][0]["refused"][0]["reasons"].as_array().unwrap();
     assert!(reasons.iter().any(|r| r["rule"] == "needed-library-missing"), "{reasons:#?}");
 }
 
 #[test]
-#[ignore = "needs the npm registry (the release's pyodide-lock.json)"]
 fn lock_reports_match_the_schema() {
     let schema: Value =
         serde_json::from_str(&std::fs::read_to_string(testdata("../spec/report.schema.json")).unwrap()).unwrap();
@@ -278,7 +283,7 @@ fn lock_reports_match_the_schema() {
     let fxpkg = repaired_fxpkg("2026_0", "314", dirs.0.path());
     let app = fxapp();
     for wheels in [vec![fxpkg.as_path(), app.as_path()], vec![app.as_path()]] {
-        let (_, report) = lock("314.0.7", dirs.1.path(), &[], &wheels);
+        let (_, report) = lock_local("314.0.7", dirs.0.path(), dirs.1.path(), &[], &wheels);
         let errors: Vec<String> =
             validator.iter_errors(&report).map(|e| format!("{e} at {}", e.instance_path())).collect();
         assert!(errors.is_empty(), "{errors:#?}");

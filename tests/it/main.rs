@@ -12,6 +12,7 @@ mod check;
 mod ci;
 mod hostile;
 mod index;
+mod layout;
 mod loading;
 mod lock;
 mod lockfile;

@@ -114,39 +114,49 @@ fn a_bundle_that_runs_differently_is_not_written() {
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no staging folder left");
 }
 
+/// Refused before anything runs (no Node needed: a PATH without it), nothing written.
 #[test]
-#[ignore = "needs Node and the npm registry (Pyodide releases are fetched and cached)"]
 fn what_pack_cannot_do_is_refused_up_front() {
     let dir = tempfile::tempdir().unwrap();
     let clean = fixture("fxclean-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl");
     let entry = app("prices.py");
-    let cache = release_cache();
-    let env = [("WASMWHEEL_CACHE_DIR", cache.as_os_str())];
+    let empty = dir.path().join("no-programs");
+    std::fs::create_dir(&empty).unwrap();
+    let env = [("PATH", empty.as_os_str())];
     let out = dir.path().join("b");
-    let old = wasmwheel_env(
-        ["pack", "--pyodide", "0.27.7", "-o", out.to_str().unwrap(), entry.to_str().unwrap(), clean.to_str().unwrap()],
-        &env,
-    );
-    assert_eq!(old.status.code(), Some(2));
-    assert!(stderr(&old).contains("0.28 or later"), "{}", stderr(&old));
+    let old = release_dir("0.27.7", dir.path());
+    let pack = |release: &Path, out: &Path, extra: &[&str]| {
+        let mut args = vec!["pack", "--no-index", "--pyodide", release.to_str().unwrap(), "-o", out.to_str().unwrap()];
+        args.extend(extra);
+        args.extend([entry.to_str().unwrap(), clean.to_str().unwrap()]);
+        wasmwheel_env(&args, &env)
+    };
+    let refused = pack(&old, &out, &[]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(stderr(&refused).contains("0.28 or later"), "{}", stderr(&refused));
     let busy = dir.path().join("busy");
     std::fs::create_dir(&busy).unwrap();
     std::fs::write(busy.join("notes.txt"), "mine").unwrap();
-    let refused = wasmwheel_env(
-        [
-            "pack",
-            "--pyodide",
-            "314.0.7",
-            "-o",
-            busy.to_str().unwrap(),
-            entry.to_str().unwrap(),
-            clean.to_str().unwrap(),
-        ],
-        &env,
-    );
+    let current = release_dir("314.0.7", dir.path());
+    let refused = pack(&current, &busy, &[]);
     assert_eq!(refused.status.code(), Some(2));
     assert!(stderr(&refused).contains("not a bundle wasmwheel made"), "{}", stderr(&refused));
     assert_eq!(std::fs::read(busy.join("notes.txt")).unwrap(), b"mine");
+    for (flag, value, said) in [
+        ("--name", "Not A Name", "not a valid npm package name"),
+        ("--keep", "[", "--keep ["),
+        ("--pyodide-url", "https://u:TOKEN@cdn.example/", "--pyodide-url takes credentials"),
+    ] {
+        let refused = pack(&current, &out, &[flag, value]);
+        assert_eq!(refused.status.code(), Some(2), "{flag}");
+        assert!(stderr(&refused).contains(said), "{flag}: {}", stderr(&refused));
+        assert!(!stderr(&refused).contains("TOKEN"));
+    }
+    // Past those, Node is looked for: its absence is said, and nothing is written.
+    let missing = pack(&current, &out, &[]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).contains("node is not on PATH"), "{}", stderr(&missing));
+    assert!(!out.exists());
 }
 
 #[test]
