@@ -126,6 +126,7 @@ pub use cache::{Cache, CacheError, CachedPage};
 pub use npm::{NpmError, Registry};
 pub use release::{PyodideError, Release, ReleaseSpec, ReleaseSpecError, Sources};
 pub use run::{Confirmation, Expected, ReleaseRun, TestError, TestOptions, WheelRun};
+pub use run::{confirm, confirm_findings, test as test_wheels};
 pub use runtime::chromium::{Chromium, ChromiumError, PageOutcome};
 pub use runtime::node::{Node, NodeError};
 pub use runtime::protocol::{CodeOutcome, EntryOutcome, ImportOutcome, Job, LockJob, Outcome, Step, Unlinked};
@@ -147,7 +148,7 @@ pub use lock::install_set::{InstallError, InstallSet};
 // Deploying: locks and bundles.
 pub use lock::{Added, Lock, LockError, LockOptions, Refused};
 pub use lockfile::{InstallDir, LockFileError, LockInfo, LockPackage, PackageType, PyodideLock};
-pub use pack::{Pack, PackError, PackInput, PackOptions, PackageSize};
+pub use pack::{Pack, PackError, PackInput, PackOptions, PackageSize, pack, preflight as pack_preflight};
 
 /// Test plumbing: what the test suite needs beyond the library's surface (the driver
 /// protocol's wire form, the drivers as embedded, the pinned playwright-core, the browser on

@@ -181,19 +181,12 @@ fn the_docs_cdn_snippet_loads_a_published_bundle() {
     assert!(refused.is_empty(), "{refused}");
 }
 
+/// On a machine with Node (a stand-in that says it is Node 20) and no Chromium.
 #[test]
-#[ignore = "needs Node"]
 fn without_chromium_a_browser_run_stops_saying_what_to_install() {
     let dir = tempfile::tempdir().unwrap();
     let clean = fixture("fxclean-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl");
-    // A PATH with Node (when there is one) and no Chromium.
-    let bin = dir.path().join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    if let Some(node) =
-        std::env::split_paths(&std::env::var_os("PATH").unwrap()).map(|d| d.join("node")).find(|p| p.is_file())
-    {
-        std::os::unix::fs::symlink(node, bin.join("node")).unwrap();
-    }
+    let bin = fake_node(dir.path(), "exit 3");
     let path = bin.as_os_str();
     let out = wasmwheel_env(
         ["test", "--browser", "chromium", clean.to_str().unwrap()],
@@ -207,17 +200,19 @@ fn without_chromium_a_browser_run_stops_saying_what_to_install() {
     assert_eq!(out.status.code(), Some(0));
 }
 
+/// Without Chromium, `pack` verifies under Node and says once that the page was not
+/// verified. A stand-in `node` answers the trace and runs the bundle's `run.mjs` as traced.
 #[test]
-#[ignore = "needs Node, the npm registry and the PyPI wheels"]
 fn without_chromium_pack_says_so_once_and_verifies_under_node() {
     let dir = tempfile::tempdir().unwrap();
-    let bin = dir.path().join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    std::os::unix::fs::symlink(tool("node"), bin.join("node")).unwrap();
+    let node = protocol_node(dir.path(), &traced_outcome(0, "hello\n", ""), "hello\n", 0);
+    let path = path_with(&node);
+    let release = release_dir("314.0.7", dir.path());
+    let entry = dir.path().join("app.py");
+    std::fs::write(&entry, "import fxpure\nprint('hello')\n").unwrap();
     let out = dir.path().join("bundle");
-    let app = testdata("apps/prices.py");
-    let cache = release_cache();
-    let (babel, msgspec) = (cached(BABEL), cached(MSGSPEC));
+    let wheel = fixture("fxpure-1.0-py3-none-any.whl");
+    let cache = dir.path().join("cache");
     let ran = wasmwheel_env(
         [
             "pack",
@@ -225,14 +220,13 @@ fn without_chromium_pack_says_so_once_and_verifies_under_node() {
             "json",
             "--no-index",
             "--pyodide",
-            "314.0.7",
+            release.to_str().unwrap(),
             "-o",
             out.to_str().unwrap(),
-            app.to_str().unwrap(),
-            babel.to_str().unwrap(),
-            msgspec.to_str().unwrap(),
+            entry.to_str().unwrap(),
+            wheel.to_str().unwrap(),
         ],
-        &[("PATH", bin.as_os_str()), ("WASMWHEEL_CHROMIUM", "".as_ref()), ("WASMWHEEL_CACHE_DIR", cache.as_os_str())],
+        &[("PATH", path.as_os_str()), ("WASMWHEEL_CHROMIUM", "".as_ref()), ("WASMWHEEL_CACHE_DIR", cache.as_os_str())],
     );
     let report: Value = serde_json::from_slice(&ran.stdout).unwrap_or_else(|_| panic!("{}", stderr(&ran)));
     assert_eq!(ran.status.code(), Some(0), "{report:#}");
@@ -245,4 +239,5 @@ fn without_chromium_pack_says_so_once_and_verifies_under_node() {
         .filter(|w| w.as_str().unwrap().contains("apt-get install chromium"))
         .collect();
     assert_eq!(said.len(), 1, "{pack:#}");
+    assert!(out.join("package.json").is_file());
 }

@@ -278,8 +278,16 @@ pub fn release_with(abi: &str, dir: &Path, packages: &[(&Path, &[&str])]) -> Pat
             std::os::unix::fs::symlink(entry.path(), release.join(entry.file_name())).unwrap();
         }
     }
+    std::fs::copy(source.join("pyodide-lock.json"), release.join("pyodide-lock.json")).unwrap();
+    add_release_packages(&release, packages);
+    release
+}
+
+/// Adds each of `packages` (`(wheel, depends)`) to the lock of the release folder `release` as
+/// a release package, under its file name and sha256.
+pub fn add_release_packages(release: &Path, packages: &[(&Path, &[&str])]) {
     let mut lock: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(source.join("pyodide-lock.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(release.join("pyodide-lock.json")).unwrap()).unwrap();
     for (wheel, depends) in packages {
         let file = wheel.file_name().unwrap().to_str().unwrap();
         let name = file.split('-').next().unwrap().to_lowercase().replace('_', "-");
@@ -292,7 +300,19 @@ pub fn release_with(abi: &str, dir: &Path, packages: &[(&Path, &[&str])]) -> Pat
         });
     }
     std::fs::write(release.join("pyodide-lock.json"), serde_json::to_vec(&lock).unwrap()).unwrap();
-    release
+}
+
+/// A folder served over HTTP on 127.0.0.1 by a [`LoopbackServer`]: each request for `/NAME`
+/// answered with the file `dir/NAME`, 404 for anything else.
+pub fn serve_folder(dir: &Path) -> LoopbackServer {
+    let dir = dir.to_path_buf();
+    LoopbackServer::start(move |request, _| {
+        let name = request.path.trim_start_matches('/');
+        match std::fs::read(dir.join(name)) {
+            Ok(bytes) if !name.contains('/') && !name.is_empty() => Reply::Ok("application/octet-stream", bytes),
+            _ => Reply::Status(404),
+        }
+    })
 }
 
 /// The sha256 of `bytes`, hex.
@@ -456,4 +476,63 @@ pub fn release_dir(version: &str, dir: &Path) -> PathBuf {
     }
     std::fs::write(release.join("pyodide.asm.wasm"), b"").unwrap();
     release
+}
+
+/// A folder holding a fake `node` (it says it is v20.20.2, then does `behaviour`): for what a
+/// runtime's failure, or a machine with Node but no browser, turns into.
+pub fn fake_node(dir: &Path, behaviour: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = dir.join(format!("bin-{}", behaviour.len()));
+    std::fs::create_dir_all(&bin).unwrap();
+    let script = bin.join("node");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\nif [ \"$1\" = --version ]; then echo v20.20.2; exit 0; fi\n{behaviour}\n"),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    bin
+}
+
+/// A fake `node` that speaks the driver protocol: asked to run the driver (`node -e ...`), it
+/// reads the job and answers with `result` (an outcome, as JSON); asked to run a script (a
+/// bundle's `run.mjs`), it prints `script_stdout` and exits with `script_exit`. For the logic
+/// that needs only a host's answers, through the binary; nothing runs.
+pub fn protocol_node(dir: &Path, result: &serde_json::Value, script_stdout: &str, script_exit: i32) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = dir.join("protocol-node");
+    std::fs::create_dir_all(&bin).unwrap();
+    let answer = serde_json::json!({"protocol": 1, "result": result});
+    std::fs::write(bin.join("answer.json"), answer.to_string()).unwrap();
+    std::fs::write(bin.join("stdout.txt"), script_stdout).unwrap();
+    let here = bin.display();
+    let script = format!(
+        "#!/bin/sh\nif [ \"$1\" = --version ]; then echo v20.20.2; exit 0; fi\n\
+         if [ \"$1\" = -e ]; then /bin/cat >/dev/null; printf '\\036'; /bin/cat '{here}/answer.json'; echo; exit 0; fi\n\
+         /bin/cat '{here}/stdout.txt'; exit {script_exit}\n"
+    );
+    std::fs::write(bin.join("node"), script).unwrap();
+    std::fs::set_permissions(bin.join("node"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    bin
+}
+
+/// An outcome in which the install worked and nothing else was asked of the driver.
+pub fn installed_outcome() -> serde_json::Value {
+    serde_json::json!({"startup_ms": 1, "install": {"ok": true, "error": null, "ms": 1}, "imports": [],
+                       "link": [], "code": null, "entry": null})
+}
+
+/// PATH of `bin` alone: its programs and nothing of the machine's (no Node, no Chromium).
+pub fn path_with(bin: &Path) -> std::ffi::OsString {
+    bin.as_os_str().to_os_string()
+}
+
+/// A traced run's outcome: the entry exited with `exit`, printed `stdout` and `stderr`, and
+/// imported fxpure (the stand-in host's answer for `pack`).
+pub fn traced_outcome(exit: i32, stdout: &str, stderr: &str) -> serde_json::Value {
+    let site = "/lib/python3.14/site-packages";
+    let mut outcome = installed_outcome();
+    outcome["entry"] = serde_json::json!({"exit": exit, "error": null, "stdout": stdout, "stderr": stderr,
+        "site_packages": site, "files": [format!("{site}/fxpure/__init__.py")], "opened": [], "loaded": [], "ms": 1});
+    outcome
 }

@@ -341,49 +341,37 @@ fn with_requirement(dir: &Path, requirement: &str) -> PathBuf {
     })
 }
 
+/// One run whose release package cannot be had is not run; every other run is made and
+/// reported; exit 2. Releases come from a loopback npm registry, and a stand-in `node` answers
+/// every run as installed (what is tested is the bookkeeping, not Pyodide).
 #[test]
-#[ignore = "needs Node and the pinned Pyodide releases"]
 fn one_run_that_cannot_be_made_loses_no_other_result() {
     let world = World::new();
     // A wheel that needs a package only the release has, whose host is unreachable here.
     let needs = with_requirement(world.dir.path(), "typing-extensions");
     let other = fixture("fxclean-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl");
-    let cache = release_cache();
-    let out = wasmwheel_env(
-        [
-            "test",
-            "--format",
-            "json",
-            "--pyodide",
-            "314.0.7",
-            "--release-url",
-            "http://127.0.0.1:9/",
-            "--http-timeout",
-            "1",
-            needs.to_str().unwrap(),
-        ],
-        &[("WASMWHEEL_CACHE_DIR", cache.as_os_str())],
-    );
+    let registry = crate::fake::npm_registry();
+    let node = protocol_node(world.dir.path(), &installed_outcome(), "", 0);
+    let path = path_with(&node);
+    let cache = world.path("cache");
+    let env = [
+        ("PATH", path.as_os_str()),
+        ("WASMWHEEL_CACHE_DIR", cache.as_os_str()),
+        ("WASMWHEEL_NPM_REGISTRY", registry.url.as_ref()),
+    ];
+    let run = |command: &[&str], rest: &[&str]| {
+        let mut all: Vec<&str> = command.to_vec();
+        all.extend(["--format", "json", "--no-index", "--release-url", "http://127.0.0.1:9/", "--http-timeout", "1"]);
+        all.extend(rest);
+        wasmwheel_env(&all, &env)
+    };
+    let out = run(&["test"], &["--pyodide", "314.0.7", needs.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(report["tests"][0]["not_run"].as_str().unwrap().contains("127.0.0.1:9"), "{report:#}");
-    // audit --confirm of two wheels: the one that needs the unreachable file is not run, the
-    // other is confirmed.
-    let out = wasmwheel_env(
-        [
-            "audit",
-            "--confirm",
-            "--format",
-            "json",
-            "--release-url",
-            "http://127.0.0.1:9/",
-            "--http-timeout",
-            "1",
-            needs.to_str().unwrap(),
-            other.to_str().unwrap(),
-        ],
-        &[("WASMWHEEL_CACHE_DIR", cache.as_os_str())],
-    );
+    // audit --confirm of two wheels: the one that needs the unreachable file is not run in any
+    // release that has the package, the other is confirmed everywhere.
+    let out = run(&["audit", "--confirm"], &[needs.to_str().unwrap(), other.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let wheels = report["wheels"].as_array().unwrap();
@@ -391,7 +379,7 @@ fn one_run_that_cannot_be_made_loses_no_other_result() {
     let confirmed = |i: usize| wheels[i]["confirmed"].as_array().unwrap().clone();
     assert!(confirmed(0).iter().any(|c| c["not_run"].is_string()), "{:#}", wheels[0]);
     assert!(!confirmed(1).is_empty() && confirmed(1).iter().all(|c| c["not_run"].is_null()), "{:#}", wheels[1]);
-    assert!(confirmed(1).iter().any(|c| c["loads"] == true), "{:#}", wheels[1]);
+    assert!(confirmed(1).iter().all(|c| c["loads"] == true), "{:#}", wheels[1]);
     assert!(stderr(&out).contains("not run in Pyodide"), "{}", stderr(&out));
 }
 

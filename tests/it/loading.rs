@@ -39,26 +39,6 @@ fn a_repaired_wheel_passes_on_every_compatible_release_and_the_unrepaired_one_na
     assert!(text.contains("FAILED"), "{text}");
 }
 
-#[test]
-#[ignore = "needs Node and the npm registry (Pyodide releases are fetched and cached)"]
-fn a_clean_wheel_is_tested_on_each_release_and_the_prerelease_when_asked() {
-    let clean = fixture("fxclean-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl");
-    let (code, report) = test_json(&[clean.to_str().unwrap()]);
-    assert_eq!(code, 0, "{report:#}");
-    assert_eq!(
-        platforms(&report),
-        ["pyemscripten_2024_0_wasm32", "pyemscripten_2025_0_wasm32", "pyemscripten_2026_0_wasm32"]
-    );
-    let (code, report) =
-        test_json(&["--prerelease", "-c", "import fxclean; print(fxclean.value())", clean.to_str().unwrap()]);
-    assert_eq!(code, 0, "{report:#}");
-    assert_eq!(platforms(&report).last().map(String::as_str), Some("pyemscripten_2026_5_wasm32"));
-    for run in report["tests"].as_array().unwrap() {
-        assert_eq!(run["code"]["stdout"], "7\n", "{run:#}");
-        assert_eq!(run["wheels"][0]["audit"]["compatible"], true);
-    }
-}
-
 /// A module built with JavaScript exceptions imports on 315 (Emscripten binds functions
 /// lazily) but its exception helpers resolve to nothing: `test` finds that without calling
 /// them, and a call confirms it.
@@ -85,29 +65,43 @@ fn functions_nothing_provides_fail_the_test_though_the_import_works() {
     assert_eq!(code, 0, "JavaScript exceptions link on 0.27: {report:#}");
 }
 
+/// A release fetched once is used from the cache: the registry is not asked again. The
+/// registry is a loopback one, and a stand-in `node` answers every run as installed.
 #[test]
-#[ignore = "needs Node and the npm registry (Pyodide releases are fetched and cached)"]
 fn a_second_run_needs_no_network() {
     let cache = tempfile::tempdir().unwrap();
+    let registry = crate::fake::npm_registry();
+    let node = protocol_node(cache.path(), &installed_outcome(), "", 0);
+    let path = path_with(&node);
+    let wasmwheel_env = |args: &[&str], env: &[(&str, &std::ffi::OsStr)]| {
+        let mut all = vec![("PATH", path.as_os_str())];
+        all.extend_from_slice(env);
+        if !env.iter().any(|(k, _)| *k == "WASMWHEEL_NPM_REGISTRY") {
+            all.push(("WASMWHEEL_NPM_REGISTRY", registry.url.as_ref()));
+        }
+        crate::common::wasmwheel_env(args, &all)
+    };
     let clean = fixture("fxclean-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl");
     let args = ["test", "--pyodide", "314.0.7", clean.to_str().unwrap()];
-    let dir = cache.path().as_os_str();
-    let first = wasmwheel_env(args, &[("WASMWHEEL_CACHE_DIR", dir)]);
+    let dir = cache.path().join("cache");
+    let dir = dir.as_os_str();
+    let first = wasmwheel_env(&args, &[("WASMWHEEL_CACHE_DIR", dir)]);
     assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
     // Nothing listens on port 9 (discard): any request would fail.
     let unreachable = std::ffi::OsStr::new("http://127.0.0.1:9");
-    let second = wasmwheel_env(args, &[("WASMWHEEL_CACHE_DIR", dir), ("WASMWHEEL_NPM_REGISTRY", unreachable)]);
+    let second = wasmwheel_env(&args, &[("WASMWHEEL_CACHE_DIR", dir), ("WASMWHEEL_NPM_REGISTRY", unreachable)]);
     assert_eq!(second.status.code(), Some(0), "the cache serves it: {}", stderr(&second));
     let offline = wasmwheel_env(
-        ["test", "--offline", "--pyodide", "314.0.7", clean.to_str().unwrap()],
+        &["test", "--offline", "--pyodide", "314.0.7", clean.to_str().unwrap()],
         &[("WASMWHEEL_CACHE_DIR", dir)],
     );
     assert_eq!(offline.status.code(), Some(0), "{}", stderr(&offline));
+    assert_eq!(registry.seen().len(), 2, "asked once: the metadata and the tarball");
 
     // Without the cache, the unreachable registry is an error that says what failed.
     let empty = tempfile::tempdir().unwrap();
     let out = wasmwheel_env(
-        args,
+        &args,
         &[("WASMWHEEL_CACHE_DIR", empty.path().as_os_str()), ("WASMWHEEL_NPM_REGISTRY", unreachable)],
     );
     assert_eq!(out.status.code(), Some(2));
@@ -115,7 +109,7 @@ fn a_second_run_needs_no_network() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("pyodide@314.0.7") && err.contains("127.0.0.1:9"), "{err}");
     let out = wasmwheel_env(
-        ["test", "--offline", "--pyodide", "314.0.7", clean.to_str().unwrap()],
+        &["test", "--offline", "--pyodide", "314.0.7", clean.to_str().unwrap()],
         &[("WASMWHEEL_CACHE_DIR", empty.path().as_os_str())],
     );
     assert_eq!(out.status.code(), Some(2));

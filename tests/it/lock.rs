@@ -160,12 +160,26 @@ fn what_cannot_load_or_lacks_a_requirement_is_refused_and_nothing_is_written() {
     assert!(stdout.contains("fxapp-1.0-py3-none-any.whl: refused") && stdout.contains("nothing written"), "{stdout}");
 }
 
+/// A given wheel of a release package's name replaces its entry, and says so (a stand-in
+/// micropip 0.9.0, made from fxpure, for the release's 0.11.0).
 #[test]
-#[ignore = "needs micropip 0.9.0 from PyPI (testdata/fetch.sh)"]
 fn locking_twice_gives_the_same_bytes_and_a_replaced_entry_is_named() {
     let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let fxpkg = repaired_fxpkg("2025_0", "313", dirs.0.path());
-    let micropip = cached("pypi/micropip-0.9.0-py3-none-any.whl");
+    let micropip = derive_wheel(
+        &fixture("fxpure-1.0-py3-none-any.whl"),
+        dirs.0.path(),
+        "micropip-0.9.0-py3-none-any.whl",
+        |name, data| {
+            let name = name.replace("fxpure-1.0", "micropip-0.9.0").replace("fxpure/", "micropip/");
+            let data = if name.ends_with("METADATA") {
+                b"Metadata-Version: 2.1\nName: micropip\nVersion: 0.9.0\n".to_vec()
+            } else {
+                data
+            };
+            (!name.ends_with("RECORD")).then_some((name, data))
+        },
+    );
     let app = fxapp();
     let wheels: [&Path; 3] = [&fxpkg, &app, &micropip];
     let (code, report) = lock_local("0.29.3", dirs.0.path(), dirs.1.path(), &[], &wheels);

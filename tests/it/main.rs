@@ -10,6 +10,7 @@ mod audit;
 mod browser;
 mod check;
 mod ci;
+mod fake;
 mod hostile;
 mod index;
 mod layout;

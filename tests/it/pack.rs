@@ -98,22 +98,6 @@ fn a_real_app_packs_to_a_fraction_and_its_bundle_runs_the_same() {
     assert!(listing.file_names().any(|n| n.is_ok_and(|n| n == "babel/locale-data/fr_CA.dat")), "--keep keeps more");
 }
 
-#[test]
-#[ignore = "needs Node, the npm registry and the PyPI wheels (testdata/fetch.sh)"]
-fn a_bundle_that_runs_differently_is_not_written() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("bundle");
-    let (code, report) = pack(&app("unsteady.py"), &out, &[]);
-    assert_eq!(code, 1, "{report:#}");
-    let failure = report["packs"][0]["failure"].as_str().unwrap();
-    assert!(
-        failure.contains("does not run as the traced run did: under Node: stdout differs from line 1"),
-        "{failure}"
-    );
-    assert!(!out.exists(), "nothing written");
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no staging folder left");
-}
-
 /// Refused before anything runs (no Node needed: a PATH without it), nothing written.
 #[test]
 fn what_pack_cannot_do_is_refused_up_front() {

@@ -178,19 +178,36 @@ fn a_wheel_that_needs_release_packages_passes_with_a_release_mirror() {
     assert_eq!(report["tests"][0]["ok"], false);
 }
 
+/// A release package served with other bytes than the lock's sha256 is refused before anything
+/// runs (a stand-in `node` is on PATH; it is never asked), and the cache keeps only what its
+/// names say. The release is 314.0.7's own lock with the repaired fxpkg and a stand-in
+/// micropip added as release packages, served on 127.0.0.1.
 #[test]
-#[ignore = "needs Node and the Pyodide releases (testdata/fetch.sh)"]
 fn a_served_file_that_is_not_what_the_lock_says_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let (release, served) = mirror(dir.path());
-    let micropip = served.join("micropip-0.11.1-py3-none-any.whl");
-    let mut bytes = std::fs::read(&micropip).unwrap();
+    let fxpkg =
+        repaired(&fixture("fxpkg-1.0-cp314-cp314-pyemscripten_2026_0_wasm32.whl"), &dir.path().join("repaired"));
+    let micropip = derive_wheel(
+        &fixture("fxpure-1.0-py3-none-any.whl"),
+        dir.path(),
+        "micropip-0.11.1-py3-none-any.whl",
+        |n, d| Some((n.replace("fxpure-1.0", "micropip-0.11.1").replace("fxpure", "micropip"), d)),
+    );
+    let release = release_dir("314.0.7", dir.path());
+    add_release_packages(&release, &[(&fxpkg, &[]), (&micropip, &[])]);
+    let served = dir.path().join("served");
+    std::fs::create_dir_all(&served).unwrap();
+    std::fs::copy(&micropip, served.join("micropip-0.11.1-py3-none-any.whl")).unwrap();
+    let mut bytes = std::fs::read(&fxpkg).unwrap();
     let last = bytes.len() - 1;
     bytes[last] ^= 1;
-    std::fs::write(&micropip, &bytes).unwrap();
+    let name = fxpkg.file_name().unwrap().to_str().unwrap().to_string();
+    std::fs::write(served.join(&name), &bytes).unwrap();
     let tampered = sha256_hex(&bytes);
-    let server = StaticServer::serve(&served);
+    let server = serve_folder(&served);
     let cache = tempfile::tempdir().unwrap();
+    let node = protocol_node(dir.path(), &installed_outcome(), "", 0);
+    let path = path_with(&node);
     let app = fixture("fxapp-1.0-py3-none-any.whl");
     let out = wasmwheel_env(
         [
@@ -202,14 +219,12 @@ fn a_served_file_that_is_not_what_the_lock_says_is_refused() {
             &server.url,
             app.to_str().unwrap(),
         ],
-        &[("WASMWHEEL_CACHE_DIR", cache.path().as_os_str())],
+        &[("WASMWHEEL_CACHE_DIR", cache.path().as_os_str()), ("PATH", path.as_os_str())],
     );
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stdout));
     let err = stderr(&out);
-    assert!(
-        err.contains("micropip-0.11.1-py3-none-any.whl") && err.contains("sha256") && err.contains("not used"),
-        "{err}"
-    );
+    assert!(err.contains(&name) && err.contains("sha256") && err.contains("not used"), "{err}");
+    assert!(!server.seen().is_empty(), "the mirror was asked");
     // What the cache keeps is what its name says; the tampered file is not among it.
     for entry in std::fs::read_dir(cache.path().join("files/sha256")).into_iter().flatten().flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();

@@ -199,11 +199,21 @@ fn confirm_agrees_with_the_wasi_host_on_every_wasi_fixture() {
     }
 }
 
+/// A wheel for a platform no runtime of wasmwheel's judges (a Linux wheel: fxpure retagged
+/// manylinux) is not confirmed, and that is said; nothing is looked for (no Node on PATH).
 #[test]
-#[ignore = "needs Node and the PyPI wheels (testdata/fetch.sh)"]
 fn confirm_says_so_when_no_runtime_can_confirm() {
-    let native = cached("pypi/MarkupSafe-3.0.2-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl");
-    let out = wasmwheel(["audit", "--confirm", "--format", "json", native.to_str().unwrap()]);
+    let dir = tempfile::tempdir().unwrap();
+    let name = "fxpure-1.0-cp311-cp311-manylinux_2_17_x86_64.whl";
+    let native = derive_wheel(&fixture("fxpure-1.0-py3-none-any.whl"), dir.path(), name, |member, data| {
+        Some((member.to_string(), data))
+    });
+    let nothing = dir.path().join("empty");
+    std::fs::create_dir_all(&nothing).unwrap();
+    let out = wasmwheel_env(
+        ["audit", "--confirm", "--format", "json", native.to_str().unwrap()],
+        &[("PATH", nothing.as_os_str())],
+    );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", stderr(&out)));
     let notes = findings(&report, "confirm-not-run");
     assert_eq!(notes.len(), 1, "{report:#}");
