@@ -40,6 +40,7 @@ side "$tmp/cppwasm.so" -sWASM_BIGINT -fwasm-exceptions src/cppext.cpp
 side "$tmp/wide.so" src/wide.c
 side "$tmp/threads.so" -sWASM_BIGINT -pthread src/threads.c
 side "$tmp/debug.so" -sWASM_BIGINT -g "-fdebug-prefix-map=$here=." src/clean.c
+side "$tmp/speedup.so" -sWASM_BIGINT src/speedup.c
 python3 legacy_dylink.py "$tmp/clean.so" "$tmp/oldlink.so"
 # WASI shared objects, compiled and linked as wasi-sdk would (-fPIC, then wasm-ld -shared).
 wasi() { # wasi OUT SRC [LIBS...]
@@ -80,6 +81,11 @@ wheel fxwide 1.0 cp312-abi3-pyemscripten_2024_0_wasm32 "$(init fxwide _wide)" "f
 wheel fxthreads 1.0 cp312-abi3-pyemscripten_2024_0_wasm32 "$(init fxthreads _threads)" "fxthreads/_threads.abi3.so=$tmp/threads.so"
 wheel fxoldlink 1.0 cp312-abi3-pyemscripten_2026_0_wasm32 "$(init fxoldlink _clean)" "fxoldlink/_clean.abi3.so=$tmp/oldlink.so"
 wheel fxnative 1.0 cp312-abi3-pyemscripten_2024_0_wasm32 "fxnative/__init__.py:=" "fxnative/helper.so=$tmp/native.so"
+# An optional speedup with a pure-Python fallback: the package imports everywhere, the
+# extension only on 2026_0 (Python 3.14, and a function only 3.14 has).
+wheel fxfallback 1.0 cp314-cp314-pyemscripten_2026_0_wasm32 \
+  "fxfallback/__init__.py:=try:"$'\n'"    from ._speedup import value"$'\n'"except ImportError:"$'\n\n'"    def value():"$'\n'"        return 7"$'\n' \
+  "fxfallback/_speedup.cpython-314-wasm32-emscripten.so=$tmp/speedup.so"
 # With DWARF and a name section, for `repair --strip`.
 wheel fxdebug 1.0 cp312-abi3-pyemscripten_2024_0_wasm32 "$(init fxdebug _clean)" "fxdebug/_clean.abi3.so=$tmp/debug.so"
 # WASI: the extension in a WASI wheel, the same file in an Emscripten wheel, and an

@@ -11,6 +11,7 @@ use crate::policy::{PolicyFamily, PolicySet};
 use crate::release::{Release, ReleaseSpec};
 use crate::resolve::{Plan, Request};
 use crate::rules::{Finding, Rule};
+use crate::runtime::protocol::ImportOutcome;
 use crate::runtime::{Place, Runtime};
 use crate::wheel::WheelBytes;
 
@@ -37,6 +38,9 @@ pub struct Confirmation {
     pub loads: bool,
     /// The first failure, if it did not load.
     pub error: Option<String>,
+    /// Its extension modules, imported by their dotted names after its top-level modules:
+    /// how each went and how long it took. It loads only where every one of them imports.
+    pub extensions: Vec<ImportOutcome>,
     /// Its requirements on the release that no source meets: what the wheel lacked, not a
     /// verdict on it.
     pub unmet_requirements: Vec<String>,
@@ -137,7 +141,7 @@ pub fn confirm(
                 Ok(release) => {
                     let request = Request { given: &alone[slot], also: &others[slot], roots: &plan.roots };
                     let prepared = prepare(release, policies, request, &plan.sources);
-                    runs.push((release, prepared, wheel.wheel.top_level_modules(), None));
+                    runs.push((release, prepared, wheel.wheel.modules_to_import(), None));
                 }
                 Err(why) => unreleased.push((slot, why.clone())),
             }
@@ -151,7 +155,7 @@ pub fn confirm(
     let confirmations = wheels
         .iter()
         .zip(platforms)
-        .map(|((_, audit), platforms)| {
+        .map(|((wheel, audit), platforms)| {
             let mut mine: Vec<Confirmation> = Vec::new();
             for (platform, index) in platforms {
                 let compatible = verdict(audit, &platform).is_some_and(|v| v.compatible);
@@ -172,6 +176,7 @@ pub fn confirm(
                         not_run: Some(why.clone()),
                         loads: false,
                         error: Some(format!("not run: {why}")),
+                        extensions: Vec::new(),
                         unmet_requirements: Vec::new(),
                     });
                     continue;
@@ -190,6 +195,7 @@ pub fn confirm(
                     not_run,
                     loads: ran && error.is_none(),
                     error,
+                    extensions: super::extensions_of(&wheel.wheel, &outcome.imports),
                     unmet_requirements: unmet.chain(conflicts).collect(),
                 });
             }
@@ -219,7 +225,8 @@ fn confirm_wasi(
     let outcomes = runtime.run_on(host, &jobs);
     let mut out = vec![Vec::new(); wheels.len()];
     for ((i, platform, compatible), outcome) in slots.into_iter().zip(outcomes) {
-        let error = outcome?.failure();
+        let outcome = outcome?;
+        let error = outcome.failure();
         out[i].push(Confirmation {
             platform,
             pyodide: crate::runtime::wasi::HOST.to_string(),
@@ -229,6 +236,7 @@ fn confirm_wasi(
             not_run: None,
             loads: error.is_none(),
             error,
+            extensions: super::extensions_of(&wheels[i].0.wheel, &outcome.imports),
             unmet_requirements: Vec::new(),
         });
     }

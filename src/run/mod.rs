@@ -99,6 +99,11 @@ pub struct WheelRun {
     /// Its top-level modules, imported (none listed when `--import` chose the modules, or for
     /// a dependency).
     pub modules: Vec<String>,
+    /// Its extension modules (each wasm binary that exports `PyInit_<name>`), imported by
+    /// their dotted names after the top-level modules: how each went, and how long it took.
+    /// A package may import while an extension of it does not (a pure-Python fallback): the
+    /// run then fails.
+    pub extensions: Vec<ImportOutcome>,
     /// The audit's verdict for this platform, when a policy describes it.
     pub audit: Option<Expected>,
     /// Its requirements on the release that nothing meets (nothing was installed).
@@ -298,11 +303,7 @@ pub fn test(
     }
     let specs = targets(&audits, policies, options)?;
     let given: Vec<&WheelBytes> = wheels.iter().collect();
-    let imports: Vec<String> = if options.imports.is_empty() {
-        wheels.iter().flat_map(|w| w.wheel.top_level_modules()).collect()
-    } else {
-        options.imports.clone()
-    };
+    let imports = if options.imports.is_empty() { modules_of(wheels.iter()) } else { options.imports.clone() };
     // A release that cannot be had makes its run not run; one no policy describes cannot be
     // reported without it, and ends the command.
     let mut releases = Vec::new();
@@ -331,7 +332,8 @@ pub fn test(
         .zip(prepared)
         .zip(outcomes)
         .map(|((spec, (release, prepared, _, _)), (outcome, not_run))| {
-            let wheels = wheel_runs(&prepared.resolution, &audited, policies, &release.abi.canonical_tag(), options);
+            let platform = release.abi.canonical_tag();
+            let wheels = wheel_runs(&prepared.resolution, &audited, policies, &platform, options, &outcome.imports);
             let mut run = release_run(spec, release, runtime, outcome, wheels, &prepared.resolution);
             run.not_run = not_run;
             run
@@ -340,7 +342,7 @@ pub fn test(
     for (spec, policy, why) in missing {
         let platform = policy.canonical_tag();
         let resolution = Resolution::given_only(&given);
-        let wheels = wheel_runs(&resolution, &audited, policies, platform, options);
+        let wheels = wheel_runs(&resolution, &audited, policies, platform, options, &[]);
         let at = specs.iter().position(|s| s == spec).unwrap_or(runs.len()).min(runs.len());
         runs.insert(at, not_run_release(spec, policy, runtime, wheels, why));
     }
@@ -391,7 +393,7 @@ fn test_wasi(
     let outcome = outcome.unwrap_or_else(|| Outcome::failed("no run".into()));
     let audited: Vec<(&str, &Audit)> = wheels.iter().map(|w| w.wheel.path.as_str()).zip(audits).collect();
     let platform = policy.canonical_tag().clone();
-    let wheel_runs = wheel_runs(&resolution, &audited, policies, &platform, options);
+    let wheel_runs = wheel_runs(&resolution, &audited, policies, &platform, options, &outcome.imports);
     Ok(ReleaseRun {
         pyodide: crate::runtime::wasi::HOST.to_string(),
         source: "PyPI (pinned)".into(),
@@ -413,8 +415,7 @@ fn test_wasi(
 /// A job for the WASI host: the wheels' files, the modules to import (each wheel's top-level
 /// ones by default), the code.
 fn wasi_job(wheels: &[&WheelBytes], imports: Vec<String>, code: Option<String>) -> crate::runtime::protocol::Job {
-    let imports =
-        if imports.is_empty() { wheels.iter().flat_map(|w| w.wheel.top_level_modules()).collect() } else { imports };
+    let imports = if imports.is_empty() { modules_of(wheels.iter().copied()) } else { imports };
     crate::runtime::protocol::Job {
         wheels: wheels
             .iter()
@@ -453,14 +454,34 @@ fn release_run(
     }
 }
 
+/// What importing `wheels` means, in order, each module once: their top-level modules, then
+/// their extension modules by dotted name.
+fn modules_of<'a>(wheels: impl Iterator<Item = &'a WheelBytes>) -> Vec<String> {
+    let mut modules: Vec<String> = Vec::new();
+    for module in wheels.flat_map(|w| w.wheel.modules_to_import()) {
+        if !modules.contains(&module) {
+            modules.push(module);
+        }
+    }
+    modules
+}
+
+/// The imports of `imports` that are extension modules of `wheel`.
+fn extensions_of(wheel: &crate::wheel::Wheel, imports: &[ImportOutcome]) -> Vec<ImportOutcome> {
+    let names = wheel.extension_modules();
+    imports.iter().filter(|i| names.contains(&i.module)).cloned().collect()
+}
+
 /// The wheels of a run: the given ones (with their audits), then those an index gave
-/// (audited here: a dependency that cannot load on the release is a finding on it).
+/// (audited here: a dependency that cannot load on the release is a finding on it); each with
+/// its extension modules' imports among `imports`.
 fn wheel_runs(
     resolution: &Resolution,
     audited: &[(&str, &Audit)],
     policies: &PolicySet,
     platform: &PlatformTag,
     options: &TestOptions,
+    imports: &[ImportOutcome],
 ) -> Vec<WheelRun> {
     let given_audit = |path: &str| audited.iter().find(|(p, _)| *p == path).map(|(_, a)| (*a).clone());
     let asked = |package: &Resolved| {
@@ -488,6 +509,7 @@ fn wheel_runs(
                 wheel: if package.source == Origin::Index { package.url.clone() } else { input.wheel.path.clone() },
                 source: package.source,
                 modules,
+                extensions: extensions_of(&input.wheel, imports),
                 audit: audit.as_ref().and_then(|a| expected(a, platform)),
                 unmet_requirements: asked(package),
             }

@@ -324,6 +324,50 @@ impl Wheel {
     }
 }
 
+impl Wheel {
+    /// The extension modules of the wheel, by dotted name, in order: every wasm binary that
+    /// exports `PyInit_<name>` (or Python 3.15's `PyModExport_<name>`), named by where it is
+    /// installed (its folders, then its file name up to the first dot: `pkg/_ext.abi3.so` is
+    /// `pkg._ext`). Importing each by that name is what proves it loads: a package may import
+    /// without it (a pure-Python fallback).
+    pub fn extension_modules(&self) -> Vec<String> {
+        let libs = format!("{}/", self.filename.libs_dir());
+        let mut names: Vec<String> = self
+            .binaries
+            .iter()
+            .filter(|b| {
+                b.wasm().is_some_and(|w| {
+                    w.exports.iter().any(|e| e.name.starts_with("PyInit_") || e.name.starts_with("PyModExport_"))
+                })
+            })
+            .filter_map(|b| installed_path(&b.path))
+            .filter(|path| !path.starts_with(&libs))
+            .filter_map(|path| {
+                let (folders, file) = path.rsplit_once('/').map_or(("", path.as_str()), |(d, f)| (d, f));
+                let stem = file.split('.').next()?;
+                let mut parts: Vec<&str> = folders.split('/').filter(|p| !p.is_empty()).collect();
+                parts.push(stem);
+                parts.iter().all(|p| is_identifier(p)).then(|| parts.join("."))
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    /// What importing the wheel means: its top-level modules, then its extension modules (each
+    /// by its dotted name) that are not among them.
+    pub fn modules_to_import(&self) -> Vec<String> {
+        let mut modules = self.top_level_modules();
+        for extension in self.extension_modules() {
+            if !modules.contains(&extension) {
+                modules.push(extension);
+            }
+        }
+        modules
+    }
+}
+
 /// Whether `name` is a Python identifier (ASCII, as module names of wheels are in practice).
 pub fn is_identifier(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')

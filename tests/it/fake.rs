@@ -192,7 +192,12 @@ fn test_runs_in_each_compatible_release_and_the_prerelease_when_asked() {
     assert_eq!(platforms, ["pyemscripten_2024_0_wasm32", "pyemscripten_2025_0_wasm32", "pyemscripten_2026_0_wasm32"]);
     assert_eq!(host.releases(), ["0.27.7", "0.29.3", "314.0.7"], "one job per release");
     assert!(runs.iter().all(|r| r.ok && r.not_run.is_none() && r.runtime == "fake"));
-    assert!(host.jobs.lock().unwrap().iter().all(|(_, j)| j.imports == ["fxclean"]), "its top-level module");
+    assert!(
+        host.jobs.lock().unwrap().iter().all(|(_, j)| j.imports == ["fxclean", "fxclean._clean"]),
+        "its top-level module, then its extension module by its dotted name"
+    );
+    assert_eq!(runs[0].wheels[0].extensions.len(), 1, "the extension's import, reported with the wheel");
+    assert_eq!(runs[0].wheels[0].extensions[0].module, "fxclean._clean");
 
     let mut options = TestOptions::default();
     options.prerelease = true;

@@ -187,6 +187,17 @@ fn audit_confirm_agrees_with_real_loading_on_every_fixture() {
     }
     assert_eq!(judged.len(), 4, "{judged:?}");
     assert_eq!(both, (true, true), "wheels that load and wheels that do not");
+    // fxfallback's package imports everywhere (a pure-Python fallback); its extension only on
+    // 2026_0. Each extension is imported by its name: the fallback cannot pass for it.
+    let fallback = reports.iter().find(|w| w["name"] == "fxfallback").expect("the fallback fixture");
+    for c in fallback["confirmed"].as_array().unwrap() {
+        let extension = &c["extensions"][0];
+        assert_eq!(extension["module"], "fxfallback._speedup", "{c:#}");
+        assert_eq!(extension["ok"], c["compatible"], "{c:#}");
+        if c["compatible"] == false {
+            assert!(c["error"].as_str().unwrap().contains("import fxfallback._speedup: ModuleNotFoundError"), "{c:#}");
+        }
+    }
 }
 
 /// Loaded in 314.0.7, real PyPI wheels for 2026_0 pass `test`.
