@@ -126,11 +126,13 @@ pub struct RunOptions {
     pub timeout: Duration,
     /// Where to run: Node (the default) or a browser.
     pub place: Place,
+    /// A process of its own for every run (`--isolate`), not a session per release.
+    pub isolate: bool,
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { offline: false, timeout: Duration::from_secs(300), place: Place::Node }
+        RunOptions { offline: false, timeout: Duration::from_secs(300), place: Place::Node, isolate: false }
     }
 }
 
@@ -231,7 +233,8 @@ fn audit_confirmed(
     let audited = Reports::of(results);
     let audits: Vec<&Audit> = audited.reports.iter().map(|(_, a)| a).collect();
     let places = run::places(&audits, policies, run.place);
-    let runtime = Runtime::with(&places, run.offline, run.timeout, plan.sources.fetcher.client.clone())?;
+    let mut runtime = Runtime::with(&places, run.offline, run.timeout, plan.sources.fetcher.client.clone())?;
+    runtime.isolate = run.isolate;
     let runtime = &runtime;
     let pairs: Vec<(&WheelBytes, &Audit)> = audited.reports.iter().map(|(w, a)| (w, a)).collect();
     let confirmations = run::confirm(&pairs, plan, policies, runtime)?;
@@ -342,7 +345,9 @@ pub fn test(request: &TestRequest, config: &Config) -> Result<Vec<ReleaseRun>, E
     // WASI wheels run in the WASI host (Node is not needed), unless a release is named.
     let wasi = wheels.iter().any(|w| audit::family_of(w.wheel.filename.platform_tags()) == Family::Wasi);
     let place = if wasi && request.options.releases.is_empty() { Place::Wasi } else { request.run.place };
-    let runtime = Runtime::at(place, request.run.offline, request.run.timeout, plan.sources.fetcher.client.clone())?;
+    let mut runtime =
+        Runtime::at(place, request.run.offline, request.run.timeout, plan.sources.fetcher.client.clone())?;
+    runtime.isolate = request.run.isolate;
     Ok(run::test(&wheels, &plan, &policies, &runtime, &request.options)?)
 }
 
@@ -462,7 +467,8 @@ pub fn pack(request: &PackRequest, config: &Config) -> Result<Pack, Error> {
     let release = release(&request.release, request.run.offline, client.clone())?;
     // What a pack cannot do is refused before Node is looked for.
     pack::preflight(&request.entry, &release, &request.options, &request.out_dir)?;
-    let runtime = Runtime::for_pack(&request.options.verify, request.run.offline, request.run.timeout, client)?;
+    let mut runtime = Runtime::for_pack(&request.options.verify, request.run.offline, request.run.timeout, client)?;
+    runtime.isolate = request.run.isolate;
     let given: Vec<&WheelBytes> = inputs.iter().collect();
     let resolution = resolve_for(&given, &plan, &release, &policies)?;
     let input = PackInput { entry: &request.entry, resolution: &resolution, sources: &plan.sources };

@@ -129,8 +129,12 @@ pub use run::{Confirmation, Expected, ReleaseRun, TestError, TestOptions, WheelR
 pub use run::{confirm, confirm_findings, test as test_wheels};
 pub use runtime::chromium::{Chromium, ChromiumError, PageOutcome};
 pub use runtime::node::{Node, NodeError};
+pub use runtime::pool::Work;
 pub use runtime::protocol::{CodeOutcome, EntryOutcome, ImportOutcome, Job, LockJob, Outcome, Step, Unlinked};
 pub use runtime::protocol::{PROTOCOL_VERSION, ProtocolError};
+pub use runtime::protocol::{Ready, SessionAnswer};
+pub use runtime::session::{PerJob, ProcessSession, Session, SessionContext, SessionStart};
+pub use runtime::snapshot::{Slot, Snapshots};
 pub use runtime::wasi::{HOST as WASI_HOST, Wasi, WasiError};
 pub use runtime::{Bundle, BundleOutcome, Host, Hosts, Place, Runtime, RuntimeError};
 

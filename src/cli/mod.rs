@@ -337,6 +337,11 @@ pub(crate) struct RuntimeArgs {
     /// Stop a release that runs longer than this many seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     timeout: u64,
+    /// Run every wheel and release in a process of its own that starts Pyodide from nothing,
+    /// instead of one session per release serving them all, each in a fresh interpreter
+    /// restored from a snapshot (the same answers, several times slower).
+    #[arg(long)]
+    isolate: bool,
 }
 
 /// Where `test` and `audit --confirm` run the wheels.

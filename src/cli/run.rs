@@ -100,6 +100,7 @@ fn run_options(args: &RuntimeArgs) -> RunOptions {
     let mut run = RunOptions::default();
     run.offline = args.offline;
     run.timeout = Duration::from_secs(args.timeout);
+    run.isolate = args.isolate;
     run
 }
 

@@ -19,7 +19,7 @@ use crate::hash::sha256_hex;
 const MAX_UNPACKED: u64 = 1 << 30;
 
 /// The manifest a complete unpacked release has.
-const COMPLETE: &str = ".wasmwheel-complete";
+pub(crate) const COMPLETE: &str = ".wasmwheel-complete";
 
 /// One file as it was unpacked.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

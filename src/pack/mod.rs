@@ -297,7 +297,8 @@ impl Packer<'_> {
         let mut job = crate::runtime::protocol::Job::install(&set, Vec::new(), None);
         job.entry = Some(self.entry.clone());
         let started = Instant::now();
-        let outcome = self.runtime.run(std::slice::from_ref(&job)).pop().transpose()?;
+        let work = crate::runtime::pool::Work { release: self.release, job: &job };
+        let outcome = self.runtime.run(std::slice::from_ref(&work)).pop().transpose()?;
         report.trace_ms = started.elapsed().as_millis() as u64;
         let Some(outcome) = outcome else { return Ok(Err(report.fail("the traced run did not run".into()))) };
         let traced = match (&outcome.install.error, outcome.entry) {

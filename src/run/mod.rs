@@ -23,6 +23,7 @@ use crate::policy::{LoadedPolicy, PolicyFamily, PolicySet};
 use crate::release::{Release, ReleaseSpec};
 use crate::resolve::{self, Origin, PackageSources, Plan, Request, Resolution, ResolveError, Resolved, Target};
 use crate::rules::Finding;
+use crate::runtime::pool::Work;
 use crate::runtime::protocol::{CodeOutcome, ImportOutcome, Job, Outcome, Step, Unlinked};
 use crate::runtime::{Runtime, RuntimeError};
 use crate::wheel::WheelBytes;
@@ -260,11 +261,14 @@ type RunResult = (Outcome, Option<String>);
 /// Runs each prepared set (the others were not resolved or not made). A run the runtime could
 /// not finish is reported as not run, with why; the others keep their outcomes.
 fn run_all(runtime: &Runtime, prepared: &[(&Release, Prepared<'_>, Vec<String>, Option<String>)]) -> Vec<RunResult> {
-    let jobs: Vec<_> = prepared
+    let jobs: Vec<(&Release, Job)> = prepared
         .iter()
-        .filter_map(|(_, p, imports, code)| p.set.as_ref().map(|s| Job::install(s, imports.clone(), code.clone())))
+        .filter_map(|(release, p, imports, code)| {
+            p.set.as_ref().map(|s| (*release, Job::install(s, imports.clone(), code.clone())))
+        })
         .collect();
-    let mut ran = runtime.run(&jobs).into_iter();
+    let work: Vec<Work<'_>> = jobs.iter().map(|(release, job)| Work { release, job }).collect();
+    let mut ran = runtime.run(&work).into_iter();
     prepared
         .iter()
         .map(|(_, p, _, _)| match &p.set {

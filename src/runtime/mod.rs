@@ -8,8 +8,11 @@
 pub mod chromium;
 pub mod node;
 pub mod path;
+pub mod pool;
 pub mod process;
 pub mod protocol;
+pub mod session;
+pub mod snapshot;
 pub mod wasi;
 
 use std::path::{Path, PathBuf};
@@ -35,6 +38,17 @@ pub trait Host: Send + Sync + std::fmt::Debug {
     /// Runs one job; stops it after `timeout`. An `Err` is the runtime's failure (it could
     /// not start, crashed, broke the protocol, ran too long), never a verdict on the wheels.
     fn run(&self, job: &Job, timeout: Duration) -> Result<Outcome, RuntimeError>;
+
+    /// A session serving jobs of `release` one after the other, each in a fresh interpreter.
+    /// A host without sessions runs each job in a process of its own.
+    fn session<'a>(
+        &'a self,
+        release: &Release,
+        cx: &session::SessionContext,
+    ) -> Result<Box<dyn session::Session + 'a>, RuntimeError> {
+        let _ = (release, cx);
+        Ok(Box::new(session::PerJob(self)))
+    }
 
     /// Runs a bundle `pack` wrote as its users do (Node: its `run.mjs`; a browser: its
     /// `index.html`): how its entry ended and what it printed. A host that cannot says so.
@@ -107,6 +121,14 @@ impl Host for Node {
 
     fn run(&self, job: &Job, timeout: Duration) -> Result<Outcome, RuntimeError> {
         Node::run(self, job, timeout).map_err(RuntimeError::Node)
+    }
+
+    fn session<'a>(
+        &'a self,
+        release: &Release,
+        cx: &session::SessionContext,
+    ) -> Result<Box<dyn session::Session + 'a>, RuntimeError> {
+        Ok(Box::new(Node::session(self, release, cx)?))
     }
 
     fn run_bundle(&self, bundle: &Bundle<'_>, timeout: Duration) -> Result<BundleOutcome, RuntimeError> {
@@ -186,12 +208,16 @@ pub struct Runtime {
     pub sources: Sources,
     /// How long one job may run.
     pub timeout: Duration,
+    /// Run every job in a process of its own (`--isolate`), not in a session.
+    pub isolate: bool,
+    /// How many sessions run at once; `None`: as many as the cores, at most four.
+    pub workers: Option<usize>,
 }
 
 impl Runtime {
     /// A runtime of `hosts` (a test's own, or those [`Runtime::with`] found).
     pub fn from_hosts(hosts: Hosts, sources: Sources, timeout: Duration) -> Runtime {
-        Runtime { hosts, sources, timeout }
+        Runtime { hosts, sources, timeout, isolate: false, workers: None }
     }
 
     /// Node on PATH (looked for first: without it nothing can run), the user's cache, and the
@@ -224,7 +250,7 @@ impl Runtime {
         if places.contains(&Place::Wasi) {
             hosts.wasi = Some(Arc::new(Wasi::new(&sources.cache, offline)?));
         }
-        Ok(Runtime { hosts, sources, timeout })
+        Ok(Runtime::from_hosts(hosts, sources, timeout))
     }
 
     /// A runtime for `pack`: the trace under Node, and a bundle host for each of `verify`
@@ -249,7 +275,7 @@ impl Runtime {
                 Place::Wasi => hosts.missing.push((Place::Wasi, "a WASI host does not run bundles".into())),
             }
         }
-        Ok(Runtime { hosts, sources, timeout })
+        Ok(Runtime::from_hosts(hosts, sources, timeout))
     }
 
     /// The host Pyodide jobs run in.
@@ -285,9 +311,21 @@ impl Runtime {
         self.sources.get(spec).map_err(|source| RuntimeError::Release { spec: spec.clone(), source })
     }
 
-    /// Runs the jobs in the Pyodide host: see [`Runtime::run_on`].
-    pub fn run(&self, jobs: &[Job]) -> Vec<Result<Outcome, RuntimeError>> {
-        self.run_on(self.host(), jobs)
+    /// Runs each job in the Pyodide host, in a session of its release (a fresh interpreter
+    /// per job, a few sessions at once; see [`pool`]), or with `isolate` each in a process
+    /// of its own; outcomes in order. A job the runtime could not finish (it did not start,
+    /// crashed, timed out, broke the protocol) is the runtime's error, not an outcome.
+    pub fn run(&self, work: &[pool::Work<'_>]) -> Vec<Result<Outcome, RuntimeError>> {
+        if self.isolate {
+            let jobs: Vec<Job> = work.iter().map(|w| w.job.clone()).collect();
+            return self.run_on(self.host(), &jobs);
+        }
+        let cx = session::SessionContext {
+            timeout: self.timeout,
+            snapshots: Some(snapshot::Snapshots::new(&self.sources.cache)),
+            workers: self.workers,
+        };
+        pool::run(self.host(), work, &cx)
     }
 
     /// Runs the jobs in `host`, a few at a time (each is a whole Pyodide, or component), in

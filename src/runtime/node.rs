@@ -8,9 +8,15 @@ use std::time::Duration;
 
 use super::process::{Ran, Unfinished};
 use super::protocol::{self, Job, Outcome, ProtocolError};
+use super::session::{ProcessSession, Session, SessionContext, SessionStart};
+use super::snapshot::Snapshots;
+use crate::hash::sha256_hex;
+use crate::release::Release;
 
 /// The driver script under Node: the driver, then what runs it there.
 const DRIVER: &str = concat!(include_str!("driver.js"), "\n", include_str!("node_driver.js"));
+/// The driver as a session under Node: the driver, then what serves jobs with it.
+const SESSION: &str = concat!(include_str!("driver.js"), "\n", include_str!("node_session.js"));
 /// The oldest Node the driver (and Pyodide) run on.
 const MIN_NODE: u32 = 18;
 
@@ -52,6 +58,7 @@ pub enum NodeError {
 #[derive(Clone, Debug)]
 pub struct Node {
     program: PathBuf,
+    version: String,
 }
 
 impl Node {
@@ -63,7 +70,7 @@ impl Node {
         let version = String::from_utf8_lossy(&out.stdout).trim().to_string();
         let major = version.trim_start_matches('v').split('.').next().and_then(|m| m.parse::<u32>().ok());
         match major {
-            Some(m) if m >= MIN_NODE => Ok(Node { program }),
+            Some(m) if m >= MIN_NODE => Ok(Node { program, version }),
             _ => Err(NodeError::TooOld(version)),
         }
     }
@@ -71,6 +78,33 @@ impl Node {
     /// The program.
     pub fn program(&self) -> &Path {
         &self.program
+    }
+
+    /// Its version (`v20.20.2`).
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// A session serving jobs of `release`: one Node process, each job in a fresh Pyodide
+    /// restored from the release's snapshot (made the first time, kept in the cache).
+    pub fn session(&self, release: &Release, cx: &SessionContext) -> Result<ProcessSession, NodeError> {
+        let driver = protocol::embed(SESSION);
+        let key = Snapshots::key(release, &format!("node {} {}", self.version, sha256_hex(driver.as_bytes())));
+        let slot = cx.snapshots.as_ref().map(|s| (s, s.slot(&key)));
+        let start = SessionStart {
+            release: release.dir.clone(),
+            snapshot: slot.as_ref().map(|(_, slot)| slot.path.clone()),
+            make_snapshot: slot.as_ref().is_some_and(|(_, slot)| slot.make),
+        };
+        let args: [&std::ffi::OsStr; 3] = ["--expose-gc".as_ref(), "-e".as_ref(), driver.as_ref()];
+        let session = ProcessSession::start(&self.program, &args, &start, cx.timeout)?;
+        if let (Some((snapshots, slot)), Some(ready)) = (&slot, session.ready())
+            && ready.snapshot == "made"
+        {
+            // A snapshot that cannot be recorded is made again next time.
+            let _ = snapshots.record(&slot.path);
+        }
+        Ok(session)
     }
 
     /// Runs `job` in the driver; stops Node after `timeout`.

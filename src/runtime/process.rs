@@ -84,7 +84,7 @@ pub fn run(
 }
 
 /// Stops the process group `id` leads (Unix), with `kill`: no unsafe code for a signal.
-fn stop_group(id: u32) {
+pub(super) fn stop_group(id: u32) {
     #[cfg(unix)]
     {
         let _ = Command::new("kill").args(["-KILL", "--", &format!("-{id}")]).stderr(Stdio::null()).status();

@@ -9,8 +9,9 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 /// The version of the driver protocol. A change to [`Job`] or [`Outcome`] that a driver of
-/// the previous version would misread bumps it (and `spec/driver.schema.json`).
-pub const PROTOCOL_VERSION: u32 = 1;
+/// the previous version would misread bumps it (and `spec/driver.schema.json`). Version 2
+/// added sessions: one driver serving many jobs, each answer carrying its job's `id`.
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// What the driver is asked to do.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -209,16 +210,58 @@ pub enum ProtocolError {
 }
 
 /// What the driver prints after the record separator: its protocol version, and either the
-/// outcome or why Pyodide did not start.
+/// outcome or why Pyodide did not start; in a session, the job's `id`, or `ready` once the
+/// session has started.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Answer {
     #[serde(default)]
     protocol: u32,
     #[serde(default)]
+    id: Option<u64>,
+    #[serde(default)]
+    ready: Option<Ready>,
+    #[serde(default)]
     result: Option<serde_json::Value>,
     #[serde(default)]
     fatal: Option<String>,
+}
+
+/// How a session started: its snapshot (`made`, `loaded`, or `none` and why), how long it
+/// took.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ready {
+    /// What became of the snapshot.
+    pub snapshot: String,
+    /// How long the start took, in milliseconds.
+    pub ms: u64,
+}
+
+/// One answer of a session: `ready`, or a job's outcome by its id.
+#[derive(Debug)]
+pub enum SessionAnswer {
+    /// The session started.
+    Ready(Ready),
+    /// The job `id` ended: its outcome, or why it could not run.
+    Done(u64, Box<Result<Outcome, ProtocolError>>),
+}
+
+/// One line of a session's stdout after a record separator.
+pub fn parse_session_answer(json: &str) -> Result<SessionAnswer, ProtocolError> {
+    let answer: Answer = serde_json::from_str(json.trim()).map_err(ProtocolError::Malformed)?;
+    if answer.protocol != PROTOCOL_VERSION {
+        return Err(ProtocolError::Version(answer.protocol));
+    }
+    match (answer.ready, answer.id, answer.result, answer.fatal) {
+        (Some(ready), None, None, None) => Ok(SessionAnswer::Ready(ready)),
+        (None, Some(id), _, Some(fatal)) => Ok(SessionAnswer::Done(id, Box::new(Err(ProtocolError::Fatal(fatal))))),
+        (None, Some(id), Some(result), None) => {
+            Ok(SessionAnswer::Done(id, Box::new(serde_json::from_value(result).map_err(ProtocolError::Malformed))))
+        }
+        (None, None, None, Some(fatal)) => Err(ProtocolError::Fatal(fatal)),
+        _ => Err(ProtocolError::NoResult),
+    }
 }
 
 /// The driver's result: the JSON after the last record separator.
@@ -241,14 +284,35 @@ pub fn parse_answer(stdout: &str) -> Result<Outcome, ProtocolError> {
 
 /// The job as the driver reads it: the job, the protocol version, and the entry runner.
 pub fn job_json(job: &Job) -> Result<String, serde_json::Error> {
+    wire(job, None)
+}
+
+/// The job as a session reads it: [`job_json`] with the `id` its answer will carry.
+pub fn session_job_json(job: &Job, id: u64) -> Result<String, serde_json::Error> {
+    wire(job, Some(id))
+}
+
+fn wire(job: &Job, id: Option<u64>) -> Result<String, serde_json::Error> {
     #[derive(Serialize)]
     struct Wire<'a> {
         protocol: u32,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        id: Option<u64>,
         #[serde(flatten)]
         job: &'a Job,
         runner: &'static str,
     }
-    serde_json::to_string(&Wire { protocol: PROTOCOL_VERSION, job, runner: RUN_ENTRY })
+    serde_json::to_string(&Wire { protocol: PROTOCOL_VERSION, id, job, runner: RUN_ENTRY })
+}
+
+/// The first message of a session: the release it serves, and its snapshot (made there when
+/// `make`, else read from there; none: every job starts Pyodide afresh).
+pub fn session_json(release: &std::path::Path, snapshot: Option<&std::path::Path>, make: bool) -> String {
+    serde_json::json!({
+        "protocol": PROTOCOL_VERSION,
+        "session": {"release": release, "snapshot": snapshot, "make_snapshot": make},
+    })
+    .to_string()
 }
 
 /// What the drivers say where the protocol version goes; [`embed`] writes it in.
@@ -267,6 +331,10 @@ pub fn embed(source: &str) -> String {
 pub fn drivers() -> Vec<(&'static str, String)> {
     vec![
         ("driver.js + node_driver.js", embed(concat!(include_str!("driver.js"), "\n", include_str!("node_driver.js")))),
+        (
+            "driver.js + node_session.js",
+            embed(concat!(include_str!("driver.js"), "\n", include_str!("node_session.js"))),
+        ),
         ("browser.js", embed(include_str!("browser.js"))),
         ("driver.js", embed(include_str!("driver.js"))),
         ("wasi_driver.py", embed(include_str!("wasi_driver.py"))),
@@ -283,14 +351,14 @@ mod tests {
 
     #[test]
     fn reads_the_result_after_the_separator() {
-        let out = "Loading...\n\u{1e}{\"protocol\":1,\"result\":{\"startup_ms\":1,\"install\":{\"ok\":true,\"error\":null,\"ms\":2},\"imports\":[],\"link\":[],\"code\":null,\"entry\":null}}\n";
+        let out = "Loading...\n\u{1e}{\"protocol\":2,\"result\":{\"startup_ms\":1,\"install\":{\"ok\":true,\"error\":null,\"ms\":2},\"imports\":[],\"link\":[],\"code\":null,\"entry\":null}}\n";
         assert_eq!(parse_answer(out).unwrap().startup_ms, 1);
-        let fatal = parse_answer("\u{1e}{\"protocol\":1,\"fatal\":\"boom\"}");
+        let fatal = parse_answer("\u{1e}{\"protocol\":2,\"fatal\":\"boom\"}");
         assert!(matches!(fatal, Err(ProtocolError::Fatal(m)) if m == "boom"));
         assert!(matches!(parse_answer("no separator"), Err(ProtocolError::NoResult)));
         assert!(matches!(parse_answer("\u{1e}{\"fatal\":\"x\"}"), Err(ProtocolError::Version(0))), "unversioned");
-        assert!(matches!(parse_answer("\u{1e}{\"protocol\":2,\"fatal\":\"x\"}"), Err(ProtocolError::Version(2))));
-        let extra = "\u{1e}{\"protocol\":1,\"result\":{\"startup_ms\":1,\"install\":{\"ok\":true,\"error\":null,\"ms\":2},\"imports\":[],\"link\":[],\"code\":null,\"entry\":null,\"new\":1}}";
+        assert!(matches!(parse_answer("\u{1e}{\"protocol\":3,\"fatal\":\"x\"}"), Err(ProtocolError::Version(3))));
+        let extra = "\u{1e}{\"protocol\":2,\"result\":{\"startup_ms\":1,\"install\":{\"ok\":true,\"error\":null,\"ms\":2},\"imports\":[],\"link\":[],\"code\":null,\"entry\":null,\"new\":1}}";
         assert!(matches!(parse_answer(extra), Err(ProtocolError::Malformed(_))), "a field wasmwheel does not know");
     }
 }

@@ -169,6 +169,22 @@ fn audit_confirm_agrees_with_real_loading_on_every_fixture() {
     let mut args = vec!["audit".to_string(), "--confirm".into(), "--format".into(), "json".into()];
     args.extend(wheels.iter().cloned());
     let (_, report) = wasmwheel_json_cached(&args);
+    // Each wheel in a process of its own that starts Pyodide from nothing gives the same
+    // answers as the sessions (a snapshot restored for each wheel).
+    let mut isolated = args.clone();
+    isolated.insert(2, "--isolate".into());
+    let (_, alone) = wasmwheel_json_cached(&isolated);
+    let answers = |report: &Value| -> Vec<(String, String, Value, Value)> {
+        let mut all = Vec::new();
+        for wheel in report["wheels"].as_array().unwrap() {
+            for c in wheel["confirmed"].as_array().unwrap() {
+                let (name, pyodide) = (wheel["filename"].to_string(), c["pyodide"].to_string());
+                all.push((name, pyodide, c["loads"].clone(), c["error"].clone()));
+            }
+        }
+        all
+    };
+    assert_eq!(answers(&report), answers(&alone), "sessions and --isolate agree on every fixture and release");
     let reports = report["wheels"].as_array().unwrap();
     assert_eq!(reports.len(), wheels.len());
     let mut judged = std::collections::BTreeSet::new();
@@ -293,4 +309,101 @@ fn confirm_loads_a_wheel_with_its_requirements_and_does_not_blame_it_without_the
         assert_eq!(c["loads"], c["compatible"], "{c:#}");
     }
     assert!(findings(&report, "confirm-unmet-requirement").is_empty(), "{wheel:#}");
+}
+
+/// The runtime of the real Node, with the shared release cache, `workers` sessions at once.
+fn node_runtime(workers: usize) -> wasmwheel::Runtime {
+    let mut hosts = wasmwheel::Hosts::default();
+    hosts.pyodide = Some(std::sync::Arc::new(wasmwheel::Node::find().unwrap()));
+    let client = wasmwheel::Client::default();
+    let sources = wasmwheel::Sources {
+        cache: wasmwheel::Cache::at(release_cache()),
+        registry: wasmwheel::Registry::new("https://registry.npmjs.org", client),
+        offline: false,
+    };
+    let mut runtime = wasmwheel::Runtime::from_hosts(hosts, sources, std::time::Duration::from_secs(300));
+    runtime.workers = Some(workers);
+    runtime
+}
+
+/// Two wheels that install the same files and modules, one after the other in one session:
+/// each sees only what it installed, as it would alone.
+#[test]
+#[ignore = "needs Node and the npm registry (Pyodide releases are fetched and cached)"]
+fn jobs_in_one_session_see_nothing_of_each_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let make = |mine: &str, other: &str| {
+        let version = if mine == "a" { "1.1" } else { "1.2" };
+        let file = format!("fxpure-{version}-py3-none-any.whl");
+        derive_wheel(&fixture("fxpure-1.0-py3-none-any.whl"), dir.path(), &file, |name, data| {
+            // It leaves a mark in the file system and a module in sys.modules; it refuses to
+            // import where the other one left either.
+            let init = format!(
+                "import os, sys\n\
+                 if os.path.exists('/tmp/fxpure-mark') or 'fxpure_{other}_was_here' in sys.modules:\n\
+                 \x20   raise ImportError('the other job was here')\n\
+                 open('/tmp/fxpure-mark', 'w').write('{mine}')\n\
+                 sys.modules['fxpure_{mine}_was_here'] = sys\n\
+                 value = '{mine}'\n"
+            );
+            match name {
+                "fxpure/__init__.py" => Some((name.to_string(), init.into_bytes())),
+                n if n.ends_with("RECORD") => None,
+                n => Some((n.to_string(), data)),
+            }
+        })
+    };
+    let (a, b) = (make("a", "b"), make("b", "a"));
+    let runtime = node_runtime(1);
+    let release = runtime.release(&"314.0.7".parse().unwrap()).unwrap();
+    let jobs: Vec<wasmwheel::Job> = [&a, &b, &a, &b]
+        .iter()
+        .map(|wheel| {
+            let mut job = wasmwheel::Job::default();
+            job.pyodide = release.dir.clone();
+            job.wheels = vec![(*wheel).clone()];
+            job.imports = vec!["fxpure".into()];
+            job.code = Some("import fxpure; print(fxpure.value)".into());
+            job
+        })
+        .collect();
+    let work: Vec<wasmwheel::Work> = jobs.iter().map(|job| wasmwheel::Work { release: &release, job }).collect();
+    let outcomes = runtime.run(&work);
+    let printed: Vec<String> = outcomes.into_iter().map(|o| o.unwrap().code.unwrap().stdout).collect();
+    assert_eq!(printed, ["a\n", "b\n", "a\n", "b\n"], "each job saw only its own wheel");
+}
+
+/// A damaged snapshot in the cache is made again, and the wheel still passes: never blamed on
+/// it.
+#[test]
+#[ignore = "needs Node and the npm registry (Pyodide releases are fetched and cached)"]
+fn a_damaged_snapshot_is_made_again() {
+    let clean = fixture("fxclean-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl");
+    let cache = tempfile::tempdir().unwrap();
+    // A cache of its own, with a copy of the shared cache's release.
+    let (code, report) =
+        wasmwheel_json_cached(["test", "--format", "json", "--pyodide", "314.0.7", clean.to_str().unwrap()]);
+    assert_eq!(code, 0, "{report:#}");
+    let target = cache.path().join("pyodide/314.0.7");
+    std::fs::create_dir_all(&target).unwrap();
+    for entry in std::fs::read_dir(release_cache().join("pyodide/314.0.7")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), target.join(entry.file_name())).unwrap();
+    }
+    let env = [("WASMWHEEL_CACHE_DIR", cache.path().as_os_str())];
+    let args = ["test", "--offline", "--format", "json", "--pyodide", "314.0.7", clean.to_str().unwrap()];
+    let first = wasmwheel_env(args, &env);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let snapshots: Vec<std::path::PathBuf> = files_under(&cache.path().join("snapshots"))
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "snapshot"))
+        .collect();
+    assert_eq!(snapshots.len(), 1, "one snapshot, made: {snapshots:?}");
+    let mut bytes = std::fs::read(&snapshots[0]).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&snapshots[0], &bytes).unwrap();
+    let again = wasmwheel_env(args, &env);
+    assert_eq!(again.status.code(), Some(0), "{}{}", String::from_utf8_lossy(&again.stdout), stderr(&again));
+    assert_ne!(std::fs::read(&snapshots[0]).unwrap(), bytes, "made again");
 }

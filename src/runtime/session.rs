@@ -1,0 +1,192 @@
+//! Sessions: one runtime process serving many jobs of one release, each in a fresh
+//! interpreter (a memory snapshot restored, or a fresh start), instead of a process per job.
+//! A host that has no sessions serves each job in a process of its own ([`PerJob`]).
+//!
+//! A session speaks the driver protocol over its stdin and stdout: the first message says the
+//! release and the snapshot; each job carries an `id` its answer repeats. A session whose
+//! process died, broke the protocol or ran past a job's time limit is stopped, and the job's
+//! error is the runtime's; the pool starts another for the jobs that remain.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::node::NodeError;
+use super::protocol::{self, Job, Outcome, ProtocolError, Ready, SessionAnswer};
+use super::{Host, RuntimeError};
+
+/// A runtime serving the jobs of one release.
+pub trait Session: Send {
+    /// Runs one job in a fresh interpreter; stops the session after `timeout`.
+    fn run(&mut self, job: &Job, timeout: Duration) -> Result<Outcome, RuntimeError>;
+
+    /// How it started (its snapshot), when it reports it.
+    fn ready(&self) -> Option<&Ready> {
+        None
+    }
+}
+
+/// The session of a host without sessions: each job in a process of its own.
+pub struct PerJob<'a, H: Host + ?Sized>(pub &'a H);
+
+impl<H: Host + ?Sized> Session for PerJob<'_, H> {
+    fn run(&mut self, job: &Job, timeout: Duration) -> Result<Outcome, RuntimeError> {
+        self.0.run(job, timeout)
+    }
+}
+
+/// What starting a session needs beside its release: how long a job may run, and where the
+/// snapshots are kept (none: every job starts its release afresh).
+#[derive(Clone, Debug)]
+pub struct SessionContext {
+    /// How long a session may take to start, and a job to run.
+    pub timeout: Duration,
+    /// The snapshots of the cache.
+    pub snapshots: Option<super::snapshot::Snapshots>,
+    /// How many sessions run at once; `None`: as many as the cores, at most four.
+    pub workers: Option<usize>,
+}
+
+/// What a session process is asked to start with.
+#[derive(Clone, Debug)]
+pub struct SessionStart {
+    /// The release folder it serves.
+    pub release: PathBuf,
+    /// Where its snapshot is, or is to be made.
+    pub snapshot: Option<PathBuf>,
+    /// Make the snapshot there (else read it).
+    pub make_snapshot: bool,
+}
+
+/// A driver process in session mode: its stdin, the answers read from its stdout, the end of
+/// its stderr.
+pub struct ProcessSession {
+    child: Child,
+    stdin: ChildStdin,
+    answers: Receiver<String>,
+    stderr: Arc<Mutex<String>>,
+    next_id: u64,
+    ready: Option<Ready>,
+}
+
+impl ProcessSession {
+    /// Starts `program ARGS...` (the session driver), sends it `start` and waits for it to
+    /// say it is ready (no longer than `timeout`).
+    pub fn start(
+        program: &std::path::Path,
+        args: &[&std::ffi::OsStr],
+        start: &SessionStart,
+        timeout: Duration,
+    ) -> Result<ProcessSession, NodeError> {
+        let mut command = Command::new(program);
+        command.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let mut child = command.spawn().map_err(NodeError::Spawn)?;
+        let (Some(stdin), Some(stdout), Some(stderr_pipe)) =
+            (child.stdin.take(), child.stdout.take(), child.stderr.take())
+        else {
+            return Err(NodeError::Spawn(std::io::Error::other("no pipes to the session")));
+        };
+        let (send, answers) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(answer) = line.strip_prefix('\u{1e}')
+                    && send.send(answer.to_string()).is_err()
+                {
+                    break;
+                }
+            }
+        });
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let tail = stderr.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr_pipe).lines() {
+                let Ok(line) = line else { break };
+                if let Ok(mut tail) = tail.lock() {
+                    if tail.len() > 4096 {
+                        tail.clear();
+                    }
+                    tail.push_str(&line);
+                    tail.push('\n');
+                }
+            }
+        });
+        let mut session = ProcessSession { child, stdin, answers, stderr, next_id: 1, ready: None };
+        let hello = protocol::session_json(&start.release, start.snapshot.as_deref(), start.make_snapshot);
+        session.send(&hello)?;
+        match session.receive(timeout)? {
+            SessionAnswer::Ready(ready) => session.ready = Some(ready),
+            SessionAnswer::Done(..) => return Err(NodeError::Protocol(ProtocolError::NoResult)),
+        }
+        Ok(session)
+    }
+
+    fn send(&mut self, line: &str) -> Result<(), NodeError> {
+        let written = self.stdin.write_all(line.as_bytes()).and_then(|()| self.stdin.write_all(b"\n"));
+        written.and_then(|()| self.stdin.flush()).map_err(|_| self.ended())
+    }
+
+    fn receive(&mut self, timeout: Duration) -> Result<SessionAnswer, NodeError> {
+        match self.answers.recv_timeout(timeout) {
+            Ok(line) => protocol::parse_session_answer(&line).map_err(NodeError::Protocol),
+            Err(RecvTimeoutError::Timeout) => {
+                self.stop();
+                Err(NodeError::TimedOut(timeout.as_secs()))
+            }
+            Err(RecvTimeoutError::Disconnected) => Err(self.ended()),
+        }
+    }
+
+    /// Why the session ended without an answer: its status, its last line on stderr.
+    fn ended(&mut self) -> NodeError {
+        let status = match self.child.try_wait() {
+            Ok(Some(status)) => status.to_string(),
+            _ => {
+                self.stop();
+                self.child.wait().map_or_else(|_| "unknown".into(), |s| s.to_string())
+            }
+        };
+        let stderr = self.stderr.lock().map(|s| s.clone()).unwrap_or_default();
+        let last = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or_default().trim().to_string();
+        NodeError::NoResult { status, stderr: last }
+    }
+
+    fn stop(&mut self) {
+        super::process::stop_group(self.child.id());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Session for ProcessSession {
+    fn run(&mut self, job: &Job, timeout: Duration) -> Result<Outcome, RuntimeError> {
+        let id = self.next_id;
+        self.next_id += 1;
+        let line = protocol::session_job_json(job, id).map_err(NodeError::Job)?;
+        self.send(&line)?;
+        loop {
+            match self.receive(timeout)? {
+                SessionAnswer::Done(answered, outcome) if answered == id => {
+                    return (*outcome).map_err(|e| RuntimeError::Node(NodeError::Protocol(e)));
+                }
+                // An answer to another job (one that ran past its limit) is not this job's.
+                _ => continue,
+            }
+        }
+    }
+
+    fn ready(&self) -> Option<&Ready> {
+        self.ready.as_ref()
+    }
+}
+
+impl Drop for ProcessSession {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
