@@ -133,7 +133,7 @@ pub use runtime::pool::Work;
 pub use runtime::protocol::{CodeOutcome, EntryOutcome, ImportOutcome, Job, LockJob, Outcome, Step, Unlinked};
 pub use runtime::protocol::{PROTOCOL_VERSION, ProtocolError};
 pub use runtime::protocol::{Ready, SessionAnswer};
-pub use runtime::session::{PerJob, ProcessSession, Session, SessionContext, SessionStart};
+pub use runtime::session::{PerJob, ProcessSession, Session, SessionContext, SessionError, SessionStart};
 pub use runtime::snapshot::{Slot, Snapshots};
 pub use runtime::wasi::{HOST as WASI_HOST, Wasi, WasiError};
 pub use runtime::{Bundle, BundleOutcome, Host, Hosts, Place, Runtime, RuntimeError};
@@ -161,5 +161,5 @@ pub use pack::{Pack, PackError, PackInput, PackOptions, PackageSize, pack, prefl
 pub mod testing {
     pub use crate::runtime::chromium::{PLAYWRIGHT_VERSION, find_executable as chromium_on_path};
     pub use crate::runtime::process::Ran;
-    pub use crate::runtime::protocol::{drivers, job_json, parse_answer};
+    pub use crate::runtime::protocol::{drivers, job_json, parse_answer, session_job_json, session_json};
 }

@@ -151,6 +151,9 @@ pub enum RuntimeError {
     /// The WASI host cannot be had, or failed.
     #[error(transparent)]
     Wasi(#[from] WasiError),
+    /// A session (one process serving many jobs) failed.
+    #[error(transparent)]
+    Session(#[from] session::SessionError),
     /// The cache cannot be used.
     #[error("cache")]
     Cache(#[source] PyodideError),

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::process::{Ran, Unfinished};
 use super::protocol::{self, Job, Outcome, ProtocolError};
-use super::session::{ProcessSession, Session, SessionContext, SessionStart};
+use super::session::{ProcessSession, Session, SessionContext, SessionError, SessionStart};
 use super::snapshot::Snapshots;
 use crate::hash::sha256_hex;
 use crate::release::Release;
@@ -87,7 +87,7 @@ impl Node {
 
     /// A session serving jobs of `release`: one Node process, each job in a fresh Pyodide
     /// restored from the release's snapshot (made the first time, kept in the cache).
-    pub fn session(&self, release: &Release, cx: &SessionContext) -> Result<ProcessSession, NodeError> {
+    pub fn session(&self, release: &Release, cx: &SessionContext) -> Result<ProcessSession, SessionError> {
         let driver = protocol::embed(SESSION);
         let key = Snapshots::key(release, &format!("node {} {}", self.version, sha256_hex(driver.as_bytes())));
         let slot = cx.snapshots.as_ref().map(|s| (s, s.slot(&key)));

@@ -338,6 +338,7 @@ pub fn drivers() -> Vec<(&'static str, String)> {
         ("browser.js", embed(include_str!("browser.js"))),
         ("driver.js", embed(include_str!("driver.js"))),
         ("wasi_driver.py", embed(include_str!("wasi_driver.py"))),
+        ("run_entry.py", RUN_ENTRY.to_string()),
     ]
 }
 

@@ -14,9 +14,34 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::node::NodeError;
 use super::protocol::{self, Job, Outcome, ProtocolError, Ready, SessionAnswer};
 use super::{Host, RuntimeError};
+
+/// Why a session could not serve a job.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// Its process could not be started.
+    #[error("could not start the session")]
+    Spawn(#[source] std::io::Error),
+    /// It ran past the time limit and was stopped.
+    #[error("the session ran for more than {0} s and was stopped")]
+    TimedOut(u64),
+    /// It ended without an answer.
+    #[error("the session ended without a result (status {status}): {stderr}")]
+    NoResult {
+        /// Its exit status.
+        status: String,
+        /// The last line it wrote on stderr.
+        stderr: String,
+    },
+    /// The job cannot be written for the driver.
+    #[error("the job cannot be written")]
+    Job(#[source] serde_json::Error),
+    /// Its answer cannot be used.
+    #[error(transparent)]
+    Protocol(ProtocolError),
+}
 
 /// A runtime serving the jobs of one release.
 pub trait Session: Send {
@@ -80,16 +105,16 @@ impl ProcessSession {
         args: &[&std::ffi::OsStr],
         start: &SessionStart,
         timeout: Duration,
-    ) -> Result<ProcessSession, NodeError> {
+    ) -> Result<ProcessSession, SessionError> {
         let mut command = Command::new(program);
         command.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
         #[cfg(unix)]
         std::os::unix::process::CommandExt::process_group(&mut command, 0);
-        let mut child = command.spawn().map_err(NodeError::Spawn)?;
+        let mut child = command.spawn().map_err(SessionError::Spawn)?;
         let (Some(stdin), Some(stdout), Some(stderr_pipe)) =
             (child.stdin.take(), child.stdout.take(), child.stderr.take())
         else {
-            return Err(NodeError::Spawn(std::io::Error::other("no pipes to the session")));
+            return Err(SessionError::Spawn(std::io::Error::other("no pipes to the session")));
         };
         let (send, answers) = mpsc::channel();
         std::thread::spawn(move || {
@@ -121,29 +146,29 @@ impl ProcessSession {
         session.send(&hello)?;
         match session.receive(timeout)? {
             SessionAnswer::Ready(ready) => session.ready = Some(ready),
-            SessionAnswer::Done(..) => return Err(NodeError::Protocol(ProtocolError::NoResult)),
+            SessionAnswer::Done(..) => return Err(SessionError::Protocol(ProtocolError::NoResult)),
         }
         Ok(session)
     }
 
-    fn send(&mut self, line: &str) -> Result<(), NodeError> {
+    fn send(&mut self, line: &str) -> Result<(), SessionError> {
         let written = self.stdin.write_all(line.as_bytes()).and_then(|()| self.stdin.write_all(b"\n"));
         written.and_then(|()| self.stdin.flush()).map_err(|_| self.ended())
     }
 
-    fn receive(&mut self, timeout: Duration) -> Result<SessionAnswer, NodeError> {
+    fn receive(&mut self, timeout: Duration) -> Result<SessionAnswer, SessionError> {
         match self.answers.recv_timeout(timeout) {
-            Ok(line) => protocol::parse_session_answer(&line).map_err(NodeError::Protocol),
+            Ok(line) => protocol::parse_session_answer(&line).map_err(SessionError::Protocol),
             Err(RecvTimeoutError::Timeout) => {
                 self.stop();
-                Err(NodeError::TimedOut(timeout.as_secs()))
+                Err(SessionError::TimedOut(timeout.as_secs()))
             }
             Err(RecvTimeoutError::Disconnected) => Err(self.ended()),
         }
     }
 
     /// Why the session ended without an answer: its status, its last line on stderr.
-    fn ended(&mut self) -> NodeError {
+    fn ended(&mut self) -> SessionError {
         let status = match self.child.try_wait() {
             Ok(Some(status)) => status.to_string(),
             _ => {
@@ -153,7 +178,7 @@ impl ProcessSession {
         };
         let stderr = self.stderr.lock().map(|s| s.clone()).unwrap_or_default();
         let last = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or_default().trim().to_string();
-        NodeError::NoResult { status, stderr: last }
+        SessionError::NoResult { status, stderr: last }
     }
 
     fn stop(&mut self) {
@@ -167,12 +192,12 @@ impl Session for ProcessSession {
     fn run(&mut self, job: &Job, timeout: Duration) -> Result<Outcome, RuntimeError> {
         let id = self.next_id;
         self.next_id += 1;
-        let line = protocol::session_job_json(job, id).map_err(NodeError::Job)?;
+        let line = protocol::session_job_json(job, id).map_err(SessionError::Job)?;
         self.send(&line)?;
         loop {
             match self.receive(timeout)? {
                 SessionAnswer::Done(answered, outcome) if answered == id => {
-                    return (*outcome).map_err(|e| RuntimeError::Node(NodeError::Protocol(e)));
+                    return (*outcome).map_err(|e| RuntimeError::Session(SessionError::Protocol(e)));
                 }
                 // An answer to another job (one that ran past its limit) is not this job's.
                 _ => continue,

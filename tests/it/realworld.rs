@@ -268,10 +268,12 @@ fn a_runtime_that_fails_is_an_error_of_its_own() {
     let release = release_dir("314.0.7", dir.path());
     let registry = crate::fake::npm_registry();
     let cache = dir.path().join("cache");
+    let version = wasmwheel::PROTOCOL_VERSION;
+    let broken = format!("not protocol {version}");
     let cases = [
-        ("kill -SEGV $$", "node ended without a result"),
-        ("cat >/dev/null; printf '\\036{\"broken\": true}\\n'", "not protocol 1"),
-        ("cat >/dev/null; printf '\\036{\"protocol\": 7, \"fatal\": \"x\"}\\n'", "protocol 7"),
+        ("kill -SEGV $$", "ended without a result"),
+        ("read -r line; printf '\\036{\"broken\": true}\\n'; sleep 5", broken.as_str()),
+        ("read -r line; printf '\\036{\"protocol\": 7, \"fatal\": \"x\"}\\n'; sleep 5", "protocol 7"),
         ("sleep 30", "ran for more than 1 s"),
     ];
     for (behaviour, said) in cases {
