@@ -374,3 +374,88 @@ fn pack_writes_a_bundle_only_when_every_host_runs_it_as_traced() {
         }
     }
 }
+
+/// A host with sessions of its own: it counts the sessions started per release and the jobs
+/// each served; its `fail` job ends its session.
+#[derive(Debug, Default)]
+struct SessionHost {
+    started: Mutex<Vec<String>>,
+}
+
+struct CountingSession {
+    release: String,
+}
+
+impl wasmwheel::Session for CountingSession {
+    fn run(&mut self, job: &Job, _: Duration) -> Result<Outcome, RuntimeError> {
+        if job.imports.iter().any(|m| m == "fail") {
+            return Err(RuntimeError::Unsupported { host: "session", what: "this job" });
+        }
+        let value = json!({"startup_ms": 0, "install": {"ok": true, "error": null, "ms": 0}, "imports": [],
+                           "link": [], "code": {"ok": true, "error": null, "stdout": format!("{} {}", self.release, job.imports[0]), "ms": 0},
+                           "entry": null});
+        Ok(serde_json::from_value(value).unwrap())
+    }
+}
+
+impl Host for SessionHost {
+    fn name(&self) -> &'static str {
+        "sessions"
+    }
+
+    fn run(&self, _: &Job, _: Duration) -> Result<Outcome, RuntimeError> {
+        panic!("the pool runs jobs in sessions")
+    }
+
+    fn session<'a>(
+        &'a self,
+        release: &wasmwheel::Release,
+        _: &wasmwheel::SessionContext,
+    ) -> Result<Box<dyn wasmwheel::Session + 'a>, RuntimeError> {
+        self.started.lock().unwrap().push(release.version.clone());
+        Ok(Box::new(CountingSession { release: release.version.clone() }))
+    }
+}
+
+#[test]
+fn the_pool_serves_each_release_in_one_session_and_starts_another_after_a_failure() {
+    let host = Arc::new(SessionHost::default());
+    let registry = npm_registry();
+    let cache = tempfile::tempdir().unwrap();
+    let sources = Sources {
+        cache: Cache::at(cache.path().to_path_buf()),
+        registry: wasmwheel::Registry::new(&registry.url, Client::default()),
+        offline: false,
+    };
+    let mut hosts = Hosts::default();
+    hosts.pyodide = Some(host.clone());
+    let mut runtime = Runtime::from_hosts(hosts, sources, Duration::from_secs(60));
+    runtime.workers = Some(1);
+    let releases: Vec<wasmwheel::Release> =
+        ["0.29.3", "314.0.7"].iter().map(|v| runtime.release(&v.parse().unwrap()).unwrap()).collect();
+    // Jobs of both releases, interleaved; one of them fails its session.
+    let names = ["a", "b", "fail", "c", "d", "e"];
+    let jobs: Vec<Job> = names
+        .iter()
+        .map(|name| {
+            let mut job = Job::default();
+            job.imports = vec![name.to_string()];
+            job
+        })
+        .collect();
+    let work: Vec<wasmwheel::Work> =
+        jobs.iter().enumerate().map(|(i, job)| wasmwheel::Work { release: &releases[i % 2], job }).collect();
+    let outcomes = runtime.run(&work);
+    let printed: Vec<String> = outcomes
+        .iter()
+        .map(|o| o.as_ref().map_or_else(|e| format!("error: {e}"), |o| o.code.as_ref().unwrap().stdout.clone()))
+        .collect();
+    assert_eq!(
+        printed,
+        ["0.29.3 a", "314.0.7 b", "error: session does not run this job", "314.0.7 c", "0.29.3 d", "314.0.7 e"],
+        "each outcome in the order given"
+    );
+    // One worker: 0.29.3's jobs (a, fail, d) in a session, started again after the job that
+    // failed it; then 314.0.7's (b, c, e) in one.
+    assert_eq!(*host.started.lock().unwrap(), ["0.29.3", "0.29.3", "314.0.7"]);
+}
