@@ -1,5 +1,7 @@
 // The driver in a real browser: run under Node as `node -e <this>`, with {"job", "browser"} on
-// stdin (never on the command line). Serves the
+// stdin (never on the command line); or as a session: {"protocol", "session", "browser"} on
+// the first line of stdin, then jobs one per line, each answered with its `id` (see
+// `session` below). Serves the
 // release, the run's folder and the entry over HTTP on 127.0.0.1 (an ephemeral port; `.wasm`
 // as application/wasm, `.mjs` as JavaScript, as a browser needs them), opens a page in
 // headless Chromium (the system's, through playwright-core), runs the same driver there
@@ -114,8 +116,109 @@ async function openPage(config) {
   }
 }
 
+// A browser and a page serving the jobs of one release, one after the other, each in a fresh
+// Pyodide restored from a snapshot the page takes once after the release starts (kept in the
+// page, not on disk), the main module compiled once. Each job's folders are served under
+// /jobs/<id>/ while it runs.
+async function session(hello, lines) {
+  const config = hello.browser;
+  const roots = [["/release/", hello.session.release]];
+  const server = await serve(roots, { "/__wasmwheel/page.html": PAGE, "/__wasmwheel/driver.js": config.driver });
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  const browser = await launch(config);
+  const context = await browser.newContext();
+  await context.route("**/*", (route) =>
+    route.request().url().startsWith(origin + "/") ? route.continue() : route.abort("blockedbyclient"),
+  );
+  const page = await context.newPage();
+  await page.goto(origin + "/__wasmwheel/page.html");
+  const started = Date.now();
+  const how = await page.evaluate(
+    async ({ origin, make }) => {
+      const compiled = new Map();
+      const instantiate = WebAssembly.instantiate;
+      WebAssembly.instantiateStreaming = async (response, imports) => {
+        const answer = await response;
+        if (!compiled.has(answer.url)) compiled.set(answer.url, await WebAssembly.compile(await answer.arrayBuffer()));
+        const module = compiled.get(answer.url);
+        return { instance: await instantiate.call(WebAssembly, module, imports), module };
+      };
+      const { loadPyodide } = await import(origin + "/release/pyodide.mjs");
+      window.wasmwheelLoad = loadPyodide;
+      if (!make) return "none";
+      try {
+        const first = await loadPyodide({ indexURL: origin + "/release/", _makeSnapshot: true });
+        // What every job imports anyway (see node_session.js): standard-library modules only.
+        first.runPython(
+          'for name in ("sysconfig", "zipfile", "tarfile", "shutil", "importlib", "importlib.metadata", "pyodide._package_loader"):\n' +
+            "    try:\n        __import__(name)\n    except ImportError:\n        pass\n" +
+            "import sysconfig\nsysconfig.get_paths()\n",
+        );
+        window.wasmwheelSnapshot = first.makeMemorySnapshot();
+        return "made";
+      } catch (e) {
+        return `none (${String((e && e.message) || e).split("\n")[0]})`;
+      }
+    },
+    { origin, make: hello.session.make_snapshot },
+  );
+  print({ protocol: __WASMWHEEL_PROTOCOL__, ready: { snapshot: how, ms: Date.now() - started } });
+  for await (const line of lines) {
+    if (!line.trim()) continue;
+    const job = JSON.parse(line);
+    const prefix = `/jobs/${job.id}/`;
+    const mine = [[prefix + "index/", job.pyodide || hello.session.release]];
+    if (job.lock) mine.push([prefix + "run/", job.lock.dir]);
+    if (job.entry) mine.push([prefix + "entry/", path.dirname(job.entry)]);
+    const wheels = (job.wheels || []).map((w, i) => {
+      mine.push([`${prefix}wheels/${i}/`, path.dirname(w)]);
+      return `${prefix}wheels/${i}/${path.basename(w)}`;
+    });
+    roots.push(...mine);
+    let answer;
+    try {
+      answer = await page.evaluate(
+        async ({ job, origin, prefix, wheels }) => {
+          const options = { indexURL: origin + prefix + "index/" };
+          if (job.lock) {
+            options.lockFileURL = origin + prefix + "run/pyodide-lock.json";
+            options.packageBaseUrl = origin + prefix + "run/";
+          }
+          if (window.wasmwheelSnapshot) options._loadSnapshot = window.wasmwheelSnapshot;
+          const entry = job.entry ? origin + prefix + "entry/" + job.entry.split("/").pop() : null;
+          const host = {
+            clock: () => Math.round(performance.now()),
+            loadPyodide: window.wasmwheelLoad,
+            options,
+            packages: job.lock ? job.lock.packages : wheels.map((w) => origin + w),
+            readEntry: async () => new Uint8Array(await (await fetch(entry)).arrayBuffer()),
+          };
+          const driver = wasmwheelDriver(job, host);
+          const fatal = new Promise((resolve) => {
+            const fail = (e) => !driver.done() && resolve(driver.fail(e));
+            window.addEventListener("error", (e) => fail(e.error || e.message), { once: true });
+            window.addEventListener("unhandledrejection", (e) => fail(e.reason), { once: true });
+          });
+          return await Promise.race([driver.run(), fatal]);
+        },
+        { job, origin, prefix, wheels },
+      );
+    } catch (e) {
+      answer = { protocol: __WASMWHEEL_PROTOCOL__, fatal: String((e && e.message) || e).split("\n")[0] };
+    }
+    for (const root of mine) roots.splice(roots.indexOf(root), 1);
+    print({ id: job.id, ...answer });
+  }
+  await browser.close().catch(() => {});
+  server.close();
+}
+
 async function main() {
-  const { job, browser: config } = JSON.parse(fs.readFileSync(0, "utf8"));
+  const lines = require("readline").createInterface({ input: process.stdin, crlfDelay: Infinity })[Symbol.asyncIterator]();
+  const first = await lines.next();
+  const message = JSON.parse(first.done ? "{}" : first.value);
+  if (message.session) return session(message, lines);
+  const { job, browser: config } = message;
   if (config.page) return openPage(config);
   const roots = [["/release/", job.pyodide]];
   if (job.lock) roots.push(["/run/", job.lock.dir]);

@@ -10,8 +10,10 @@ use std::time::Duration;
 use super::node::{Node, NodeError};
 use super::process::Ran;
 use super::protocol::{self, Job, Outcome, ProtocolError};
+use super::session::{ProcessSession, SessionContext, SessionError, SessionStart};
 use crate::cache::Cache;
 use crate::npm::{self, NpmError, Registry};
+use crate::release::Release;
 
 /// The playwright-core that drives the browser.
 pub const PLAYWRIGHT_VERSION: &str = "1.65.1";
@@ -128,6 +130,30 @@ impl Chromium {
         }
         let answer = ran.stdout.rsplit_once('\u{1e}').map(|(_, a)| a.trim()).unwrap_or_default();
         serde_json::from_str::<Answer>(answer).map(|a| a.page).map_err(|_| no_result(&ran))
+    }
+
+    /// A session serving jobs of `release`: one browser and one page, each job in a fresh
+    /// Pyodide restored from a snapshot the page takes once (kept in the page).
+    pub fn session(&self, release: &Release, cx: &SessionContext) -> Result<ProcessSession, SessionError> {
+        #[derive(serde::Serialize)]
+        struct Config<'a> {
+            executable: &'a Path,
+            playwright: &'a Path,
+            driver: &'a str,
+            timeout_ms: u128,
+        }
+        let driver = protocol::embed(DRIVER);
+        let config = Config {
+            executable: &self.executable,
+            playwright: &self.playwright,
+            driver: &driver,
+            timeout_ms: cx.timeout.as_millis(),
+        };
+        let mut extra = serde_json::Map::new();
+        extra.insert("browser".into(), serde_json::to_value(&config).map_err(SessionError::Job)?);
+        let start = SessionStart { release: release.dir.clone(), snapshot: None, make_snapshot: true, extra };
+        let browser = protocol::embed(BROWSER);
+        self.node.start_session(&["-e".as_ref(), browser.as_ref()], &start, cx.timeout)
     }
 
     /// Runs `job` in a page; stops after `timeout`.

@@ -98,6 +98,14 @@ impl Host for Chromium {
         Chromium::run(self, job, timeout).map_err(RuntimeError::Chromium)
     }
 
+    fn session<'a>(
+        &'a self,
+        release: &Release,
+        cx: &session::SessionContext,
+    ) -> Result<Box<dyn session::Session + 'a>, RuntimeError> {
+        Ok(Box::new(Chromium::session(self, release, cx)?))
+    }
+
     fn run_bundle(&self, bundle: &Bundle<'_>, timeout: Duration) -> Result<BundleOutcome, RuntimeError> {
         let page = self.open_page(bundle.dir, bundle.intercept, timeout)?;
         Ok(BundleOutcome { exit: page.exit, stdout: page.stdout, stderr: page.error.unwrap_or_default() })

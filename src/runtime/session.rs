@@ -82,8 +82,10 @@ pub struct SessionStart {
     pub release: PathBuf,
     /// Where its snapshot is, or is to be made.
     pub snapshot: Option<PathBuf>,
-    /// Make the snapshot there (else read it).
+    /// Make the snapshot there (else read it); with no path, make it and keep it in memory.
     pub make_snapshot: bool,
+    /// More fields for the first message (a browser session's settings).
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A driver process in session mode: its stdin, the answers read from its stdout, the end of
@@ -142,7 +144,16 @@ impl ProcessSession {
             }
         });
         let mut session = ProcessSession { child, stdin, answers, stderr, next_id: 1, ready: None };
-        let hello = protocol::session_json(&start.release, start.snapshot.as_deref(), start.make_snapshot);
+        let mut hello: serde_json::Value = serde_json::from_str(&protocol::session_json(
+            &start.release,
+            start.snapshot.as_deref(),
+            start.make_snapshot,
+        ))
+        .map_err(SessionError::Job)?;
+        if let Some(fields) = hello.as_object_mut() {
+            fields.extend(start.extra.clone());
+        }
+        let hello = hello.to_string();
         session.send(&hello)?;
         match session.receive(timeout)? {
             SessionAnswer::Ready(ready) => session.ready = Some(ready),
