@@ -496,7 +496,7 @@ pub fn fake_node(dir: &Path, behaviour: &str) -> PathBuf {
 
 /// A fake `node` that speaks the driver protocol: asked to run the driver (`node -e ...`), it
 /// reads the job and answers with `result` (an outcome, as JSON); asked for a session
-/// (`node --expose-gc -e ...`), it says it is ready, then answers every job the same way,
+/// (`node --single-threaded --expose-gc -e ...`), it says it is ready, then answers every job the same way,
 /// under the job's id; asked to run a script (a bundle's `run.mjs`), it prints
 /// `script_stdout` and exits with `script_exit`. For the logic that needs only a host's
 /// answers, through the binary; nothing runs.
@@ -512,7 +512,7 @@ pub fn protocol_node(dir: &Path, result: &serde_json::Value, script_stdout: &str
         "#!/bin/sh\nif [ \"$1\" = --version ]; then echo v20.20.2; exit 0; fi\n\
          if [ \"$1\" = -e ]; then /bin/cat >/dev/null; printf '\\036{{\"protocol\":{protocol},\"result\":'; \
          /bin/cat '{here}/result.json'; echo '}}'; exit 0; fi\n\
-         if [ \"$1\" = --expose-gc ]; then read -r hello; \
+         if [ \"$1\" = --single-threaded ] || [ \"$1\" = --expose-gc ]; then read -r hello; \
          printf '\\036{{\"protocol\":{protocol},\"ready\":{{\"snapshot\":\"none\",\"ms\":0}}}}\\n'; \
          while read -r line; do id=$(printf '%s' \"$line\" | /bin/sed -n 's/^{{\"protocol\":[0-9]*,\"id\":\\([0-9]*\\).*/\\1/p'); \
          printf '\\036{{\"protocol\":{protocol},\"id\":%s,\"result\":' \"$id\"; /bin/cat '{here}/result.json'; echo '}}'; done; exit 0; fi\n\
