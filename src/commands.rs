@@ -334,21 +334,80 @@ pub struct TestRequest {
     pub run: RunOptions,
     /// What to install beside the wheels, and from where.
     pub resolve: ResolveOptions,
+    /// Extras to install with the wheels: `(wheel, extra)`, the wheel by its index in
+    /// `wheels` (`dist/pkg.whl[test]`), or every wheel (`--extras test`).
+    pub extras: Vec<(Option<usize>, String)>,
+    /// PEP 735 dependency groups of the nearest `pyproject.toml` to install too (`--group`).
+    pub groups: Vec<String>,
+    /// Where to write one JUnit XML file per release (`--junit-xml DIR`, with `--pytest`).
+    pub junit_dir: Option<PathBuf>,
+    /// Where the progress, and the lines pytest prints, go.
+    pub progress: Progress,
 }
 
-/// `test`: the wheels installed, with what they require, imported and run in each release.
+impl TestRequest {
+    /// Takes `test`'s inputs: wheels (`dist/pkg.whl`, `dist/pkg.whl[test]` with extras) and,
+    /// with `--pytest` (`options.pytest` set first), test folders and files, in the order given.
+    pub fn add_inputs(&mut self, inputs: &[String]) -> Result<(), Error> {
+        for input in inputs {
+            let (path, extras) = match input.strip_suffix(']').and_then(|s| s.rsplit_once('[')) {
+                Some((path, extras)) if path.ends_with(".whl") => (path, Some(extras)),
+                _ => (input.as_str(), None),
+            };
+            if path.ends_with(".whl") {
+                for extra in extras.into_iter().flat_map(|e| e.split(',')).map(str::trim) {
+                    let name = extra.parse::<pep508_rs::ExtraName>();
+                    let name = name.map_err(|_| UsageError::Extras(input.clone()))?;
+                    self.extras.push((Some(self.wheels.len()), name.to_string()));
+                }
+                self.wheels.push(PathBuf::from(path));
+            } else if let Some(pytest) = &mut self.options.pytest {
+                pytest.paths.push(PathBuf::from(input));
+            } else {
+                return Err(UsageError::NotAWheel(input.clone()).into());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `test`: the wheels installed, with what they require, imported and run in each release;
+/// with `--pytest`, their tests run by pytest there too (and, with `--junit-xml`, a JUnit
+/// file per release written).
 pub fn test(request: &TestRequest, config: &Config) -> Result<Vec<ReleaseRun>, Error> {
     let policies = config.policies(&request.policies)?;
     request.options.validate()?;
     let wheels = open_all(&request.wheels)?;
-    let plan = plan(&request.resolve, request.run.offline)?;
+    let mut plan = plan(&request.resolve, request.run.offline)?;
+    let cwd = std::env::current_dir().map_err(|source| Error::Io { path: ".".into(), source })?;
+    let extras: Vec<(String, String)> = request
+        .extras
+        .iter()
+        .flat_map(|(wheel, extra)| {
+            let chosen: Vec<&WheelBytes> = match wheel {
+                Some(i) => wheels.get(*i).into_iter().collect(),
+                None => wheels.iter().collect(),
+            };
+            chosen
+                .into_iter()
+                .map(|w| (w.wheel.filename.name.normalized().to_string(), extra.clone()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let pytest: &[(&str, &str)] = if request.options.pytest.is_some() { &[("pytest", "--pytest")] } else { &[] };
+    plan.add_roots(&extras, &request.groups, &cwd, pytest)?;
     // WASI wheels run in the WASI host (Node is not needed), unless a release is named.
     let wasi = wheels.iter().any(|w| audit::family_of(w.wheel.filename.platform_tags()) == Family::Wasi);
     let place = if wasi && request.options.releases.is_empty() { Place::Wasi } else { request.run.place };
     let mut runtime =
         Runtime::at(place, request.run.offline, request.run.timeout, plan.sources.fetcher.client.clone())?;
     runtime.isolate = request.run.isolate;
-    Ok(run::test(&wheels, &plan, &policies, &runtime, &request.options)?)
+    runtime.progress = request.progress.clone();
+    let runs = run::test(&wheels, &plan, &policies, &runtime, &request.options)?;
+    if let Some(dir) = &request.junit_dir {
+        crate::report::junit::write(dir, &runs).map_err(|source| Error::Io { path: dir.clone(), source })?;
+    }
+    Ok(runs)
 }
 
 /// The release `spec` names, fetched into the cache if need be (not when `offline`).

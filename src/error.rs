@@ -102,6 +102,12 @@ pub enum UsageError {
     /// `policy show NAME` with an unknown name.
     #[error("no policy called `{0}`")]
     NoPolicy(String),
+    /// A `test` input that is not a wheel, without `--pytest`.
+    #[error("`{0}` is not a wheel (a .whl file); test folders and files run with --pytest")]
+    NotAWheel(String),
+    /// `pkg.whl[...]` with extras that are not names.
+    #[error("`{0}`: extras are names in brackets, separated by commas (`pkg.whl[test,speedups]`)")]
+    Extras(String),
     /// A glob that does not parse.
     #[error("--exclude {pattern}")]
     Glob {

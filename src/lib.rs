@@ -125,12 +125,15 @@ pub use retag::{Outcome as TagsOutcome, TagChange, TagsError};
 pub use cache::{Cache, CacheError, CachedPage};
 pub use npm::{NpmError, Registry};
 pub use release::{PyodideError, Release, ReleaseSpec, ReleaseSpecError, Sources};
+pub use run::pytest::{Counts as PytestCounts, Failure as PytestFailure, PytestError, PytestOptions, PytestReport};
+pub use run::pytest::{Slow as PytestSlow, StagedTests, Timings as PytestTimings};
 pub use run::{Confirmation, Expected, ReleaseRun, TestError, TestOptions, WheelRun};
 pub use run::{confirm, confirm_findings, test as test_wheels};
 pub use runtime::chromium::{Chromium, ChromiumError, PageOutcome};
 pub use runtime::node::{Node, NodeError};
 pub use runtime::pool::Work;
 pub use runtime::protocol::{CodeOutcome, EntryOutcome, ImportOutcome, Job, LockJob, Outcome, Step, Unlinked};
+pub use runtime::protocol::{CollectError, PytestJob, PytestOutcome, TestOutcome};
 pub use runtime::protocol::{PROTOCOL_VERSION, ProtocolError};
 pub use runtime::protocol::{Ready, SessionAnswer};
 pub use runtime::session::{PerJob, ProcessSession, Session, SessionContext, SessionError, SessionStart};
@@ -139,6 +142,7 @@ pub use runtime::wasi::{HOST as WASI_HOST, Wasi, WasiError};
 pub use runtime::{Bundle, BundleOutcome, Host, Hosts, Place, Runtime, RuntimeError};
 
 // Resolving what wheels require, as the release's micropip does.
+pub use resolve::groups::GroupError;
 pub use resolve::index::{Fetcher, Index, IndexError, IndexFile, Location, PYPI};
 pub use resolve::ranking::SupportedTags;
 pub use resolve::{

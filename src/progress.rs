@@ -24,6 +24,15 @@ pub enum Event<'a> {
         /// Bytes in all.
         total: u64,
     },
+    /// A line a run printed as it ran (a job that streams its output: pytest's).
+    Output {
+        /// Where it ran (`314.0.7`).
+        source: &'a str,
+        /// `stdout` or `stderr`.
+        stream: &'a str,
+        /// The line, without its newline.
+        line: &'a str,
+    },
 }
 
 /// The callback progress goes to.

@@ -161,9 +161,28 @@ pub(crate) struct RepairArgs {
 /// Flags of `test`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct TestArgs {
-    /// Wheels to install together in each release, with what they require.
-    #[arg(required_unless_present_any = ["with", "requirements"])]
-    wheels: Vec<PathBuf>,
+    /// Wheels to install together in each release, with what they require (`pkg.whl[test]`
+    /// adds an extra's requirements); with `--pytest`, also the test folders and files to run.
+    #[arg(value_name = "WHEEL|TESTS", required_unless_present_any = ["with", "requirements"])]
+    inputs: Vec<String>,
+    /// Run tests with pytest in each release: the test folders and files given (with their
+    /// conftest.py files and data, under the same layout), else the tests the wheels ship;
+    /// pytest is installed like any requirement (the release's own where it has one).
+    #[arg(long)]
+    pytest: bool,
+    /// Arguments for pytest, as they are (`-- -k fast -x`).
+    #[arg(last = true, value_name = "PYTEST_ARGS", requires = "pytest")]
+    pytest_args: Vec<String>,
+    /// Write one JUnit XML file per release into this folder
+    /// (`pytest-pyodide-<version>-<runtime>.xml`).
+    #[arg(long, value_name = "DIR", requires = "pytest")]
+    junit_xml: Option<PathBuf>,
+    /// Install these extras of every wheel given, too (`--extras test,speedups`); repeatable.
+    #[arg(long, value_name = "EXTRA", value_delimiter = ',')]
+    extras: Vec<String>,
+    /// Install this PEP 735 dependency group of the nearest pyproject.toml too; repeatable.
+    #[arg(long = "group", value_name = "NAME")]
+    groups: Vec<String>,
     /// A Pyodide release: an npm version (0.29.3, 315.0.0-alpha.2, fetched and cached), a
     /// release folder, or a pyodide-<version>.tgz; repeatable. Default: the release of each
     /// platform the audit calls compatible (and those the wheels are tagged for).
@@ -325,6 +344,11 @@ pub(crate) struct ResolveArgs {
     /// ~/.netrc, and go only to that host; no output shows them.
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) http_timeout: Option<u64>,
+    /// Take these projects from the indexes even where the release has them
+    /// (`--from-index pytest,pluggy`; for CI without the release's package host). micropip
+    /// would install the release's: the report says so.
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    pub(crate) from_index: Vec<String>,
 }
 
 /// Flags of the commands that load wheels in real Pyodide.

@@ -124,6 +124,7 @@ fn resolve_options(args: ResolveArgs) -> ResolveOptions {
     options.pre = args.pre;
     options.release_url = args.release_url;
     options.http_timeout = args.http_timeout;
+    options.from_index = args.from_index;
     options.progress = terminal::progress();
     options
 }
@@ -145,7 +146,14 @@ fn finish(reports: &Reports<WheelReport>, format: Format, text: TextRender) -> R
 
 fn test(args: TestArgs, config: &Config) -> Result<ExitStatus, Error> {
     let mut request = TestRequest::default();
-    request.wheels = args.wheels;
+    if args.pytest {
+        request.options.pytest = Some(wasmwheel::PytestOptions::new(Vec::new(), args.pytest_args));
+    }
+    request.add_inputs(&args.inputs)?;
+    request.extras.extend(args.extras.into_iter().map(|extra| (None, extra)));
+    request.groups = args.groups;
+    request.junit_dir = args.junit_xml;
+    request.progress = terminal::progress();
     request.options.releases = args.releases;
     request.options.imports = args.imports;
     request.options.code = match args.code {

@@ -53,16 +53,28 @@ pub fn input_errors(errors: &[InputError]) {
     }
 }
 
-/// Progress bars on stderr when it is a terminal (many wheels: a count; a large download:
-/// bytes); nothing otherwise.
+/// Progress on stderr: the lines a run prints as it runs (pytest's), each after its release
+/// when several run; and, when stderr is a terminal, bars (many wheels: a count; a large
+/// download: bytes).
 pub fn progress() -> Progress {
-    if !io::stderr().is_terminal() {
-        return Progress::none();
-    }
+    let terminal = io::stderr().is_terminal();
     let bars: Mutex<Vec<(String, ProgressBar)>> = Mutex::new(Vec::new());
     Progress::new(move |event| {
         let Ok(mut bars) = bars.lock() else { return };
         let (key, template, done, total, message) = match event {
+            ProgressEvent::Output { source, line, .. } => {
+                let print = || {
+                    let mut err = io::stderr().lock();
+                    let _ =
+                        if source.is_empty() { writeln!(err, "{line}") } else { writeln!(err, "[{source}] {line}") };
+                };
+                match bars.first() {
+                    Some((_, bar)) => bar.suspend(print),
+                    None => print(),
+                }
+                return;
+            }
+            _ if !terminal => return,
             ProgressEvent::Wheels { done, total } if total > 4 => {
                 ("wheels".to_string(), "{bar:40} {pos}/{len} wheels {elapsed}", done, total, String::new())
             }

@@ -59,6 +59,16 @@ impl InstallSet {
     pub fn packages(&self) -> &[String] {
         &self.packages
     }
+
+    /// Adds the file `name` (a bare file name) to the folder: what a run reads beside the
+    /// packages (the tests pytest runs).
+    pub fn add_file(&self, name: &str, bytes: &[u8]) -> Result<(), InstallError> {
+        if !crate::fs::is_bare_file_name(name) {
+            return Err(InstallError::Lock(LockError::FileName(name.into())));
+        }
+        let path = self.dir().join(name);
+        std::fs::write(&path, bytes).map_err(|source| InstallError::Stage { path, source })
+    }
 }
 
 /// Stages `resolution` for `release`: every package of it, loaded by name.

@@ -72,11 +72,37 @@ pub fn render_tests(out: &mut dyn Write, runs: &[crate::run::ReleaseRun], errors
         for note in &run.resolution.notes {
             writeln!(out, "::notice file={},title={title}::{}", property(file), data(note))?;
         }
+        if let Some(report) = &run.pytest {
+            pytest(out, &title, report)?;
+        }
         if failures.is_empty() && run.ok {
-            writeln!(out, "::notice file={},title={title}::{}", property(file), data("installed and imported"))?;
+            let what =
+                if run.pytest.is_some() { "installed, imported, tests passed" } else { "installed and imported" };
+            writeln!(out, "::notice file={},title={title}::{}", property(file), data(what))?;
         }
     }
     input_errors(out, errors)
+}
+
+/// An error for each failing test at its file and line (a file in the project: tests the
+/// wheels ship live in site-packages, and are annotated without a place); an error when
+/// pytest's session did not pass for another reason.
+fn pytest(out: &mut dyn Write, title: &str, report: &crate::run::pytest::PytestReport) -> io::Result<()> {
+    for failure in &report.failures {
+        let message = data(&format!("{} {}: {}", failure.outcome, failure.nodeid, failure.message));
+        let place = match (&failure.file, failure.line) {
+            (Some(file), _) if file.starts_with("..") || file.starts_with('/') => String::new(),
+            (Some(file), Some(line)) => format!("file={},line={line},", property(file)),
+            (Some(file), None) => format!("file={},", property(file)),
+            (None, _) => String::new(),
+        };
+        writeln!(out, "::error {place}title={title}::{message}")?;
+    }
+    if !report.passed() && report.failures.is_empty() {
+        let message = data(&format!("pytest: {} (exit {})", report.status, report.exit));
+        writeln!(out, "::error title={title}::{message}")?;
+    }
+    Ok(())
 }
 
 /// An error for each reason a wheel is refused (by `lock`, or the lock step of `pack`).

@@ -3,6 +3,7 @@
 
 pub mod github;
 pub mod json;
+pub mod junit;
 pub mod text;
 
 use std::collections::BTreeMap;

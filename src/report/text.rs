@@ -274,6 +274,53 @@ pub fn test_run(out: &mut dyn Write, run: &crate::run::ReleaseRun) -> io::Result
             writeln!(out, "  | {line}")?;
         }
     }
+    if let Some(report) = &run.pytest {
+        pytest(out, report)?;
+    }
+    Ok(())
+}
+
+/// pytest's session in one release: its status and counts, each failure with why, the
+/// slowest tests and the timings.
+fn pytest(out: &mut dyn Write, report: &crate::run::pytest::PytestReport) -> io::Result<()> {
+    let c = &report.counts;
+    let counts: Vec<String> = [
+        (c.passed, "passed"),
+        (c.failed, "failed"),
+        (c.errors, "errors"),
+        (c.skipped, "skipped"),
+        (c.xfailed, "xfailed"),
+        (c.xpassed, "xpassed"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect();
+    let t = &report.timings;
+    writeln!(
+        out,
+        "  pytest: {} (exit {}): {} collected{}{} (collect {} ms, run {} ms)",
+        report.status,
+        report.exit,
+        report.collected,
+        if counts.is_empty() { "" } else { ", " },
+        counts.join(", "),
+        t.collect,
+        t.run
+    )?;
+    for failure in &report.failures {
+        let at = match (&failure.file, failure.line) {
+            (Some(file), Some(line)) => format!(" ({file}:{line})"),
+            _ => String::new(),
+        };
+        writeln!(out, "    {} {}{at}: {}", failure.outcome.to_uppercase(), failure.nodeid, failure.message)?;
+    }
+    if !report.slowest.is_empty() {
+        writeln!(out, "    slowest:")?;
+        for slow in report.slowest.iter().take(5) {
+            writeln!(out, "      {:>7} ms  {}", slow.ms, slow.nodeid)?;
+        }
+    }
     Ok(())
 }
 

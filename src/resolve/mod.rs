@@ -15,13 +15,14 @@
 //! micropip would do otherwise (it reads no Requires-Python; a release package that does not
 //! fit a later requirement is installed beside the index's), the resolution says so.
 
+pub mod groups;
 pub mod index;
 pub mod ranking;
 pub mod requirements_txt;
 mod sources;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use pep440_rs::Version;
 use pep508_rs::{ExtraName, MarkerEnvironment, PackageName, Requirement, VersionOrUrl};
@@ -65,6 +66,8 @@ pub struct ResolveOptions {
     pub http_timeout: Option<u64>,
     /// Where the progress of long downloads goes.
     pub progress: crate::progress::Progress,
+    /// `--from-index`: projects taken from the indexes even where the release has them.
+    pub from_index: Vec<String>,
 }
 
 /// A requirement to resolve, and who asked for it.
@@ -169,9 +172,54 @@ pub enum ResolveError {
     /// `$WASMWHEEL_HTTP_TIMEOUT` that is not a time.
     #[error(transparent)]
     Settings(#[from] crate::http::SettingsError),
+    /// A `--from-index` that is not a project name.
+    #[error("--from-index {0}: not a project name")]
+    FromIndex(String),
+    /// A dependency group that cannot be used.
+    #[error(transparent)]
+    Group(#[from] groups::GroupError),
+    /// An extra that is not a name.
+    #[error("--extras {0}: not an extra name")]
+    Extra(String),
+    /// `--group` with no pyproject.toml above the working folder.
+    #[error("--group {0}: no pyproject.toml in the working folder or above it")]
+    NoPyproject(String),
 }
 
 impl Plan {
+    /// Adds the roots a `test` asks beside `--with` and `-r`: `name[extra]` for each wheel
+    /// name and extra of `extras` (who asked: `--extras`), the requirements of each PEP 735
+    /// dependency group of `groups` in the nearest `pyproject.toml` above `cwd`, and `also`
+    /// (who asked: `by`).
+    pub fn add_roots(
+        &mut self,
+        extras: &[(String, String)],
+        groups: &[String],
+        cwd: &Path,
+        also: &[(&str, &str)],
+    ) -> Result<(), ResolveError> {
+        for (name, extra) in extras {
+            let text = format!("{name}[{extra}]");
+            let requirement = text.parse::<Requirement>().map_err(|_| ResolveError::Extra(extra.clone()))?;
+            self.roots.push(Root { requirement, by: "--extras".into() });
+        }
+        if !groups.is_empty() {
+            let pyproject = cwd.ancestors().map(|d| d.join("pyproject.toml")).find(|p| p.is_file());
+            let pyproject = pyproject.ok_or_else(|| ResolveError::NoPyproject(groups[0].clone()))?;
+            for name in groups {
+                let found = groups::group(&pyproject, name)?;
+                self.roots.extend(found.into_iter().map(|(requirement, by)| Root { requirement, by }));
+            }
+        }
+        for (text, by) in also {
+            let requirement = text
+                .parse::<Requirement>()
+                .map_err(|source| ResolveError::With { text: text.to_string(), source: Box::new(source) })?;
+            self.roots.push(Root { requirement, by: by.to_string() });
+        }
+        Ok(())
+    }
+
     /// Parses the options: `--with` requirements, requirements files (whose index options
     /// join the flags'), the sources.
     pub fn new(options: &ResolveOptions) -> Result<Plan, ResolveError> {
@@ -233,7 +281,12 @@ impl Plan {
             cache: crate::cache::Cache::from_env()?,
             offline: options.offline,
         };
-        Ok(Plan { roots, sources: PackageSources { indexes, release_url, fetcher, pre } })
+        let mut from_index = BTreeSet::new();
+        for name in options.from_index.iter().flat_map(|n| n.split(',')).map(str::trim).filter(|n| !n.is_empty()) {
+            let project = name.parse::<PackageName>().map_err(|_| ResolveError::FromIndex(name.to_string()))?;
+            from_index.insert(project);
+        }
+        Ok(Plan { roots, sources: PackageSources { indexes, release_url, fetcher, pre, from_index } })
     }
 }
 
@@ -695,7 +748,14 @@ impl<'a> Resolver<'a, '_> {
             self.link(want.parent, index);
             return Ok(self.wants_of(index, &extras));
         }
-        let lock_entry = self.target.lock.package(name.as_ref()).cloned();
+        let forced = self.sources.from_index.contains(&name);
+        let lock_entry = self.target.lock.package(name.as_ref()).cloned().filter(|_| !forced);
+        if forced && let Some(entry) = self.target.lock.package(name.as_ref()) {
+            self.out.notes.push(format!(
+                "{name}: taken from the index (--from-index); {} would install the release's {name} {}",
+                self.target.installer, entry.version
+            ));
+        }
         let lock_fits = lock_entry.as_ref().and_then(|e| e.version.parse::<Version>().ok().map(|v| (e, v)));
         if let Some((entry, version)) = lock_fits.filter(|(_, v)| specifiers.as_ref().is_none_or(|s| s.contains(v))) {
             let index = self.add_release(&name, entry, version, &want.by);

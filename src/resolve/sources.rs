@@ -100,6 +100,8 @@ pub struct PackageSources {
     pub fetcher: Fetcher,
     /// Prereleases count (`--pre`).
     pub pre: bool,
+    /// Projects taken from the indexes even where the release has them (`--from-index`).
+    pub from_index: std::collections::BTreeSet<PackageName>,
 }
 
 /// A wheel an index offers, ranked.

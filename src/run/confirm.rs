@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::{Prepared, TestError, prepare, release_of, run_all, verdict};
+use super::{Asked, Prepared, TestError, prepare, release_of, run_all, verdict};
 use crate::audit::{self, Audit};
 use crate::platform::PlatformTag;
 use crate::policy::{PolicyFamily, PolicySet};
@@ -132,7 +132,7 @@ pub fn confirm(
             alone.push([*wheel]);
         }
     }
-    let mut runs: Vec<(&Release, Prepared<'_>, Vec<String>, Option<String>)> = Vec::new();
+    let mut runs: Vec<(&Release, Prepared<'_>, Asked)> = Vec::new();
     let mut unreleased: Vec<(usize, String)> = Vec::new();
     let mut slot = 0;
     for ((wheel, _), platforms) in wheels.iter().zip(&platforms) {
@@ -141,7 +141,7 @@ pub fn confirm(
                 Ok(release) => {
                     let request = Request { given: &alone[slot], also: &others[slot], roots: &plan.roots };
                     let prepared = prepare(release, policies, request, &plan.sources);
-                    runs.push((release, prepared, wheel.wheel.modules_to_import(), None));
+                    runs.push((release, prepared, Asked::new(wheel.wheel.modules_to_import(), None)));
                 }
                 Err(why) => unreleased.push((slot, why.clone())),
             }
@@ -181,7 +181,7 @@ pub fn confirm(
                     });
                     continue;
                 }
-                let Some(((_, prepared, _, _), (outcome, not_run))) = results.next() else { continue };
+                let Some(((_, prepared, _), (outcome, not_run))) = results.next() else { continue };
                 let error = outcome.failure();
                 let unmet = prepared.resolution.unmet.iter().map(|u| u.requirement.clone());
                 let conflicts = prepared.resolution.conflicts.iter().map(|c| c.requirement.clone());

@@ -9,6 +9,7 @@
 //! own, exit 2, never a verdict on a wheel.
 
 mod confirm;
+pub mod pytest;
 
 use std::collections::BTreeSet;
 
@@ -42,6 +43,8 @@ pub struct TestOptions {
     pub code: Option<String>,
     /// Count prerelease platforms as the audit would with `--prerelease`.
     pub prerelease: bool,
+    /// Run the package's own tests with pytest (`--pytest`).
+    pub pytest: Option<pytest::PytestOptions>,
 }
 
 impl TestOptions {
@@ -77,6 +80,9 @@ pub enum TestError {
     /// A release's lock cannot be read.
     #[error(transparent)]
     Lock(#[from] LockFileError),
+    /// The tests cannot be staged.
+    #[error(transparent)]
+    Pytest(#[from] pytest::PytestError),
 }
 
 /// The audit's verdict on a wheel for the platform of a release.
@@ -144,6 +150,8 @@ pub struct ReleaseRun {
     pub resolution: resolve::ResolutionReport,
     /// The code, if given.
     pub code: Option<CodeOutcome>,
+    /// pytest's session, with `--pytest`.
+    pub pytest: Option<pytest::PytestReport>,
 }
 
 /// The release a policy was generated from, if it is an npm version of Pyodide.
@@ -258,21 +266,51 @@ fn not_installed(prepared: &Prepared) -> Outcome {
 /// crashed, timed out, broke the protocol).
 type RunResult = (Outcome, Option<String>);
 
+/// What a run does once its set is installed: the imports, the code, pytest.
+#[derive(Clone, Debug, Default)]
+struct Asked {
+    imports: Vec<String>,
+    code: Option<String>,
+    pytest: Option<pytest::StagedTests>,
+}
+
+impl Asked {
+    fn new(imports: Vec<String>, code: Option<String>) -> Asked {
+        Asked { imports, code, pytest: None }
+    }
+
+    /// The job of `set`: its tests (if any) staged in the set's folder first.
+    fn job(&self, set: &InstallSet) -> Result<Job, String> {
+        let mut job = Job::install(set, self.imports.clone(), self.code.clone());
+        if let Some(tests) = &self.pytest {
+            if let Some((name, bytes)) = &tests.archive {
+                set.add_file(name, bytes).map_err(|e| crate::one_line::one_line(&e))?;
+            }
+            job.pytest = Some(tests.job());
+            job.stream = true;
+        }
+        Ok(job)
+    }
+}
+
 /// Runs each prepared set (the others were not resolved or not made). A run the runtime could
 /// not finish is reported as not run, with why; the others keep their outcomes.
-fn run_all(runtime: &Runtime, prepared: &[(&Release, Prepared<'_>, Vec<String>, Option<String>)]) -> Vec<RunResult> {
+fn run_all(runtime: &Runtime, prepared: &[(&Release, Prepared<'_>, Asked)]) -> Vec<RunResult> {
+    let made: Vec<Option<Result<Job, String>>> =
+        prepared.iter().map(|(_, p, asked)| p.set.as_ref().map(|s| asked.job(s))).collect();
     let jobs: Vec<(&Release, Job)> = prepared
         .iter()
-        .filter_map(|(release, p, imports, code)| {
-            p.set.as_ref().map(|s| (*release, Job::install(s, imports.clone(), code.clone())))
-        })
+        .zip(&made)
+        .filter_map(|((release, _, _), job)| Some((*release, job.as_ref()?.as_ref().ok()?.clone())))
         .collect();
     let work: Vec<Work<'_>> = jobs.iter().map(|(release, job)| Work { release, job }).collect();
     let mut ran = runtime.run(&work).into_iter();
     prepared
         .iter()
-        .map(|(_, p, _, _)| match &p.set {
-            Some(_) => match ran.next() {
+        .zip(made)
+        .map(|((_, p, _), job)| match (&p.set, job) {
+            (Some(_), Some(Err(why))) => (Outcome::failed(format!("not run: {why}")), Some(why)),
+            (Some(_), _) => match ran.next() {
                 Some(Ok(outcome)) => (outcome, None),
                 Some(Err(e)) => {
                     let why = crate::one_line::one_line(&e);
@@ -280,7 +318,7 @@ fn run_all(runtime: &Runtime, prepared: &[(&Release, Prepared<'_>, Vec<String>, 
                 }
                 None => (Outcome::failed("not run".into()), Some("no run".into())),
             },
-            None => (not_installed(p), p.not_run.clone()),
+            (None, _) => (not_installed(p), p.not_run.clone()),
         })
         .collect()
 }
@@ -308,6 +346,11 @@ pub fn test(
     let specs = targets(&audits, policies, options)?;
     let given: Vec<&WheelBytes> = wheels.iter().collect();
     let imports = if options.imports.is_empty() { modules_of(wheels.iter()) } else { options.imports.clone() };
+    let mut asked = Asked::new(imports, options.code.clone());
+    if let Some(tests) = &options.pytest {
+        let cwd = std::env::current_dir().map_err(|e| TestError::Pytest(pytest::PytestError::Read(e)))?;
+        asked.pytest = Some(pytest::stage(tests, wheels, &cwd)?);
+    }
     // A release that cannot be had makes its run not run; one no policy describes cannot be
     // reported without it, and ends the command.
     let mut releases = Vec::new();
@@ -324,9 +367,7 @@ pub fn test(
     let request = Request { given: &given, also: &[], roots: &plan.roots };
     let prepared: Vec<_> = releases
         .iter()
-        .map(|release| {
-            (release, prepare(release, policies, request, &plan.sources), imports.clone(), options.code.clone())
-        })
+        .map(|release| (release, prepare(release, policies, request, &plan.sources), asked.clone()))
         .collect();
     let outcomes = run_all(runtime, &prepared);
     let audited: Vec<(&str, &Audit)> = wheels.iter().map(|w| w.wheel.path.as_str()).zip(&audits).collect();
@@ -335,7 +376,7 @@ pub fn test(
         .filter(|spec| !missing.iter().any(|(m, _, _)| m == spec))
         .zip(prepared)
         .zip(outcomes)
-        .map(|((spec, (release, prepared, _, _)), (outcome, not_run))| {
+        .map(|((spec, (release, prepared, _)), (outcome, not_run))| {
             let platform = release.abi.canonical_tag();
             let wheels = wheel_runs(&prepared.resolution, &audited, policies, &platform, options, &outcome.imports);
             let mut run = release_run(spec, release, runtime, outcome, wheels, &prepared.resolution);
@@ -377,6 +418,7 @@ fn not_run_release(
         wheels,
         resolution: resolve::ResolutionReport::default(),
         code: None,
+        pytest: None,
     }
 }
 
@@ -413,6 +455,7 @@ fn test_wasi(
         wheels: wheel_runs,
         resolution: resolution.report(),
         code: outcome.code,
+        pytest: None,
     })
 }
 
@@ -440,13 +483,15 @@ fn release_run(
     wheels: Vec<WheelRun>,
     resolution: &Resolution,
 ) -> ReleaseRun {
+    let tests = outcome.pytest.as_ref().map(|p| pytest::report(p, outcome.startup_ms, outcome.install.ms));
+    let tests_passed = tests.as_ref().is_none_or(pytest::PytestReport::passed);
     ReleaseRun {
         pyodide: release.version.clone(),
         source: spec.to_string(),
         runtime: runtime.host().name().to_string(),
         platform: release.abi.canonical_tag(),
         python: release.python.to_string(),
-        ok: resolution.is_complete() && outcome.failure().is_none(),
+        ok: resolution.is_complete() && outcome.failure().is_none() && tests_passed,
         not_run: None,
         startup_ms: outcome.startup_ms,
         install: outcome.install,
@@ -455,6 +500,7 @@ fn release_run(
         wheels,
         resolution: resolution.report(),
         code: outcome.code,
+        pytest: tests,
     }
 }
 

@@ -131,6 +131,10 @@ async function session(hello, lines) {
     route.request().url().startsWith(origin + "/") ? route.continue() : route.abort("blockedbyclient"),
   );
   const page = await context.newPage();
+  let current = null;
+  await page.exposeFunction("wasmwheelLine", (stream, line) =>
+    process.stdout.write("\u001f" + JSON.stringify({ id: current, stream, line }) + "\n"),
+  );
   await page.goto(origin + "/__wasmwheel/page.html");
   const started = Date.now();
   const how = await page.evaluate(
@@ -175,6 +179,7 @@ async function session(hello, lines) {
       return `${prefix}wheels/${i}/${path.basename(w)}`;
     });
     roots.push(...mine);
+    current = job.id;
     let answer;
     try {
       answer = await page.evaluate(
@@ -192,6 +197,9 @@ async function session(hello, lines) {
             options,
             packages: job.lock ? job.lock.packages : wheels.map((w) => origin + w),
             readEntry: async () => new Uint8Array(await (await fetch(entry)).arrayBuffer()),
+            readRunFile: async (name) =>
+              new Uint8Array(await (await fetch(origin + prefix + "run/" + name)).arrayBuffer()),
+            onLine: (stream, line) => window.wasmwheelLine(stream, line),
           };
           const driver = wasmwheelDriver(job, host);
           const fatal = new Promise((resolve) => {
@@ -242,6 +250,9 @@ async function main() {
       route.request().url().startsWith(origin + "/") ? route.continue() : route.abort("blockedbyclient"),
     );
     const page = await context.newPage();
+    await page.exposeFunction("wasmwheelLine", (stream, line) =>
+      process.stdout.write("\u001f" + JSON.stringify({ stream, line }) + "\n"),
+    );
     await page.goto(origin + "/__wasmwheel/page.html");
     const answer = await page.evaluate(
       async ({ job, origin, wheels }) => {
@@ -258,6 +269,8 @@ async function main() {
           options,
           packages: job.lock ? job.lock.packages : wheels.map((w) => origin + w),
           readEntry: async () => new Uint8Array(await (await fetch(entry)).arrayBuffer()),
+          readRunFile: async (name) => new Uint8Array(await (await fetch(origin + "/run/" + name)).arrayBuffer()),
+          onLine: (stream, line) => window.wasmwheelLine(stream, line),
         };
         const driver = wasmwheelDriver(job, host);
         const fatal = new Promise((resolve) => {

@@ -151,7 +151,14 @@ impl Chromium {
         };
         let mut extra = serde_json::Map::new();
         extra.insert("browser".into(), serde_json::to_value(&config).map_err(SessionError::Job)?);
-        let start = SessionStart { release: release.dir.clone(), snapshot: None, make_snapshot: true, extra };
+        let start = SessionStart {
+            release: release.dir.clone(),
+            snapshot: None,
+            make_snapshot: true,
+            extra,
+            label: cx.label(release),
+            progress: cx.progress.clone(),
+        };
         let browser = protocol::embed(BROWSER);
         self.node.start_session(&["-e".as_ref(), browser.as_ref()], &start, cx.timeout)
     }

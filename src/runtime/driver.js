@@ -110,7 +110,7 @@ function unresolvedImports(pyodide, before, sitePackages) {
 // What has been found so far, and the step under way: a fatal Pyodide error (a wasm trap, a
 // function that cannot be resolved being called) may end the run from outside any await, and
 // is then recorded against that step.
-const result = { startup_ms: 0, install: null, imports: [], link: [], code: null, entry: null };
+const result = { startup_ms: 0, install: null, imports: [], link: [], code: null, entry: null, pytest: null };
 const output = [];
 const errput = [];
 const opened = new Set();
@@ -144,6 +144,9 @@ function fail(e) {
   if (step.kind === "import") result.imports.push({ module: step.name, ok: false, error, ms });
   if (step.kind === "code") result.code = { ok: false, error, stdout: stdoutText(), ms };
   if (step.kind === "entry") result.entry = entryResult(null, error, [], [], ms);
+  if (step.kind === "pytest") {
+    result.pytest = { exit: 3, collected: 0, tests: [], collect_errors: [{ nodeid: "<pytest>", message: error }], collect_ms: 0, run_ms: ms, output: stdoutText(), ms };
+  }
   if (step.kind === "import") {
     try {
       result.link = unresolvedImports(pyodide, before, sitePackages);
@@ -155,7 +158,39 @@ function fail(e) {
   return emit();
 }
 
+// Python's stdout and stderr as bytes (setStdout's `write`), cut into lines here: Pyodide's
+// line-batched callback also hands over what a flush leaves (pytest flushes a character at a
+// time), and those pieces would come back as lines of their own. With `job.stream`, each line
+// also goes to the host as it comes (`host.onLine`).
+function lineWriter(lines, stream) {
+  const decoder = new TextDecoder();
+  let pending = "";
+  const push = (line) => {
+    lines.push(line);
+    if (job.stream && host.onLine) host.onLine(stream, line);
+  };
+  return {
+    write(buffer) {
+      pending += decoder.decode(buffer, { stream: true });
+      let at;
+      while ((at = pending.indexOf("\n")) >= 0) {
+        push(pending.slice(0, at));
+        pending = pending.slice(at + 1);
+      }
+      return buffer.length;
+    },
+    flush() {
+      if (pending) push(pending);
+      pending = "";
+    },
+  };
+}
+const outWriter = lineWriter(output, "stdout");
+const errWriter = lineWriter(errput, "stderr");
+
 function stdoutText() {
+  outWriter.flush();
+  errWriter.flush();
   return output.map((l) => l + "\n").join("");
 }
 
@@ -213,6 +248,10 @@ async function main() {
   };
   pyodide = await host.loadPyodide(options);
   result.startup_ms = clock() - step.start;
+  if (typeof pyodide.setStdout === "function") {
+    pyodide.setStdout({ write: (buffer) => outWriter.write(buffer) });
+    pyodide.setStderr({ write: (buffer) => errWriter.write(buffer) });
+  }
   // Pyodide 0.27 asks locateFile for a library its dynamic loader cannot find in the file
   // system, and locateFile then throws "Didn't expect to load any more file_packager files!".
   // Throwing with the library's name instead changes that message and nothing else.
@@ -269,7 +308,29 @@ async function main() {
     begin("entry");
     result.entry = await runEntry(module);
   }
+  if (job.pytest) {
+    begin("pytest");
+    result.pytest = await runPytest();
+  }
   return emit();
+}
+
+// The tests (a zip of the host's test folders, unpacked into the home folder, the working
+// folder, so that their relative layout holds), then pytest with the recorder of
+// src/run/pytest_runner.py: its answer, with what pytest printed.
+async function runPytest() {
+  const spec = job.pytest;
+  if (spec.archive) {
+    pyodide.unpackArchive(await host.readRunFile(spec.archive), "zip", { extractDir: "/home/pyodide" });
+  }
+  output.length = 0;
+  errput.length = 0;
+  pyodide.runPython(spec.runner);
+  const run = pyodide.globals.get("_wasmwheel_pytest");
+  const answer = JSON.parse(run(pyodide.toPy(spec.args)));
+  answer.output = stdoutText();
+  answer.ms = clock() - step.start;
+  return answer;
 }
 
 async function run() {

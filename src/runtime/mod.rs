@@ -223,12 +223,14 @@ pub struct Runtime {
     pub isolate: bool,
     /// How many sessions run at once; `None`: as many as the cores, at most four.
     pub workers: Option<usize>,
+    /// Where the lines of jobs that stream their output go.
+    pub progress: crate::progress::Progress,
 }
 
 impl Runtime {
     /// A runtime of `hosts` (a test's own, or those [`Runtime::with`] found).
     pub fn from_hosts(hosts: Hosts, sources: Sources, timeout: Duration) -> Runtime {
-        Runtime { hosts, sources, timeout, isolate: false, workers: None }
+        Runtime { hosts, sources, timeout, isolate: false, workers: None, progress: crate::progress::Progress::none() }
     }
 
     /// Node on PATH (looked for first: without it nothing can run), the user's cache, and the
@@ -335,6 +337,8 @@ impl Runtime {
             timeout: self.timeout,
             snapshots: Some(snapshot::Snapshots::new(&self.sources.cache)),
             workers: self.workers,
+            progress: self.progress.clone(),
+            label_lines: work.iter().any(|w| w.release.dir != work[0].release.dir),
         };
         pool::run(self.host(), work, &cx)
     }

@@ -96,6 +96,8 @@ impl Node {
             snapshot: slot.as_ref().map(|(_, slot)| slot.path.clone()),
             make_snapshot: slot.as_ref().is_some_and(|(_, slot)| slot.make),
             extra: serde_json::Map::new(),
+            label: cx.label(release),
+            progress: cx.progress.clone(),
         };
         // One thread of V8's own per session: sessions run side by side on few cores, where
         // background compiling and collecting only compete with them (measured: a warm test

@@ -19,6 +19,8 @@ const { pathToFileURL } = require("url");
     options,
     packages: job.lock ? job.lock.packages : job.wheels.map((w) => pathToFileURL(path.resolve(w)).href),
     readEntry: async () => require("fs").readFileSync(job.entry),
+    readRunFile: async (name) => require("fs").readFileSync(path.join(path.resolve(job.lock.dir), name)),
+    onLine: (stream, line) => process.stdout.write("\u001f" + JSON.stringify({ stream, line }) + "\n"),
   };
   const driver = wasmwheelDriver(job, host);
   let printed = false;

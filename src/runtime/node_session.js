@@ -4,6 +4,8 @@
 // a line of its own:
 //   {"protocol", "session": {"release", "snapshot", "make_snapshot"}}  ->  {"protocol", "ready": {...}}
 //   {"protocol", "id", ...job}                                         ->  {"protocol", "id", "result" | "fatal"}
+// and, with `job.stream`, each line the job prints as it comes, after a unit separator
+// (U+001F): {"id", "stream", "line"}.
 // A fresh interpreter is a memory snapshot of the started release restored (taken here once
 // and written to `snapshot` when `make_snapshot`, else read from it), or, without a snapshot,
 // a fresh loadPyodide. The main module is compiled once and instantiated for each.
@@ -105,6 +107,8 @@ sysconfig.get_paths()
       options,
       packages: job.lock ? job.lock.packages : job.wheels.map((w) => pathToFileURL(path.resolve(w)).href),
       readEntry: async () => fs.readFileSync(job.entry),
+      readRunFile: async (name) => fs.readFileSync(path.join(path.resolve(job.lock.dir), name)),
+      onLine: (stream, line) => process.stdout.write("\u001f" + JSON.stringify({ id: job.id, stream, line }) + "\n"),
     };
     const answer = await new Promise((resolve) => {
       const driver = wasmwheelDriver(job, host);

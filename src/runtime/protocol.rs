@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 
 /// The version of the driver protocol. A change to [`Job`] or [`Outcome`] that a driver of
 /// the previous version would misread bumps it (and `spec/driver.schema.json`). Version 2
-/// added sessions: one driver serving many jobs, each answer carrying its job's `id`.
-pub const PROTOCOL_VERSION: u32 = 2;
+/// added sessions: one driver serving many jobs, each answer carrying its job's `id`; version
+/// 3 pytest jobs and lines streamed as they are printed.
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// What the driver is asked to do.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -29,6 +30,82 @@ pub struct Job {
     pub code: Option<String>,
     /// A script to run as `__main__` last, traced (see [`EntryOutcome`]).
     pub entry: Option<PathBuf>,
+    /// pytest to run last (see [`PytestOutcome`]).
+    pub pytest: Option<PytestJob>,
+    /// Send each line the job prints as it comes (after a unit separator, U+001F).
+    pub stream: bool,
+}
+
+/// pytest in the run: the tests (a zip in the run's folder, unpacked into the working
+/// folder), the arguments, and the recorder that reports each test (`pytest_runner.py`).
+#[derive(Clone, Debug, Default, Serialize)]
+#[non_exhaustive]
+pub struct PytestJob {
+    /// The zip of the host's test folders, by file name in the run's folder.
+    pub archive: Option<String>,
+    /// pytest's arguments.
+    pub args: Vec<String>,
+    /// The Python that defines `_wasmwheel_pytest(args)`.
+    pub runner: String,
+}
+
+impl PytestJob {
+    /// A pytest job: `args`, the tests in `archive` (if any), run by `runner`.
+    pub fn new(archive: Option<String>, args: Vec<String>, runner: String) -> PytestJob {
+        PytestJob { archive, args, runner }
+    }
+}
+
+/// What happened to one test.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestOutcome {
+    /// Its node id (`tests/test_x.py::test_y`).
+    pub nodeid: String,
+    /// `passed`, `failed`, `error` (its setup or teardown failed), `skipped`, `xfailed`,
+    /// `xpassed`.
+    pub outcome: String,
+    /// Its file, relative to pytest's root folder.
+    pub file: String,
+    /// The line it is defined on (from 1).
+    pub line: Option<u64>,
+    /// How long its setup, call and teardown took, in milliseconds.
+    pub ms: u64,
+    /// Why it failed, erred or was skipped, on one line.
+    pub message: Option<String>,
+}
+
+/// A file or module pytest could not collect.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CollectError {
+    /// What it is.
+    pub nodeid: String,
+    /// Why, on one line.
+    pub message: String,
+}
+
+/// What pytest did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PytestOutcome {
+    /// pytest's exit status (0 passed, 1 tests failed, 2 interrupted, 3 internal error, 4 usage
+    /// error, 5 no tests collected).
+    pub exit: i32,
+    /// How many tests it collected.
+    pub collected: u64,
+    /// Each test, in the order run.
+    pub tests: Vec<TestOutcome>,
+    /// What could not be collected.
+    pub collect_errors: Vec<CollectError>,
+    /// Collecting, in milliseconds.
+    pub collect_ms: u64,
+    /// Running the tests, in milliseconds.
+    pub run_ms: u64,
+    /// What pytest printed.
+    pub output: String,
+    /// The whole step, the tests unpacked, in milliseconds.
+    pub ms: u64,
 }
 
 impl Job {
@@ -148,6 +225,8 @@ pub struct Outcome {
     pub code: Option<CodeOutcome>,
     /// The entry script, if one was given.
     pub entry: Option<EntryOutcome>,
+    /// pytest, if it was asked for.
+    pub pytest: Option<PytestOutcome>,
 }
 
 impl Outcome {
@@ -160,6 +239,7 @@ impl Outcome {
             link: Vec::new(),
             code: None,
             entry: None,
+            pytest: None,
         }
     }
 

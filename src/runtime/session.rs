@@ -73,6 +73,18 @@ pub struct SessionContext {
     pub snapshots: Option<super::snapshot::Snapshots>,
     /// How many sessions run at once; `None`: as many as the cores, at most four.
     pub workers: Option<usize>,
+    /// Where the lines jobs stream go (their source: the release's version).
+    pub progress: crate::progress::Progress,
+    /// Whether those lines say which release printed them (several run).
+    pub label_lines: bool,
+}
+
+impl SessionContext {
+    /// What a session of `release` calls itself where its lines go: its version when several
+    /// releases run, else nothing.
+    pub fn label(&self, release: &crate::release::Release) -> String {
+        if self.label_lines { release.version.clone() } else { String::new() }
+    }
 }
 
 /// What a session process is asked to start with.
@@ -86,6 +98,10 @@ pub struct SessionStart {
     pub make_snapshot: bool,
     /// More fields for the first message (a browser session's settings).
     pub extra: serde_json::Map<String, serde_json::Value>,
+    /// What the session is called where the lines its jobs stream go (`314.0.7`).
+    pub label: String,
+    /// Where those lines go.
+    pub progress: crate::progress::Progress,
 }
 
 /// A driver process in session mode: its stdin, the answers read from its stdout, the end of
@@ -119,10 +135,13 @@ impl ProcessSession {
             return Err(SessionError::Spawn(std::io::Error::other("no pipes to the session")));
         };
         let (send, answers) = mpsc::channel();
+        let (label, progress) = (start.label.clone(), start.progress.clone());
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
-                if let Some(answer) = line.strip_prefix('\u{1e}')
+                if let Some(streamed) = line.strip_prefix('\u{1f}') {
+                    forward(&label, &progress, streamed);
+                } else if let Some(answer) = line.strip_prefix('\u{1e}')
                     && send.send(answer.to_string()).is_err()
                 {
                     break;
@@ -196,6 +215,19 @@ impl ProcessSession {
         super::process::stop_group(self.child.id());
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A line a job streamed (`{"id", "stream", "line"}`), to `progress`.
+fn forward(label: &str, progress: &crate::progress::Progress, json: &str) {
+    #[derive(serde::Deserialize)]
+    struct Line {
+        stream: String,
+        line: String,
+    }
+    if let Ok(line) = serde_json::from_str::<Line>(json) {
+        let event = crate::progress::Event::Output { source: label, stream: &line.stream, line: &line.line };
+        progress.report(event);
     }
 }
 

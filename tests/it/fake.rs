@@ -170,6 +170,7 @@ fn plan(cache: &Path) -> Plan {
         release_url: wasmwheel::ReleaseUrl::default(),
         fetcher,
         pre: false,
+        from_index: Default::default(),
     };
     Plan { roots: Vec::new(), sources }
 }
