@@ -86,6 +86,13 @@ wheel fxnative 1.0 cp312-abi3-pyemscripten_2024_0_wasm32 "fxnative/__init__.py:=
 wheel fxfallback 1.0 cp314-cp314-pyemscripten_2026_0_wasm32 \
   "fxfallback/__init__.py:=try:"$'\n'"    from ._speedup import value"$'\n'"except ImportError:"$'\n\n'"    def value():"$'\n'"        return 7"$'\n' \
   "fxfallback/_speedup.cpython-314-wasm32-emscripten.so=$tmp/speedup.so"
+# Tests inside the wheel, for `test --pytest`: they pass (one skips, one fails as expected)
+# with the `test` extra's plugin; and a variant with a failing test.
+wheel fxtested 1.0 cp312-abi3-pyemscripten_2024_0_wasm32 "$(init fxtested _clean)" "fxtested/_clean.abi3.so=$tmp/clean.so" \
+  "fxtested/tests/__init__.py:=" "fxtested/tests/test_fxtested.py=src/shipped_tests/test_fxtested.py" \
+  --metadata "Provides-Extra: test" --metadata 'Requires-Dist: pytest-timeout; extra == "test"'
+wheel fxfailing 1.0 cp312-abi3-pyemscripten_2024_0_wasm32 "$(init fxfailing _clean)" "fxfailing/_clean.abi3.so=$tmp/clean.so" \
+  "fxfailing/tests/__init__.py:=" "fxfailing/tests/test_fxfailing.py=src/shipped_tests/test_fxfailing.py"
 # With DWARF and a name section, for `repair --strip`.
 wheel fxdebug 1.0 cp312-abi3-pyemscripten_2024_0_wasm32 "$(init fxdebug _clean)" "fxdebug/_clean.abi3.so=$tmp/debug.so"
 # WASI: the extension in a WASI wheel, the same file in an Emscripten wheel, and an

@@ -56,11 +56,14 @@ pub enum PytestError {
 }
 
 /// The tests, staged for a run: the zip of the host's files (under the name the run's folder
-/// holds it by), and pytest's arguments.
+/// holds it by), or the packages whose own tests run; and pytest's arguments.
 #[derive(Clone, Debug)]
 pub struct StagedTests {
     /// The zip, and its file name.
     pub archive: Option<(String, Vec<u8>)>,
+    /// Without host tests: the wheels' top-level modules, whose package folders pytest
+    /// collects.
+    pub packages: Vec<String>,
     /// pytest's arguments.
     pub args: Vec<String>,
 }
@@ -68,22 +71,23 @@ pub struct StagedTests {
 impl StagedTests {
     /// The job's pytest part.
     pub fn job(&self) -> PytestJob {
-        PytestJob::new(self.archive.as_ref().map(|(name, _)| name.clone()), self.args.clone(), RUNNER.to_string())
+        let archive = self.archive.as_ref().map(|(name, _)| name.clone());
+        PytestJob::new(archive, self.packages.clone(), self.args.clone(), RUNNER.to_string())
     }
 }
 
-/// The tests of `options`, relative to `cwd`: the host's files zipped, or `--pyargs` of the
-/// wheels' top-level packages; pytest's arguments after them.
+/// The tests of `options`, relative to `cwd`: the host's files zipped, or the wheels'
+/// top-level packages (collected from their folders in site-packages, as `--pyargs` would);
+/// pytest's arguments after them.
 pub fn stage(options: &PytestOptions, wheels: &[WheelBytes], cwd: &Path) -> Result<StagedTests, PytestError> {
-    // No cache folder in the run, no colour codes in what streams back.
-    let mut args: Vec<String> = vec!["-p".into(), "no:cacheprovider".into(), "--color=no".into()];
+    // No cache folder in the run, no colour codes in what streams back, and Python-level
+    // capture (file-descriptor capture leaves Pyodide 0.27 unable to go on: "[Errno 44]").
+    let mut args: Vec<String> =
+        ["-p", "no:cacheprovider", "--color=no", "--capture=sys"].into_iter().map(String::from).collect();
     if options.paths.is_empty() {
-        args.push("--pyargs".into());
-        for wheel in wheels {
-            args.extend(wheel.wheel.top_level_modules());
-        }
+        let packages = wheels.iter().flat_map(|w| w.wheel.top_level_modules()).collect();
         args.extend(options.args.iter().cloned());
-        return Ok(StagedTests { archive: None, args });
+        return Ok(StagedTests { archive: None, packages, args });
     }
     let mut files: Vec<(String, PathBuf)> = Vec::new();
     for path in &options.paths {
@@ -98,7 +102,8 @@ pub fn stage(options: &PytestOptions, wheels: &[WheelBytes], cwd: &Path) -> Resu
         args.push(relative);
     }
     args.extend(options.args.iter().cloned());
-    Ok(StagedTests { archive: Some(("wasmwheel-tests.zip".into(), zip_files(&files)?)), args })
+    let archive = Some(("wasmwheel-tests.zip".into(), zip_files(&files)?));
+    Ok(StagedTests { archive, packages: Vec::new(), args })
 }
 
 /// Where a test path is: the folder its relative path starts from (the working folder when it
@@ -212,7 +217,8 @@ pub struct Failure {
     pub outcome: String,
     /// Why, on one line.
     pub message: String,
-    /// Its file, relative to pytest's root (the working folder of the run), when known.
+    /// Its file, relative to the working folder of the run (the host's tests) or to
+    /// site-packages (tests a wheel ships), when known.
     pub file: Option<String>,
     /// Its line (from 1), when known.
     pub line: Option<u64>,
@@ -388,7 +394,7 @@ mod tests {
         std::fs::write(cwd.join("tests/data/__pycache__/x.pyc"), "no").unwrap();
         let options = PytestOptions::new(vec![PathBuf::from("tests")], vec!["-k".into(), "a".into()]);
         let staged = stage(&options, &[], cwd).unwrap();
-        assert_eq!(staged.args[3..], ["tests", "-k", "a"]);
+        assert_eq!(staged.args[4..], ["tests", "-k", "a"]);
         let (_, bytes) = staged.archive.unwrap();
         let archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
         let mut names: Vec<String> = archive.file_names().map(|n| n.unwrap().into_owned()).collect();

@@ -1,9 +1,13 @@
 # wasmwheel's pytest runner, run by the driver inside the release (src/run/pytest.rs sends it
 # with the job): pytest.main with a plugin that records what happened to each test, as data.
-# `_wasmwheel_pytest(args)` returns JSON: pytest's exit status, every test (node id, outcome,
-# where it is, how long it took, the one-line reason of a failure, error or skip), the
+# `_wasmwheel_pytest(packages, args)` (the folders of `packages` collected first, as
+# `--pyargs` would: pytest 9's own --pyargs collects nothing in Pyodide 0.27) returns JSON: pytest's exit status, every test (node id, outcome,
+# where it is (its file relative to the working folder, where the host's tests are, or to
+# site-packages, where the tests a wheel ships are: `pkg/tests/test_x.py`), how long it took, the one-line reason of a failure, error or skip), the
 # collection errors, and how long collecting and running took.
 import json
+import os
+import sysconfig
 import time
 
 
@@ -21,6 +25,11 @@ def _wasmwheel_reason(report):
     return lines[-1].strip() if lines else None
 
 
+def _wasmwheel_site():
+    # sysconfig says `//lib/…` where the prefix is `/`.
+    return "/" + sysconfig.get_paths()["purelib"].lstrip("/")
+
+
 class _WasmwheelRecorder:
     def __init__(self):
         self.tests = {}
@@ -29,12 +38,23 @@ class _WasmwheelRecorder:
         self.collected = 0
         self.started = time.monotonic()
         self.collected_at = None
+        self.rootpath = None
+
+    def pytest_sessionstart(self, session):
+        self.rootpath = str(session.config.rootpath)
+
+    def _where(self, file):
+        path = os.path.normpath(os.path.join(self.rootpath or os.getcwd(), file))
+        for base in (os.getcwd(), _wasmwheel_site()):
+            if path.startswith(base.rstrip("/") + "/"):
+                return os.path.relpath(path, base)
+        return path
 
     def _test(self, report):
         test = self.tests.get(report.nodeid)
         if test is None:
             file, line, _ = report.location
-            test = {"nodeid": report.nodeid, "outcome": "passed", "file": file,
+            test = {"nodeid": report.nodeid, "outcome": "passed", "file": self._where(file),
                     "line": (line + 1) if line is not None else None, "ms": 0, "message": None}
             self.tests[report.nodeid] = test
             self.order.append(report.nodeid)
@@ -69,12 +89,28 @@ class _WasmwheelRecorder:
             test["message"] = _wasmwheel_reason(report)
 
 
-def _wasmwheel_pytest(args):
+def _wasmwheel_folders(packages):
+    import importlib.util
+
+    folders = []
+    for name in packages:
+        spec = importlib.util.find_spec(name)
+        folders.extend(spec.submodule_search_locations or [] if spec else [])
+    return folders
+
+
+def _wasmwheel_pytest(packages, args):
     import pytest
 
     recorder = _WasmwheelRecorder()
+    arguments = list(args)
+    folders = _wasmwheel_folders(packages)
+    if folders:
+        # The tests wheels ship, their node ids `pkg/tests/test_x.py::…` (a chdir there would
+        # make Emscripten's getcwd answer `//lib/…`).
+        arguments = ["--rootdir", _wasmwheel_site()] + folders + arguments
     try:
-        status = int(pytest.main(list(args), plugins=[recorder]))
+        status = int(pytest.main(arguments, plugins=[recorder]))
     except SystemExit as e:
         status = e.code if isinstance(e.code, int) else 4
     ended = time.monotonic()

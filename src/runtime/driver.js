@@ -145,7 +145,7 @@ function fail(e) {
   if (step.kind === "code") result.code = { ok: false, error, stdout: stdoutText(), ms };
   if (step.kind === "entry") result.entry = entryResult(null, error, [], [], ms);
   if (step.kind === "pytest") {
-    result.pytest = { exit: 3, collected: 0, tests: [], collect_errors: [{ nodeid: "<pytest>", message: error }], collect_ms: 0, run_ms: ms, output: stdoutText(), ms };
+    result.pytest = { exit: 3, collected: 0, tests: [], collect_errors: [{ nodeid: "<pytest>", message: `pytest could not run: ${error}` }], collect_ms: 0, run_ms: ms, output: stdoutText(), ms };
   }
   if (step.kind === "import") {
     try {
@@ -321,13 +321,15 @@ async function main() {
 async function runPytest() {
   const spec = job.pytest;
   if (spec.archive) {
-    pyodide.unpackArchive(await host.readRunFile(spec.archive), "zip", { extractDir: "/home/pyodide" });
+    // A copy as a plain Uint8Array: Pyodide does not take Node's Buffer.
+    const archive = new Uint8Array(await host.readRunFile(spec.archive));
+    pyodide.unpackArchive(archive, "zip", { extractDir: "/home/pyodide" });
   }
   output.length = 0;
   errput.length = 0;
   pyodide.runPython(spec.runner);
   const run = pyodide.globals.get("_wasmwheel_pytest");
-  const answer = JSON.parse(run(pyodide.toPy(spec.args)));
+  const answer = JSON.parse(run(pyodide.toPy(spec.packages), pyodide.toPy(spec.args)));
   answer.output = stdoutText();
   answer.ms = clock() - step.start;
   return answer;

@@ -43,16 +43,19 @@ pub struct Job {
 pub struct PytestJob {
     /// The zip of the host's test folders, by file name in the run's folder.
     pub archive: Option<String>,
-    /// pytest's arguments.
+    /// Top-level modules whose package folders pytest collects (the tests wheels ship).
+    pub packages: Vec<String>,
+    /// pytest's arguments (the package folders go before them).
     pub args: Vec<String>,
-    /// The Python that defines `_wasmwheel_pytest(args)`.
+    /// The Python that defines `_wasmwheel_pytest(packages, args)`.
     pub runner: String,
 }
 
 impl PytestJob {
-    /// A pytest job: `args`, the tests in `archive` (if any), run by `runner`.
-    pub fn new(archive: Option<String>, args: Vec<String>, runner: String) -> PytestJob {
-        PytestJob { archive, args, runner }
+    /// A pytest job: the tests in `archive` (if any) or those of `packages`, with `args`, run
+    /// by `runner`.
+    pub fn new(archive: Option<String>, packages: Vec<String>, args: Vec<String>, runner: String) -> PytestJob {
+        PytestJob { archive, packages, args, runner }
     }
 }
 
@@ -65,7 +68,8 @@ pub struct TestOutcome {
     /// `passed`, `failed`, `error` (its setup or teardown failed), `skipped`, `xfailed`,
     /// `xpassed`.
     pub outcome: String,
-    /// Its file, relative to pytest's root folder.
+    /// Its file: relative to the working folder (the host's tests) or to site-packages (tests a
+    /// wheel ships, `pkg/tests/test_x.py`), else absolute.
     pub file: String,
     /// The line it is defined on (from 1).
     pub line: Option<u64>,
