@@ -436,14 +436,14 @@ mod tests {
 
     #[test]
     fn reads_the_result_after_the_separator() {
-        let out = "Loading...\n\u{1e}{\"protocol\":2,\"result\":{\"startup_ms\":1,\"install\":{\"ok\":true,\"error\":null,\"ms\":2},\"imports\":[],\"link\":[],\"code\":null,\"entry\":null}}\n";
+        let out = "Loading...\n\u{1e}{\"protocol\":3,\"result\":{\"startup_ms\":1,\"install\":{\"ok\":true,\"error\":null,\"ms\":2},\"imports\":[],\"link\":[],\"code\":null,\"entry\":null}}\n";
         assert_eq!(parse_answer(out).unwrap().startup_ms, 1);
-        let fatal = parse_answer("\u{1e}{\"protocol\":2,\"fatal\":\"boom\"}");
+        let fatal = parse_answer("\u{1e}{\"protocol\":3,\"fatal\":\"boom\"}");
         assert!(matches!(fatal, Err(ProtocolError::Fatal(m)) if m == "boom"));
         assert!(matches!(parse_answer("no separator"), Err(ProtocolError::NoResult)));
         assert!(matches!(parse_answer("\u{1e}{\"fatal\":\"x\"}"), Err(ProtocolError::Version(0))), "unversioned");
-        assert!(matches!(parse_answer("\u{1e}{\"protocol\":3,\"fatal\":\"x\"}"), Err(ProtocolError::Version(3))));
-        let extra = "\u{1e}{\"protocol\":2,\"result\":{\"startup_ms\":1,\"install\":{\"ok\":true,\"error\":null,\"ms\":2},\"imports\":[],\"link\":[],\"code\":null,\"entry\":null,\"new\":1}}";
+        assert!(matches!(parse_answer("\u{1e}{\"protocol\":4,\"fatal\":\"x\"}"), Err(ProtocolError::Version(4))));
+        let extra = "\u{1e}{\"protocol\":3,\"result\":{\"startup_ms\":1,\"install\":{\"ok\":true,\"error\":null,\"ms\":2},\"imports\":[],\"link\":[],\"code\":null,\"entry\":null,\"new\":1}}";
         assert!(matches!(parse_answer(extra), Err(ProtocolError::Malformed(_))), "a field wasmwheel does not know");
     }
 }
