@@ -83,6 +83,9 @@ pub enum TestError {
     /// The tests cannot be staged.
     #[error(transparent)]
     Pytest(#[from] pytest::PytestError),
+    /// `--pytest` for WASI wheels.
+    #[error("--pytest runs in Pyodide (under Node or in Chromium); the WASI host does not run pytest")]
+    PytestInWasi,
 }
 
 /// The audit's verdict on a wheel for the platform of a release.
@@ -341,6 +344,9 @@ pub fn test(
     let audit_options = AuditOptions { prerelease: options.prerelease, ..AuditOptions::default() };
     let audits: Vec<Audit> = wheels.par_iter().map(|w| audit::audit(&w.wheel, policies, &audit_options)).collect();
     if options.releases.is_empty() && audits.iter().any(|a| a.family == Family::Wasi) {
+        if options.pytest.is_some() {
+            return Err(TestError::PytestInWasi);
+        }
         return Ok(vec![test_wasi(wheels, &audits, policies, runtime, options)?]);
     }
     let specs = targets(&audits, policies, options)?;
@@ -379,7 +385,8 @@ pub fn test(
         .map(|((spec, (release, prepared, _)), (outcome, not_run))| {
             let platform = release.abi.canonical_tag();
             let wheels = wheel_runs(&prepared.resolution, &audited, policies, &platform, options, &outcome.imports);
-            let mut run = release_run(spec, release, runtime, outcome, wheels, &prepared.resolution);
+            let tested = options.pytest.is_some();
+            let mut run = release_run(spec, release, runtime, outcome, wheels, &prepared.resolution, tested);
             run.not_run = not_run;
             run
         })
@@ -474,7 +481,7 @@ fn wasi_job(wheels: &[&WheelBytes], imports: Vec<String>, code: Option<String>) 
     }
 }
 
-/// The report of one release run.
+/// The report of one release run (`tested`: pytest was asked for).
 fn release_run(
     spec: &ReleaseSpec,
     release: &Release,
@@ -482,9 +489,11 @@ fn release_run(
     outcome: Outcome,
     wheels: Vec<WheelRun>,
     resolution: &Resolution,
+    tested: bool,
 ) -> ReleaseRun {
     let tests = outcome.pytest.as_ref().map(|p| pytest::report(p, outcome.startup_ms, outcome.install.ms));
-    let tests_passed = tests.as_ref().is_none_or(pytest::PytestReport::passed);
+    // Tests asked for and not run (the install failed first) did not pass.
+    let tests_passed = tests.as_ref().map_or(!tested, pytest::PytestReport::passed);
     ReleaseRun {
         pyodide: release.version.clone(),
         source: spec.to_string(),

@@ -329,18 +329,33 @@ impl Runtime {
     /// of its own; outcomes in order. A job the runtime could not finish (it did not start,
     /// crashed, timed out, broke the protocol) is the runtime's error, not an outcome.
     pub fn run(&self, work: &[pool::Work<'_>]) -> Vec<Result<Outcome, RuntimeError>> {
+        let several = work.iter().any(|w| w.release.dir != work[0].release.dir);
         if self.isolate {
             let jobs: Vec<Job> = work.iter().map(|w| w.job.clone()).collect();
-            return self.run_on(self.host(), &jobs);
+            let outcomes = self.run_on(self.host(), &jobs);
+            self.replay(work, &outcomes, several);
+            return outcomes;
         }
         let cx = session::SessionContext {
             timeout: self.timeout,
             snapshots: Some(snapshot::Snapshots::new(&self.sources.cache)),
             workers: self.workers,
             progress: self.progress.clone(),
-            label_lines: work.iter().any(|w| w.release.dir != work[0].release.dir),
+            label_lines: several,
         };
         pool::run(self.host(), work, &cx)
+    }
+
+    /// Without sessions nothing streams: what each streaming job's pytest printed goes where
+    /// streamed lines go once the job has ended.
+    fn replay(&self, work: &[pool::Work<'_>], outcomes: &[Result<Outcome, RuntimeError>], several: bool) {
+        for (w, outcome) in work.iter().zip(outcomes) {
+            let Ok(Outcome { pytest: Some(pytest), .. }) = outcome else { continue };
+            let source = if several { w.release.version.as_str() } else { "" };
+            for line in pytest.output.lines().filter(|_| w.job.stream) {
+                self.progress.report(crate::progress::Event::Output { source, stream: "stdout", line });
+            }
+        }
     }
 
     /// Runs the jobs in `host`, a few at a time (each is a whole Pyodide, or component), in
