@@ -399,6 +399,9 @@ pub fn test(request: &TestRequest, config: &Config) -> Result<Vec<ReleaseRun>, E
     // WASI wheels run in the WASI host (Node is not needed), unless a release is named.
     let wasi = wheels.iter().any(|w| audit::family_of(w.wheel.filename.platform_tags()) == Family::Wasi);
     let place = if wasi && request.options.releases.is_empty() { Place::Wasi } else { request.run.place };
+    if place == Place::Wasi && request.options.pytest.is_some() {
+        return Err(run::TestError::PytestInWasi.into());
+    }
     let mut runtime =
         Runtime::at(place, request.run.offline, request.run.timeout, plan.sources.fetcher.client.clone())?;
     runtime.isolate = request.run.isolate;

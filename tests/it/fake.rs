@@ -460,3 +460,109 @@ fn the_pool_serves_each_release_in_one_session_and_starts_another_after_a_failur
     // failed it; then 314.0.7's (b, c, e) in one.
     assert_eq!(*host.started.lock().unwrap(), ["0.29.3", "0.29.3", "314.0.7"]);
 }
+
+/// pytest's answer in one release: every way a test can end, and a file that did not collect.
+fn pytest_outcome(job: &Job, exit: i32) -> Value {
+    let mut value = outcome(job, &[]);
+    let test = |name: &str, outcome: &str, line: u64, message: Option<&str>| {
+        json!({"nodeid": format!("fxclean/tests/test_a.py::{name}"), "outcome": outcome,
+               "file": "fxclean/tests/test_a.py", "line": line, "ms": line * 10, "message": message})
+    };
+    let tests = match exit {
+        0 => vec![test("test_ok", "passed", 1, None), test("test_skip", "skipped", 2, Some("no threads"))],
+        _ => vec![
+            test("test_ok", "passed", 1, None),
+            test("test_bad", "failed", 5, Some("assert 7 == 8")),
+            test("test_setup", "error", 9, Some("fixture 'db' not found")),
+            test("test_skip", "skipped", 12, Some("no threads")),
+            test("test_x", "xfailed", 15, Some("known")),
+        ],
+    };
+    let errors =
+        if exit == 0 { json!([]) } else { json!([{"nodeid": "fxclean/tests/test_b.py", "message": "ImportError: b"}]) };
+    value["pytest"] = json!({"exit": exit, "collected": tests.len(), "tests": tests, "collect_errors": errors,
+                             "collect_ms": 3, "run_ms": 4, "output": "", "ms": 9});
+    value
+}
+
+/// The pytest job carries the wheels' packages and streams; its answer is counted, each
+/// failure named with why and where, and rendered as text, schema-valid JSON, GitHub
+/// annotations and a JUnit file per release that reads back; a release whose tests failed
+/// is not ok, one whose tests passed is.
+#[test]
+fn pytest_answers_are_counted_reported_and_written_as_junit() {
+    let host = FakeHost::new(|version, job| {
+        let pytest = job.pytest.as_ref().expect("a pytest job");
+        assert_eq!(pytest.packages, ["fxclean"], "the wheel's own tests");
+        assert!(pytest.args.contains(&"--capture=sys".to_string()) && pytest.args.ends_with(&["-x".to_string()]));
+        assert!(job.stream && pytest.archive.is_none());
+        Ok(pytest_outcome(job, if version == "314.0.7" { 1 } else { 0 }))
+    });
+    let w = world(host, Vec::new());
+    let policies = PolicySet::load(&[] as &[&str]).unwrap();
+    let wheels = [open(CLEAN)];
+    let mut options = TestOptions::default();
+    options.pytest = Some(wasmwheel::PytestOptions::new(Vec::new(), vec!["-x".into()]));
+    let runs = wasmwheel::test_wheels(&wheels, &plan(w.cache.path()), &policies, &w.runtime, &options).unwrap();
+    assert_eq!(runs.len(), 3, "every release the audit calls compatible");
+    let failing = runs.iter().find(|r| r.pyodide == "314.0.7").unwrap();
+    assert!(!failing.ok && runs.iter().filter(|r| r.pyodide != "314.0.7").all(|r| r.ok));
+    let report = failing.pytest.as_ref().unwrap();
+    let c = &report.counts;
+    assert_eq!((c.passed, c.failed, c.errors, c.skipped, c.xfailed, c.xpassed), (1, 1, 2, 1, 1, 0));
+    assert_eq!(report.status, "tests failed");
+    let named: Vec<(&str, Option<u64>)> = report.failures.iter().map(|f| (f.nodeid.as_str(), f.line)).collect();
+    assert_eq!(
+        named,
+        [
+            ("fxclean/tests/test_a.py::test_bad", Some(5)),
+            ("fxclean/tests/test_a.py::test_setup", Some(9)),
+            ("fxclean/tests/test_b.py", None)
+        ]
+    );
+
+    let mut text = Vec::new();
+    wasmwheel::report::text::test_run(&mut text, failing).unwrap();
+    let text = String::from_utf8(text).unwrap();
+    assert!(
+        text.contains("pytest: tests failed (exit 1): 5 collected, 1 passed, 1 failed, 2 errors, 1 skipped, 1 xfailed"),
+        "{text}"
+    );
+    assert!(
+        text.contains("FAILED fxclean/tests/test_a.py::test_bad (fxclean/tests/test_a.py:5): assert 7 == 8"),
+        "{text}"
+    );
+    let mut json_out = Vec::new();
+    wasmwheel::report::json::render(&mut json_out, "tests", &runs, &[]).unwrap();
+    assert_valid(&serde_json::from_slice(&json_out).unwrap());
+    let mut github = Vec::new();
+    wasmwheel::report::github::render_tests(&mut github, &runs, &[]).unwrap();
+    let github = String::from_utf8(github).unwrap();
+    assert!(github.contains("::error file=fxclean/tests/test_a.py,line=5,title=wasmwheel test%3A Pyodide 314.0.7::failed fxclean/tests/test_a.py::test_bad: assert 7 == 8"), "{github}");
+
+    let junit = tempfile::tempdir().unwrap();
+    let dir = junit.path().join("junit");
+    wasmwheel::report::junit::write(&dir, &runs).unwrap();
+    let mut names: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["pytest-pyodide-0.27.7-fake.xml", "pytest-pyodide-0.29.3-fake.xml", "pytest-pyodide-314.0.7-fake.xml"]
+    );
+    let xml = std::fs::read_to_string(dir.join("pytest-pyodide-314.0.7-fake.xml")).unwrap();
+    let read = quick_junit::Report::deserialize_from_str(&xml).unwrap();
+    assert_eq!((read.tests, read.failures, read.errors), (6, 1, 2), "five tests and the file that did not collect");
+    let suite = &read.test_suites[0];
+    let bad = suite.test_cases.iter().find(|t| t.name.as_str() == "test_bad").unwrap();
+    assert_eq!(bad.classname.as_ref().map(|c| c.as_str()), Some("fxclean.tests.test_a"));
+    match &bad.status {
+        quick_junit::TestCaseStatus::NonSuccess { kind, message, .. } => {
+            assert_eq!(*kind, quick_junit::NonSuccessKind::Failure);
+            assert_eq!(message.as_ref().map(|m| m.as_str()), Some("assert 7 == 8"));
+        }
+        other => panic!("{other:?}"),
+    }
+    let skipped = suite.test_cases.iter().filter(|t| matches!(t.status, quick_junit::TestCaseStatus::Skipped { .. }));
+    assert_eq!(skipped.count(), 2, "skipped and xfailed");
+}

@@ -21,6 +21,7 @@ mod output;
 mod pack;
 mod policy;
 mod protocol;
+mod pytest;
 mod realworld;
 mod repair;
 mod resolve;
