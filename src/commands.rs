@@ -486,8 +486,8 @@ pub fn lock(request: &LockRequest, config: &Config) -> Result<Lock, Error> {
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct PackRequest {
-    /// The app's entry script.
-    pub entry: PathBuf,
+    /// The app's entry script; `None` for a runtime variant (`options.runtime`).
+    pub entry: Option<PathBuf>,
     /// The wheels it uses.
     pub wheels: Vec<PathBuf>,
     /// The release.
@@ -508,7 +508,7 @@ impl PackRequest {
     /// A pack of `entry` with `wheels` for `release` into `out_dir`, with no other option.
     pub fn new(entry: PathBuf, wheels: Vec<PathBuf>, release: ReleaseSpec, out_dir: PathBuf) -> PackRequest {
         PackRequest {
-            entry,
+            entry: Some(entry),
             wheels,
             release,
             out_dir,
@@ -518,9 +518,20 @@ impl PackRequest {
             resolve: ResolveOptions::default(),
         }
     }
+
+    /// A runtime variant (`pack --runtime`) of `wheels` for `release` into `out_dir`, named
+    /// `name` on npm.
+    pub fn runtime(name: String, wheels: Vec<PathBuf>, release: ReleaseSpec, out_dir: PathBuf) -> PackRequest {
+        let mut request = PackRequest::new(PathBuf::new(), wheels, release, out_dir);
+        request.entry = None;
+        request.options.name = Some(name);
+        request.options.runtime = Some(pack::variant::VariantOptions::default());
+        request
+    }
 }
 
-/// `pack`: the smallest bundle that runs the app, written only when it runs as traced.
+/// `pack`: the smallest bundle that runs the app, written only when it runs as traced; with
+/// `options.runtime`, a runtime variant of the wheels and what they require.
 pub fn pack(request: &PackRequest, config: &Config) -> Result<Pack, Error> {
     let policies = config.policies(&request.policies)?;
     let inputs = open_all(&request.wheels)?;
@@ -528,13 +539,22 @@ pub fn pack(request: &PackRequest, config: &Config) -> Result<Pack, Error> {
     let client = plan.sources.fetcher.client.clone();
     let release = release(&request.release, request.run.offline, client.clone())?;
     // What a pack cannot do is refused before Node is looked for.
-    pack::preflight(&request.entry, &release, &request.options, &request.out_dir)?;
+    pack::preflight(request.entry.as_deref(), &release, &request.options, &request.out_dir)?;
     let mut runtime = Runtime::for_pack(&request.options.verify, request.run.offline, request.run.timeout, client)?;
     runtime.isolate = request.run.isolate;
     let given: Vec<&WheelBytes> = inputs.iter().collect();
     let resolution = resolve_for(&given, &plan, &release, &policies)?;
-    let input = PackInput { entry: &request.entry, resolution: &resolution, sources: &plan.sources };
+    let input = PackInput { entry: request.entry.as_deref(), resolution: &resolution, sources: &plan.sources };
     Ok(pack::pack(input, &policies, &release, &runtime, &request.options, &request.out_dir)?)
+}
+
+/// `registry`: a JavaScript package that knows the runtime variants and makes a runtime of
+/// any of them at run time.
+pub fn registry(
+    options: &crate::registry::RegistryOptions,
+    out_dir: &Path,
+) -> Result<crate::registry::RegistryPackage, Error> {
+    Ok(crate::registry::registry(options, out_dir)?)
 }
 
 /// `policy show NAME`: one policy.

@@ -81,6 +81,9 @@ pub enum Error {
     /// A pack that cannot start.
     #[error(transparent)]
     Pack(Box<PackError>),
+    /// A registry that cannot be made.
+    #[error(transparent)]
+    Registry(Box<crate::registry::RegistryError>),
     /// Wheels that cannot be tested.
     #[error(transparent)]
     Test(Box<TestError>),
@@ -134,6 +137,7 @@ boxed_from!(
     Import(ImportError),
     Lock(LockError),
     Pack(PackError),
+    Registry(crate::registry::RegistryError),
     Test(TestError),
     Runtime(RuntimeError),
     Resolve(ResolveError),
@@ -180,6 +184,7 @@ impl Error {
             Error::Config(ConfigFileError::WorkingDir(_))
             | Error::Lock(_)
             | Error::Pack(_)
+            | Error::Registry(_)
             | Error::Test(_)
             | Error::Runtime(_)
             | Error::Resolve(_)

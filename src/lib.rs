@@ -71,6 +71,7 @@ mod platform;
 mod policy;
 mod progress;
 mod python;
+mod registry;
 mod release;
 mod repair;
 pub mod report;
@@ -156,7 +157,9 @@ pub use lock::install_set::{InstallError, InstallSet};
 // Deploying: locks and bundles.
 pub use lock::{Added, Lock, LockError, LockOptions, Refused};
 pub use lockfile::{InstallDir, LockFileError, LockInfo, LockPackage, PackageType, PyodideLock};
+pub use pack::variant::VariantOptions;
 pub use pack::{Pack, PackError, PackInput, PackOptions, PackageSize, pack, preflight as pack_preflight};
+pub use registry::{KnownVariant, RegistryError, RegistryOptions, RegistryPackage, VariantSource};
 
 /// Test plumbing: what the test suite needs beyond the library's surface (the driver
 /// protocol's wire form, the drivers as embedded, the pinned playwright-core, the browser on

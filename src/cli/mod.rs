@@ -79,6 +79,27 @@ pub(crate) enum Command {
     /// the trimmed wheels, and prove the bundle runs the same. Writes an npm package of assets.
     /// Exit 1 (nothing written) when the bundle does not run as the traced run did.
     Pack(PackArgs),
+    /// Write a registry of runtime variants (`pack --runtime` outputs): a JavaScript-only npm
+    /// package of a few KB with no dependencies (ESM, CommonJS, a UMD build for a script tag,
+    /// TypeScript types) whose createRuntime(name) makes a Python runtime of any variant at
+    /// run time, fetched from a public npm CDN or your own (setCDN).
+    Registry {
+        /// The variants' folders, the default one first; `NAME=DIR` names one otherwise than
+        /// its package.json does.
+        #[arg(required = true, value_name = "[NAME=]VARIANT_DIR")]
+        variants: Vec<wasmwheel::VariantSource>,
+        /// The registry's folder (created; an earlier registry there is replaced).
+        #[arg(short = 'o', long = "out-dir", value_name = "DIR")]
+        out_dir: PathBuf,
+        /// The registry's npm package name.
+        #[arg(long, value_name = "NPM_NAME")]
+        name: String,
+        /// Its npm version.
+        #[arg(long = "package-version", value_name = "SEMVER", default_value = "0.1.0")]
+        package_version: String,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
     /// Check wheels before upload: everything `audit` reports, plus what PyPI rejects (filename
     /// against METADATA, platform tags, the zip archive, WHEEL, METADATA, RECORD). Exit 1 when
     /// any error is found. Source distributions are skipped.
@@ -243,12 +264,23 @@ pub(crate) struct LockArgs {
 /// Flags of `pack`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct PackArgs {
-    /// The app's entry script, run as `__main__`.
-    entry: PathBuf,
+    /// The app's entry script, run as `__main__` (with `--runtime`: none, only wheels).
+    #[arg(value_name = "ENTRY.py", required_unless_present = "variant")]
+    entry: Option<PathBuf>,
     /// The wheels it uses (what they require is resolved: the release's packages, the index);
     /// none for an app of the standard library alone, or one whose requirements `--with` and
     /// `-r` give.
+    #[arg(value_name = "WHEEL")]
     wheels: Vec<PathBuf>,
+    /// Pack a runtime variant instead of an app: the wheels and what they require, whole, with
+    /// their lock (and the release's runtime with --self-contained), for a registry package to
+    /// load (`wasmwheel registry`); needs --name.
+    #[arg(long = "runtime", id = "variant", requires = "name")]
+    variant: bool,
+    /// With --runtime: Python that uses the runtime, traced; the wheels are trimmed to what it
+    /// touches, as for an app.
+    #[arg(long, value_name = "CODE", requires = "variant")]
+    smoke: Option<String>,
     /// The Pyodide release (0.28 or later): an npm version, a release folder or a tarball.
     #[arg(long = "pyodide", value_name = "VERSION|DIR|TGZ")]
     release: wasmwheel::ReleaseSpec,

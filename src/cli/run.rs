@@ -70,6 +70,17 @@ fn dispatch(command: Command, config: &Config) -> Result<ExitStatus, Error> {
         Command::Test(args) => test(args, config),
         Command::Lock(args) => lock(args, config),
         Command::Pack(args) => pack(args, config),
+        Command::Registry { variants, out_dir, name, package_version, output } => {
+            let mut options = wasmwheel::RegistryOptions::new(name, variants);
+            options.version = package_version;
+            let made = commands::registry(&options, &out_dir)?;
+            emit(|out| match output.format {
+                Format::Json => report::json::render(out, "registries", std::slice::from_ref(&made), &[]),
+                Format::Github => report::github::render_registry(out, &made),
+                Format::Text => report::text::registry(out, &made),
+            })?;
+            Ok(ExitStatus::Clean)
+        }
         Command::Repair(args) => repair(args, config),
         Command::Tags { wheel, python_tag, abi_tag, platform_tag, remove, wheel_dir } => {
             let change = TagChange { python: python_tag, abi: abi_tag, platform: platform_tag };
@@ -198,7 +209,16 @@ fn lock(args: LockArgs, config: &Config) -> Result<ExitStatus, Error> {
 }
 
 fn pack(args: PackArgs, config: &Config) -> Result<ExitStatus, Error> {
-    let mut request = PackRequest::new(args.entry, args.wheels, args.release, args.out_dir);
+    let mut request = match (args.variant, args.entry) {
+        // With --runtime every positional is a wheel.
+        (true, first) => {
+            let wheels = first.into_iter().chain(args.wheels).collect();
+            let mut request = PackRequest::runtime(String::new(), wheels, args.release, args.out_dir);
+            request.options.runtime = Some(wasmwheel::VariantOptions::new(args.smoke));
+            request
+        }
+        (false, entry) => PackRequest::new(entry.unwrap_or_default(), args.wheels, args.release, args.out_dir),
+    };
     request.options.keep = args.keep;
     request.options.name = args.name;
     request.options.version = args.package_version;

@@ -10,6 +10,7 @@
 
 pub mod bundle;
 pub mod trim;
+pub mod variant;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -54,6 +55,8 @@ pub struct PackOptions {
     /// Where the bundle is verified before it is written (`--verify`): Node, and Chromium
     /// where it is installed.
     pub verify: Vec<Place>,
+    /// A runtime variant instead of an app (`--runtime`): no entry script.
+    pub runtime: Option<variant::VariantOptions>,
 }
 
 impl Default for PackOptions {
@@ -67,6 +70,7 @@ impl Default for PackOptions {
             pyodide_url: None,
             self_contained: false,
             verify: vec![Place::Node, Place::Chromium],
+            runtime: None,
         }
     }
 }
@@ -84,6 +88,12 @@ pub enum PackError {
     /// An npm name npm refuses.
     #[error("--name {0}: not a valid npm package name")]
     Name(String),
+    /// A runtime variant without a name.
+    #[error("--runtime needs --name: the variant's npm package name")]
+    VariantName,
+    /// An app without an entry script, or a runtime variant with one.
+    #[error("{0}")]
+    Entry(&'static str),
     /// A `--keep` glob that does not parse.
     #[error("--keep {pattern}")]
     Glob {
@@ -173,8 +183,11 @@ pub struct PackageSize {
 #[derive(Clone, Debug, Serialize)]
 #[non_exhaustive]
 pub struct Pack {
-    /// The entry script.
+    /// The entry script (a runtime variant: the script that imports its modules).
     pub entry: String,
+    /// A runtime variant's name (`pack --runtime`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
     /// The release.
     pub pyodide: String,
     /// Its platform.
@@ -209,6 +222,7 @@ impl Pack {
     fn new(entry: &Path, release: &Release) -> Pack {
         Pack {
             entry: entry.display().to_string(),
+            variant: None,
             pyodide: release.version.clone(),
             platform: release.abi.canonical_tag(),
             packages: Vec::new(),
@@ -249,7 +263,7 @@ fn check_out_dir(out_dir: &Path) -> Result<(), PackError> {
     let ours = std::fs::read(out_dir.join("package.json"))
         .ok()
         .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-        .is_some_and(|p| p.get("pyodide").and_then(|v| v.get("entry")).is_some());
+        .is_some_and(|p| p.get("pyodide").is_some_and(|v| v.get("entry").is_some() || v.get("variant").is_some()));
     if empty || ours { Ok(()) } else { Err(PackError::OutDir(out_dir.to_path_buf())) }
 }
 
@@ -329,8 +343,14 @@ impl Packer<'_> {
     }
 
     /// Step 3: the trimmed wheels' lock (their closure only), the page, the npm package, in a
-    /// folder of the staging area. `None`: the lock refuses them (in `report`).
-    fn bundle(&self, trimmed: &Resolution, report: &mut Pack, meta: &Meta<'_>) -> Result<Option<PathBuf>, PackError> {
+    /// folder of the staging area, with the files beside the lock. `None`: the lock refuses
+    /// them (in `report`).
+    fn bundle(
+        &self,
+        trimmed: &Resolution,
+        report: &mut Pack,
+        meta: &Meta<'_>,
+    ) -> Result<Option<(PathBuf, Vec<String>)>, PackError> {
         let bundle_dir = self.staging.join("bundle");
         let mut second = lock::lock(trimmed, self.policies, self.release, &self.lock_options)?;
         if !second.refused.is_empty() {
@@ -367,7 +387,7 @@ impl Packer<'_> {
             let path = bundle_dir.join(file);
             crate::fs::write_atomically(&path, &bytes).map_err(io(&path))?;
         }
-        Ok(Some(bundle_dir))
+        Ok(Some((bundle_dir, assets)))
     }
 
     /// Where the page loads Pyodide from.
@@ -476,12 +496,12 @@ struct Meta<'a> {
     packages: &'a [String],
 }
 
-/// What a pack starts from: the entry script, what its wheels resolved to, and where the
-/// release's packages come from.
+/// What a pack starts from: the entry script (none for a runtime variant), what its wheels
+/// resolved to, and where the release's packages come from.
 #[derive(Clone, Copy, Debug)]
 pub struct PackInput<'a> {
-    /// The entry script.
-    pub entry: &'a Path,
+    /// The entry script; `None` with `--runtime`.
+    pub entry: Option<&'a Path>,
     /// The wheels and what they require, resolved for the release.
     pub resolution: &'a Resolution<'a>,
     /// Where the release's packages are fetched from for the runs.
@@ -496,28 +516,45 @@ struct Checked {
 
 /// Refuses, before anything runs, what a pack cannot do: a release without `packageBaseUrl`,
 /// an npm name npm refuses, a `--keep` glob that does not parse, a `--pyodide-url` with
-/// credentials, an output folder that holds something else, an entry that is not there.
-pub fn preflight(entry: &Path, release: &Release, options: &PackOptions, out_dir: &Path) -> Result<(), PackError> {
+/// credentials, an output folder that holds something else, an entry that is not there (or,
+/// for a runtime variant, one given, or no name).
+pub fn preflight(
+    entry: Option<&Path>,
+    release: &Release,
+    options: &PackOptions,
+    out_dir: &Path,
+) -> Result<(), PackError> {
     check(entry, release, options, out_dir).map(|_| ())
 }
 
-fn check(entry: &Path, release: &Release, options: &PackOptions, out_dir: &Path) -> Result<Checked, PackError> {
+fn check(entry: Option<&Path>, release: &Release, options: &PackOptions, out_dir: &Path) -> Result<Checked, PackError> {
     if !release.package_base_url {
         return Err(PackError::Release(release.version.clone()));
     }
-    let stem = entry.file_stem().and_then(|s| s.to_str()).unwrap_or("app");
-    let name = options.name.clone().unwrap_or_else(|| bundle::name_from_entry(stem));
+    let name = match (entry, &options.runtime, &options.name) {
+        (Some(_), Some(_), _) => return Err(PackError::Entry("--runtime packs no entry script: give only wheels")),
+        (None, None, _) => return Err(PackError::Entry("pack needs the app's entry script (or --runtime)")),
+        (None, Some(_), None) => return Err(PackError::VariantName),
+        (_, _, Some(name)) => name.clone(),
+        (Some(entry), None, None) => {
+            bundle::name_from_entry(entry.file_stem().and_then(|s| s.to_str()).unwrap_or("app"))
+        }
+    };
     if !bundle::is_npm_name(&name) {
         return Err(PackError::Name(name));
     }
-    let keep = globs(&options.keep)?;
+    // A variant keeps its wheels whole unless smoke code is traced.
+    let whole = options.runtime.as_ref().is_some_and(|v| v.smoke.is_none());
+    let keep = if whole { globs(&["**".to_string()])? } else { globs(&options.keep)? };
     if let Some(url) = &options.pyodide_url
         && crate::credentials::redact(url) != *url
     {
         return Err(PackError::Lock(LockError::Credentials { what: "--pyodide-url".into() }));
     }
     check_out_dir(out_dir)?;
-    fs_err::metadata(entry)?;
+    if let Some(entry) = entry {
+        fs_err::metadata(entry)?;
+    }
     Ok(Checked { name, keep })
 }
 
@@ -533,8 +570,6 @@ pub fn pack(
 ) -> Result<Pack, PackError> {
     let PackInput { entry, resolution, sources } = input;
     let Checked { name, keep } = check(entry, release, options, out_dir)?;
-    let entry = std::path::absolute(entry).map_err(io(entry))?;
-    fs_err::metadata(&entry)?;
     let policy = policies
         .for_tag(&release.abi.canonical_tag())
         .ok_or_else(|| lock::LockError::NoPolicy(release.abi.canonical_tag()))?;
@@ -544,6 +579,16 @@ pub fn pack(
     };
     fs_err::create_dir_all(&parent)?;
     let staging = tempfile::Builder::new().prefix(".wasmwheel-pack-").tempdir_in(&parent).map_err(io(&parent))?;
+    let entry = match (entry, &options.runtime) {
+        (Some(entry), _) => std::path::absolute(entry).map_err(io(entry))?,
+        (None, variant) => {
+            let smoke = variant.as_ref().and_then(|v| v.smoke.as_deref());
+            let script = variant::smoke_script(&variant::modules(resolution, release), smoke);
+            let path = staging.path().join(variant::SMOKE_SCRIPT);
+            fs_err::write(&path, script)?;
+            path
+        }
+    };
     // A self-contained bundle names the release's packages by their bare file names: they
     // are copied beside the lock.
     let release_url = if options.self_contained { Some(String::new()) } else { options.release_url.clone() };
@@ -559,44 +604,80 @@ pub fn pack(
         runtime,
         lock_options,
         staging: staging.path(),
-        entry: entry.clone(),
+        entry,
     };
+    packer.run(Meta { name: &name, version: &options.version, packages: &[] }, &keep, policy, options, out_dir)
+}
 
-    let mut started = Pack::new(&entry, release);
-    started.resolution = resolution.report();
-    let Traced { mut report, run: traced, packages } = match packer.trace(started)? {
-        Ok(traced) => traced,
-        Err(failed) => return Ok(failed),
-    };
-    // Step 2: trim.
-    let touched = touched(&traced);
-    let mut sizes = Vec::new();
-    let mut warnings = Vec::new();
-    let trimmed = resolution.map_wheels(|_, input| {
-        let (small, size, said) = trim_one(input, &touched, &keep, policy)?;
-        sizes.push(size);
-        warnings.extend(said);
-        Ok::<_, PackError>(small)
-    })?;
-    for size in sizes {
-        report.total = add(&report.total, &size);
-        report.packages.push(size);
+impl Packer<'_> {
+    /// Trace, trim, bundle, verify, and move the bundle into `out_dir` (a variant's first made
+    /// a variant).
+    fn run(
+        &self,
+        meta: Meta<'_>,
+        keep: &GlobSet,
+        policy: &LoadedPolicy,
+        options: &PackOptions,
+        out_dir: &Path,
+    ) -> Result<Pack, PackError> {
+        let mut started = Pack::new(&self.entry, self.release);
+        started.resolution = self.resolution.report();
+        if options.runtime.is_some() {
+            started.variant = Some(variant::default_variant_name(meta.name).to_string());
+        }
+        let Traced { mut report, run: traced, packages } = match self.trace(started)? {
+            Ok(traced) => traced,
+            Err(failed) => return Ok(failed),
+        };
+        // Step 2: trim (a variant without smoke code keeps everything).
+        let touched = touched(&traced);
+        let mut sizes = Vec::new();
+        let mut warnings = Vec::new();
+        let trimmed = self.resolution.map_wheels(|_, input| {
+            let (small, size, said) = trim_one(input, &touched, keep, policy)?;
+            sizes.push(size);
+            warnings.extend(said);
+            Ok::<_, PackError>(small)
+        })?;
+        for size in sizes {
+            report.total = add(&report.total, &size);
+            report.packages.push(size);
+        }
+        report.warnings.extend(warnings);
+        // A variant loads every package it holds; an app, its wheels (their closure follows).
+        let packages: Vec<String> = match &options.runtime {
+            Some(_) => self.resolution.packages.iter().map(|p| p.name.clone()).collect(),
+            None => packages,
+        };
+        let meta = Meta { packages: &packages, ..meta };
+        let Some((bundle_dir, assets)) = self.bundle(&trimmed, &mut report, &meta)? else {
+            return Ok(report);
+        };
+        if let Some(difference) = self.verify(&bundle_dir, &traced, &mut report)? {
+            return Ok(report.fail(format!("the bundle does not run as the traced run did: {difference}")));
+        }
+        if options.runtime.is_some() {
+            let imports = variant::modules(self.resolution, self.release);
+            let url = self.pyodide_url();
+            let manifest = variant::VariantManifest {
+                name: meta.name,
+                version: meta.version,
+                pyodide: &self.release.version,
+                url: &url,
+                assets: &assets,
+                packages: &packages,
+                imports: &imports,
+            };
+            variant::finish(&bundle_dir, &manifest).map_err(io(&bundle_dir))?;
+        }
+        // Step 5: into place.
+        if out_dir.exists() {
+            fs_err::remove_dir_all(out_dir)?;
+        }
+        fs_err::rename(&bundle_dir, out_dir)?;
+        report.output = Some(out_dir.display().to_string());
+        Ok(report)
     }
-    report.warnings.extend(warnings);
-    let meta = Meta { name: &name, version: &options.version, packages: &packages };
-    let Some(bundle_dir) = packer.bundle(&trimmed, &mut report, &meta)? else {
-        return Ok(report);
-    };
-    if let Some(difference) = packer.verify(&bundle_dir, &traced, &mut report)? {
-        return Ok(report.fail(format!("the bundle does not run as the traced run did: {difference}")));
-    }
-    // Step 5: into place.
-    if out_dir.exists() {
-        fs_err::remove_dir_all(out_dir)?;
-    }
-    fs_err::rename(&bundle_dir, out_dir)?;
-    report.output = Some(out_dir.display().to_string());
-    Ok(report)
 }
 
 /// What the traced run touched in site-packages, relative to it.

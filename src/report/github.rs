@@ -172,6 +172,13 @@ pub fn render_repairs(out: &mut dyn Write, repairs: &[Repair], errors: &[InputEr
     input_errors(out, errors)
 }
 
+/// A notice for the registry written.
+pub fn render_registry(out: &mut dyn Write, registry: &crate::registry::RegistryPackage) -> io::Result<()> {
+    let names: Vec<&str> = registry.variants.iter().map(|v| v.name.as_str()).collect();
+    let message = data(&format!("wrote {} with variants {}", registry.output, names.join(", ")));
+    writeln!(out, "::notice title={}::{message}", property("wasmwheel registry"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

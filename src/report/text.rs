@@ -371,7 +371,10 @@ pub fn lock(out: &mut dyn Write, lock: &crate::lock::Lock) -> io::Result<()> {
 
 /// Renders what `pack` did: a table per package, the totals, the timings.
 pub fn pack(out: &mut dyn Write, pack: &crate::pack::Pack) -> io::Result<()> {
-    writeln!(out, "{} for Pyodide {} ({})", pack.entry, pack.pyodide, pack.platform)?;
+    match &pack.variant {
+        Some(name) => writeln!(out, "runtime variant {name} for Pyodide {} ({})", pack.pyodide, pack.platform)?,
+        None => writeln!(out, "{} for Pyodide {} ({})", pack.entry, pack.pyodide, pack.platform)?,
+    }
     resolution(out, &pack.resolution)?;
     refusals(out, &pack.refused)?;
     if !pack.packages.is_empty() {
@@ -407,7 +410,12 @@ pub fn pack(out: &mut dyn Write, pack: &crate::pack::Pack) -> io::Result<()> {
         (Some(why), _) => writeln!(out, "  FAILED: {why}; nothing written"),
         (None, Some(dir)) => writeln!(
             out,
-            "wrote {dir} (it runs as the traced run did: verified {})",
+            "wrote {dir} ({}: verified {})",
+            if pack.variant.is_some() {
+                "a fresh runtime from it alone imports every module of its packages"
+            } else {
+                "it runs as the traced run did"
+            },
             if pack.verified.is_empty() { "nowhere".to_string() } else { pack.verified.join(" and ") }
         ),
         (None, None) => writeln!(out, "nothing written"),
@@ -488,6 +496,33 @@ pub fn imported(out: &mut dyn Write, written: &[crate::policy::import::Imported]
             p.source.version,
             p.python,
             p.symbols.len()
+        )?;
+    }
+    Ok(())
+}
+
+/// What `registry` wrote: the package, its variants, its files.
+pub fn registry(out: &mut dyn Write, registry: &crate::registry::RegistryPackage) -> io::Result<()> {
+    let total: u64 = registry.files.iter().map(|(_, size)| size).sum();
+    writeln!(
+        out,
+        "wrote {}: {} {} ({} files, {}, no dependencies)",
+        registry.output,
+        registry.name,
+        registry.version,
+        registry.files.len(),
+        size(total)
+    )?;
+    for (i, v) in registry.variants.iter().enumerate() {
+        let default = if i == 0 { " (the default)" } else { "" };
+        writeln!(
+            out,
+            "  {}{default}: {}@{}, Pyodide {}, {}",
+            v.name,
+            v.package,
+            v.version,
+            v.pyodide,
+            v.packages.join(", ")
         )?;
     }
     Ok(())

@@ -355,7 +355,7 @@ fn pack_writes_a_bundle_only_when_every_host_runs_it_as_traced() {
         let target = wasmwheel::Target::of(&release, &policies).unwrap();
         let request = wasmwheel::Request { given: &given, also: &[], roots: &plan.roots };
         let resolution = wasmwheel::resolve(request, &target, &plan.sources).unwrap();
-        let input = wasmwheel::PackInput { entry: &entry, resolution: &resolution, sources: &plan.sources };
+        let input = wasmwheel::PackInput { entry: Some(&entry), resolution: &resolution, sources: &plan.sources };
         let out_parent = tempfile::tempdir().unwrap();
         let out = out_parent.path().join("bundle");
         let packed =
