@@ -135,7 +135,7 @@ fn read_variant(source: &VariantSource) -> Result<KnownVariant, RegistryError> {
     })?;
     let doc: Value = serde_json::from_slice(&bytes).map_err(|_| not("package.json is not JSON"))?;
     let field = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_string);
-    let pyodide = doc.get("pyodide").ok_or_else(|| not("package.json has no `pyodide` field"))?;
+    let pyodide = doc.get("pyodide").unwrap_or(&Value::Null);
     let own = field(pyodide, "variant")
         .ok_or_else(|| not("no pyodide.variant in package.json (pack --runtime writes it)"))?;
     let package = field(&doc, "name").ok_or_else(|| not("package.json has no name"))?;

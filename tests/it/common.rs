@@ -344,7 +344,7 @@ type Handler = dyn Fn(&Seen, usize) -> Reply + Send + Sync;
 
 /// An HTTP/1.1 server on 127.0.0.1 (an ephemeral port) the test programs with a handler:
 /// `handler(request, n)` answers the `n`th request (from 0) for that path. It records every
-/// request, and stops when dropped.
+/// request, and stops when dropped. Every answer allows any origin (CORS), as CDNs do.
 pub struct LoopbackServer {
     /// `http://127.0.0.1:PORT`.
     pub url: String,
@@ -426,7 +426,8 @@ fn serve_one(
         }
     };
     let head = format!(
-        "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\
+         access-control-allow-origin: *\r\nconnection: close\r\n\r\n",
         body.len()
     );
     let _ = stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(&body));

@@ -28,4 +28,5 @@ mod resolve;
 mod schema;
 mod show;
 mod tags;
+mod variants;
 mod wasi;

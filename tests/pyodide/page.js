@@ -1,9 +1,9 @@
 // Opens a page in headless Chromium (the system's, through the playwright-core wasmwheel
 // cached) and prints what it shows once it is done: the text of #output, and the page's
-// window.wasmwheelResult as JSON on the last line. Every request outside ORIGIN is refused,
-// and listed on stderr.
+// window.wasmwheelResult as JSON on the last line. Every request outside ORIGIN (a comma-
+// separated list of origins) is refused, and listed on stderr.
 //
-// usage: node page.js PLAYWRIGHT_DIR CHROMIUM URL ORIGIN
+// usage: node page.js PLAYWRIGHT_DIR CHROMIUM URL ORIGIN[,ORIGIN...]
 "use strict";
 
 async function main() {
@@ -19,7 +19,7 @@ async function main() {
     const refused = [];
     await context.route("**/*", (route) => {
       const target = route.request().url();
-      if (target.startsWith(origin)) return route.continue();
+      if (origin.split(",").some((o) => target.startsWith(o))) return route.continue();
       refused.push(target);
       return route.abort("blockedbyclient");
     });
