@@ -114,6 +114,7 @@ async function fetchChecked(lock, keys, base, ms, cleanup) {
     if (hash !== entry.sha256) {
       throw new Error(`${url}: its sha256 is ${hash}, the variant's lock says ${entry.sha256}`);
     }
+    const name = url.split("/").pop().split("?")[0];
     if (IN_NODE) {
       const fs = await nodeModule("node:fs/promises");
       const path = await nodeModule("node:path");
@@ -122,14 +123,16 @@ async function fetchChecked(lock, keys, base, ms, cleanup) {
         folder = await fs.mkdtemp(path.join(tmpdir(), "wasmwheel-runtime-"));
         cleanup.push(() => fs.rm(folder, { recursive: true, force: true }));
       }
-      const file = path.join(folder, url.split("/").pop().split("?")[0]);
+      const file = path.join(folder, name);
       await fs.writeFile(file, bytes);
       // An absolute path: Pyodide under Node resolves any other name against its base.
       entry.file_name = file;
     } else {
       const blob = URL.createObjectURL(new Blob([bytes]));
       cleanup.push(() => URL.revokeObjectURL(blob));
-      entry.file_name = blob;
+      // The file's name after `#/` (fetch ignores a fragment): Pyodide reads the wheel's
+      // name from what follows the last `/`.
+      entry.file_name = `${blob}#/${name}`;
     }
   }
 }

@@ -207,7 +207,14 @@ fn node_app(made: &Made, name: &str, version: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&app);
     let modules = app.join("node_modules");
     std::fs::create_dir_all(modules.join("@demo")).unwrap();
-    for (dir, at) in [(&made.registry, "runtimes"), (&made.clean, "py-clean"), (&made.typed, "py-typed")] {
+    // The registry copied, as npm installs it (Node resolves `pyodide` from where a module
+    // really is); the variants linked.
+    std::fs::create_dir_all(modules.join("@demo/runtimes")).unwrap();
+    for entry in std::fs::read_dir(&made.registry).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), modules.join("@demo/runtimes").join(entry.file_name())).unwrap();
+    }
+    for (dir, at) in [(&made.clean, "py-clean"), (&made.typed, "py-typed")] {
         std::os::unix::fs::symlink(dir, modules.join(format!("@demo/{at}"))).unwrap();
     }
     std::os::unix::fs::symlink(release_cache().join(format!("pyodide/{version}")), modules.join("pyodide")).unwrap();
