@@ -371,3 +371,38 @@ fn registry_inputs_are_checked_and_the_variants_written_in() {
     let umd = std::fs::read_to_string(out.join("registry.umd.js")).unwrap();
     assert!(umd.contains("root.wasmwheelRegistry = factory()"));
 }
+
+/// `--smoke CODE` traces the code and trims the variant's wheels to what it touched, as `pack`
+/// does for an app (babel: its locale data dropped but for what formatting a number read);
+/// without it the wheels stay whole.
+#[test]
+#[ignore = "needs Node, the npm registry and the pinned PyPI wheels"]
+fn a_smoke_variant_keeps_what_its_code_touched() {
+    let dir = tempfile::tempdir().unwrap();
+    let babel = cached("pypi/babel-2.19.0-py3-none-any.whl");
+    let out = dir.path().join("py-babel");
+    let smoke = "from babel.numbers import format_decimal; print(format_decimal(1234.5, locale='en_US'))";
+    let args = ["pack", "--runtime", "--name", "py-babel", "--verify", "node", "--no-index", "--format", "json"];
+    let (code, report, err) = run(&[
+        &args[..],
+        &["--pyodide", "314.0.7", "-o", out.to_str().unwrap(), "--smoke", smoke, babel.to_str().unwrap()],
+    ]
+    .concat());
+    assert_eq!(code, 0, "{report:#}\n{err}");
+    let pack = &report["packs"][0];
+    assert_eq!(pack["variant"], "py-babel");
+    assert!(pack["stdout"].as_str().unwrap().ends_with("1,234.5\n"), "{pack:#}");
+    let (before, after) =
+        (pack["total"]["files_before"].as_u64().unwrap(), pack["total"]["files_after"].as_u64().unwrap());
+    assert!(after * 10 < before, "trimmed: {before} -> {after}");
+    let kept = std::fs::read(out.join("babel-2.19.0-py3-none-any.whl")).unwrap();
+    let archive = zip::ZipArchive::new(std::io::Cursor::new(kept)).unwrap();
+    let names: Vec<String> = archive.file_names().map(|n| n.unwrap().into_owned()).collect();
+    assert!(
+        names.iter().any(|n| n == "babel/locale-data/en_US.dat")
+            && !names.iter().any(|n| n == "babel/locale-data/fr.dat")
+    );
+    let manifest: Value = serde_json::from_slice(&std::fs::read(out.join("package.json")).unwrap()).unwrap();
+    assert_eq!(manifest["pyodide"]["packages"], serde_json::json!(["babel"]));
+    assert!(!out.join("run.mjs").exists() && !out.join("wasmwheel_runtime_smoke.py").exists(), "no app files");
+}
