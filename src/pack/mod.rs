@@ -623,6 +623,8 @@ impl Packer<'_> {
         let mut started = Pack::new(&self.entry, self.release);
         started.resolution = self.resolution.report();
         if options.runtime.is_some() {
+            // Not the staging path of the script, which is gone once the pack ends.
+            started.entry = variant::SMOKE_SCRIPT.to_string();
             started.variant = Some(variant::default_variant_name(meta.name).to_string());
         }
         let Traced { mut report, run: traced, packages } = match self.trace(started)? {
