@@ -1,8 +1,9 @@
 //! `test --pytest`: the package's own tests, run by pytest in each release, one Pyodide per
 //! release for the whole session. The tests are the host's folders or files given (made
 //! visible in the run under the same relative layout, with the `conftest.py` files above them
-//! and the project's pytest configuration), or, with none, the tests the wheels ship
-//! (`--pyargs` of their top-level packages). A recorder plugin (`pytest_runner.py`) reports
+//! and the project's pytest configuration), or, with none, the tests the wheels ship (the
+//! folders of their top-level packages in site-packages, as `--pyargs` would collect them;
+//! pytest's own `--pyargs` collects nothing in Pyodide 0.27). A recorder plugin (`pytest_runner.py`) reports
 //! every test as data; [`PytestReport`] is what the reports render (text, JSON, GitHub
 //! annotations, JUnit XML: `crate::report::junit`).
 
