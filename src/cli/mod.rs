@@ -68,8 +68,9 @@ pub(crate) enum Command {
         output: OutputArgs,
     },
     /// Load wheels in real Pyodide under Node: install them together, import their top-level
-    /// modules, check that every function their side modules import resolves, run code. Exit 1
-    /// when anything fails. Needs Node.js 18 or later.
+    /// modules and extension modules, check that every function their side modules import
+    /// resolves, run code; with --pytest, run their tests. Exit 1 when anything fails. Needs
+    /// Node.js 18 or later.
     Test(TestArgs),
     /// Write a pyodide-lock.json for your own wheels: the release's lock plus one entry per
     /// wheel, each audited for the release's platform, with its Requires-Dist closure checked.
