@@ -78,7 +78,8 @@ pub(crate) enum Command {
     Lock(LockArgs),
     /// Pack an app: run ENTRY.py in real Pyodide with the wheels, keep only what it used, lock
     /// the trimmed wheels, and prove the bundle runs the same. Writes an npm package of assets.
-    /// Exit 1 (nothing written) when the bundle does not run as the traced run did.
+    /// Exit 1 (nothing written) when the bundle does not run as the traced run did. With
+    /// --runtime, a runtime variant of the wheels for `wasmwheel registry` instead of an app.
     Pack(PackArgs),
     /// Write a registry of runtime variants (`pack --runtime` outputs): a JavaScript-only npm
     /// package of a few KB with no dependencies (ESM, CommonJS, a UMD build for a script tag,
