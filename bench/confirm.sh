@@ -15,8 +15,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 # shellcheck source=bench/setup.sh
 . bench/setup.sh
-if ! command -v bc >/dev/null; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bc >/dev/null
+# bc for the arithmetic, ps (procps: not on every fresh machine) for the peak memory.
+if ! command -v bc >/dev/null || ! command -v ps >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bc procps >/dev/null
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -41,7 +42,11 @@ done
 wheels=("$work"/wheels/*.whl)
 few=("$work"/few/*.whl)
 small=testdata/wheels/fxclean-1.0-cp312-abi3-pyemscripten_2024_0_wasm32.whl
-"$wasmwheel" test --no-index --pyodide 314.0.7 "$small" >/dev/null
+if ! "$wasmwheel" test --no-index --pyodide 314.0.7 "$small" >"$work/warm.log" 2>&1; then
+  cat "$work/warm.log" >&2
+  echo "confirm.sh: wasmwheel test of $small failed (above)" >&2
+  exit 1
+fi
 release=$WASMWHEEL_CACHE_DIR/pyodide/314.0.7
 
 # seconds COMMAND...: the wall time of one run.
@@ -61,7 +66,8 @@ peak_rss() {
   setsid "$@" >/dev/null 2>&1 &
   pid=$!
   while kill -0 "$pid" 2>/dev/null; do
-    now=$(ps -o rss= -s "$pid" 2>/dev/null | awk '{s += $1} END {print int(s / 1024)}')
+    # The command may end between the check and ps: that sample is 0, not a failure.
+    now=$(ps -o rss= -s "$pid" 2>/dev/null | awk '{s += $1} END {print int(s / 1024)}' || true)
     [ "${now:-0}" -gt "$peak" ] && peak=$now
     sleep 0.2
   done

@@ -53,7 +53,11 @@ ours() { "$wasmwheel" test --pytest --pyodide 314.0.7 --from-index "$from_index"
 hand() { node "$work/by-hand.js"; }
 
 # Warm: the release, its snapshot, the wheels, the index pages; and the same tests pass.
-ours >/dev/null 2>&1
+if ! ours >"$work/warm.log" 2>&1; then
+  cat "$work/warm.log" >&2
+  echo "pytest.sh: wasmwheel test --pytest failed (above)" >&2
+  exit 1
+fi
 node "$work/by-hand.js" | tail -1
 ours_times=() hand_times=()
 for _ in $(seq "$runs"); do

@@ -4,6 +4,10 @@
 # release build of the checkout, or WASMWHEEL_BIN when set (.ci/run: the binary of the release
 # wheel it has just built, which saves a build).
 # shellcheck shell=bash
+# A step that fails names itself (the bench and the line): most steps send their output to
+# /dev/null, and `set -e` alone would end the run without a word.
+set -E
+trap 'rc=$?; echo "$(basename "$0"):$LINENO: \`$BASH_COMMAND\` failed (exit $rc)" >&2' ERR
 testdata/fetch.sh >/dev/null
 cache=${WASMWHEEL_CACHE:-$root/testdata/cache}
 export WASMWHEEL_CACHE_DIR=${WASMWHEEL_CACHE_DIR:-$cache/wasmwheel}
