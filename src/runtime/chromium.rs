@@ -90,25 +90,9 @@ impl Chromium {
     /// Runs the browser driver on `job` (JSON) with `page` (a bundle to open instead, or
     /// none); the driver gives up a little before Node is stopped, closing the browser.
     fn drive(&self, job: &str, page: Option<Page<'_>>, timeout: Duration) -> Result<Ran, ChromiumError> {
-        #[derive(serde::Serialize)]
-        struct Config<'a> {
-            executable: &'a Path,
-            playwright: &'a Path,
-            driver: &'a str,
-            timeout_ms: u128,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            page: Option<Page<'a>>,
-        }
         let inner = timeout.saturating_sub(Duration::from_secs(5)).max(Duration::from_secs(1));
         let driver = if page.is_some() { String::new() } else { protocol::embed(DRIVER) };
-        let config = Config {
-            executable: &self.executable,
-            playwright: &self.playwright,
-            driver: &driver,
-            timeout_ms: inner.as_millis(),
-            page,
-        };
-        let config = serde_json::to_string(&config).map_err(NodeError::Job)?;
+        let config = serde_json::to_string(&self.config(&driver, inner, page)).map_err(NodeError::Job)?;
         let input = format!("{{\"job\":{job},\"browser\":{config}}}");
         let browser = protocol::embed(BROWSER);
         Ok(self.node.run_with_input(&["-e".as_ref(), browser.as_ref()], input.as_bytes(), timeout)?)
@@ -135,20 +119,8 @@ impl Chromium {
     /// A session serving jobs of `release`: one browser and one page, each job in a fresh
     /// Pyodide restored from a snapshot the page takes once (kept in the page).
     pub fn session(&self, release: &Release, cx: &SessionContext) -> Result<ProcessSession, SessionError> {
-        #[derive(serde::Serialize)]
-        struct Config<'a> {
-            executable: &'a Path,
-            playwright: &'a Path,
-            driver: &'a str,
-            timeout_ms: u128,
-        }
         let driver = protocol::embed(DRIVER);
-        let config = Config {
-            executable: &self.executable,
-            playwright: &self.playwright,
-            driver: &driver,
-            timeout_ms: cx.timeout.as_millis(),
-        };
+        let config = self.config(&driver, cx.timeout, None);
         let mut extra = serde_json::Map::new();
         extra.insert("browser".into(), serde_json::to_value(&config).map_err(SessionError::Job)?);
         let start = SessionStart {
@@ -163,6 +135,18 @@ impl Chromium {
         self.node.start_session(&["-e".as_ref(), browser.as_ref()], &start, cx.timeout)
     }
 
+    /// What the browser driver is told: the browser, playwright, the Python driver, its time
+    /// limit, and the bundle to open instead, if any.
+    fn config<'a>(&'a self, driver: &'a str, timeout: Duration, page: Option<Page<'a>>) -> BrowserConfig<'a> {
+        BrowserConfig {
+            executable: &self.executable,
+            playwright: &self.playwright,
+            driver,
+            timeout_ms: timeout.as_millis(),
+            page,
+        }
+    }
+
     /// Runs `job` in a page; stops after `timeout`.
     pub fn run(&self, job: &Job, timeout: Duration) -> Result<Outcome, ChromiumError> {
         let job = protocol::job_json(job).map_err(NodeError::Job)?;
@@ -172,6 +156,17 @@ impl Chromium {
             other => other.map_err(ChromiumError::Protocol),
         }
     }
+}
+
+/// What the browser driver (browser.js) reads beside the job.
+#[derive(serde::Serialize)]
+struct BrowserConfig<'a> {
+    executable: &'a Path,
+    playwright: &'a Path,
+    driver: &'a str,
+    timeout_ms: u128,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    page: Option<Page<'a>>,
 }
 
 /// A bundle for the browser driver to open.
