@@ -66,11 +66,7 @@ pub struct Manifest<'a> {
 pub fn package_json(m: &Manifest<'_>) -> Vec<u8> {
     let mut assets: Vec<String> = vec!["pyodide-lock.json".into(), m.entry.to_string()];
     assets.extend(m.assets.iter().cloned());
-    let mut exports = Map::new();
-    for asset in assets.iter().chain(["loader.mjs".to_string(), "index.html".to_string()].iter()) {
-        exports.insert(format!("./{asset}"), Value::String(format!("./{asset}")));
-    }
-    exports.insert("./package.json".into(), "./package.json".into());
+    let exports = asset_exports(assets.iter().map(String::as_str).chain(["loader.mjs", "index.html"]));
     let mut files = assets.clone();
     files.extend(["index.html", "loader.mjs", "run.mjs"].map(String::from));
     let doc = json!({
@@ -81,7 +77,21 @@ pub fn package_json(m: &Manifest<'_>) -> Vec<u8> {
         "exports": exports,
         "pyodide": {"release": m.pyodide, "url": m.url, "entry": m.entry, "packages": m.packages},
     });
-    let mut bytes = serde_json::to_vec_pretty(&doc).unwrap_or_default();
+    json_file(&doc)
+}
+
+/// The `exports` of a pure-asset package: each file as itself (`"./f": "./f"`), and
+/// `./package.json`.
+pub fn asset_exports<'a>(files: impl IntoIterator<Item = &'a str>) -> Map<String, Value> {
+    let mut exports: Map<String, Value> =
+        files.into_iter().map(|f| (format!("./{f}"), Value::String(format!("./{f}")))).collect();
+    exports.insert("./package.json".into(), "./package.json".into());
+    exports
+}
+
+/// A JSON file as npm packages write them: pretty-printed, ending in a newline.
+pub fn json_file(doc: &Value) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec_pretty(doc).unwrap_or_default();
     bytes.push(b'\n');
     bytes
 }

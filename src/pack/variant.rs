@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use serde_json::{Map, Value, json};
+use serde_json::json;
 
 use crate::release::Release;
 use crate::resolve::{Origin, Resolution};
@@ -94,11 +94,7 @@ pub fn default_variant_name(npm_name: &str) -> &str {
 pub fn package_json(m: &VariantManifest<'_>) -> Vec<u8> {
     let mut files: Vec<String> = vec!["pyodide-lock.json".into()];
     files.extend(m.assets.iter().cloned());
-    let mut exports = Map::new();
-    for file in &files {
-        exports.insert(format!("./{file}"), Value::String(format!("./{file}")));
-    }
-    exports.insert("./package.json".into(), "./package.json".into());
+    let exports = super::bundle::asset_exports(files.iter().map(String::as_str));
     let doc = json!({
         "name": m.name,
         "version": m.version,
@@ -113,9 +109,7 @@ pub fn package_json(m: &VariantManifest<'_>) -> Vec<u8> {
             "imports": m.imports,
         },
     });
-    let mut bytes = serde_json::to_vec_pretty(&doc).unwrap_or_default();
-    bytes.push(b'\n');
-    bytes
+    super::bundle::json_file(&doc)
 }
 
 /// Makes the verified bundle in `dir` the variant: the smoke script and the runner files
@@ -148,7 +142,7 @@ mod tests {
             packages: &["a".into()],
             imports: &["a".into()],
         };
-        let doc: Value = serde_json::from_slice(&package_json(&manifest)).unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&package_json(&manifest)).unwrap();
         assert_eq!(doc["pyodide"]["variant"], "py-base");
         assert_eq!(doc["exports"]["./a-1.0-py3-none-any.whl"], "./a-1.0-py3-none-any.whl");
         assert!(doc.get("main").is_none() && doc.get("dependencies").is_none());

@@ -235,9 +235,7 @@ fn package_json(options: &RegistryOptions, variants: &[KnownVariant], files: &[&
         "sideEffects": false,
         "wasmwheel": {"variants": known},
     });
-    let mut bytes = serde_json::to_vec_pretty(&doc).unwrap_or_default();
-    bytes.push(b'\n');
-    bytes
+    crate::pack::bundle::json_file(&doc)
 }
 
 /// Refuses an output folder that holds something other than an earlier registry.
