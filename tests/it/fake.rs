@@ -147,7 +147,7 @@ struct World {
     runtime: Runtime,
 }
 
-fn world(host: Arc<FakeHost>, bundles: Vec<(Place, Arc<FakeHost>)>) -> World {
+fn world(host: Arc<dyn Host>, bundles: Vec<(Place, Arc<FakeHost>)>) -> World {
     let registry = npm_registry();
     let cache = tempfile::tempdir().unwrap();
     let sources = Sources {
@@ -421,16 +421,8 @@ impl Host for SessionHost {
 #[test]
 fn the_pool_serves_each_release_in_one_session_and_starts_another_after_a_failure() {
     let host = Arc::new(SessionHost::default());
-    let registry = npm_registry();
-    let cache = tempfile::tempdir().unwrap();
-    let sources = Sources {
-        cache: Cache::at(cache.path().to_path_buf()),
-        registry: wasmwheel::Registry::new(&registry.url, Client::default()),
-        offline: false,
-    };
-    let mut hosts = Hosts::default();
-    hosts.pyodide = Some(host.clone());
-    let mut runtime = Runtime::from_hosts(hosts, sources, Duration::from_secs(60));
+    let mut w = world(host.clone(), Vec::new());
+    let runtime = &mut w.runtime;
     runtime.workers = Some(1);
     let releases: Vec<wasmwheel::Release> =
         ["0.29.3", "314.0.7"].iter().map(|v| runtime.release(&v.parse().unwrap()).unwrap()).collect();
