@@ -49,15 +49,6 @@ if ! "$wasmwheel" test --no-index --pyodide 314.0.7 "$small" >"$work/warm.log" 2
 fi
 release=$WASMWHEEL_CACHE_DIR/pyodide/314.0.7
 
-# seconds COMMAND...: the wall time of one run.
-seconds() {
-  local start end
-  start=$(date +%s.%N)
-  "$@" >/dev/null 2>&1 || true
-  end=$(date +%s.%N)
-  echo "$end - $start" | bc
-}
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
 # peak_rss COMMAND...: the wall time, and the largest sum of the resident memory (MiB) of the
 # command and everything it started, sampled every 0.2 s.
 peak_rss() {

@@ -41,14 +41,6 @@ const { loadPyodide } = require("$release/pyodide.js");
 })();
 JS
 
-seconds() {
-  local start end
-  start=$(date +%s.%N)
-  "$@" >/dev/null 2>&1 || true
-  end=$(date +%s.%N)
-  echo "$end $start" | awk '{printf "%.3f\n", $1 - $2}'
-}
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
 ours() { "$wasmwheel" test --pytest --pyodide 314.0.7 --from-index "$from_index" --with pytest "$wheel" -- "${pytest_args[@]}"; }
 hand() { node "$work/by-hand.js"; }
 

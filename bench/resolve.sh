@@ -20,20 +20,18 @@ typing=$cache/pypi/typing_extensions-4.16.0-py3-none-any.whl
 "$wasmwheel" test --no-index --pyodide 314.0.7 "$core" "$typing" >/dev/null
 
 # The two runs alternate, so that what else the machine does weighs on both alike.
-# seconds COMMAND...: the wall time of one run.
-seconds() {
+# strict_seconds COMMAND...: the wall time of one run; a run that fails ends the bench.
+strict_seconds() {
   local start end
   start=$(date +%s.%N)
   "$@" >/dev/null
   end=$(date +%s.%N)
   echo "$end - $start" | bc
 }
-# median: the median of the numbers on stdin.
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
 given_times=() resolved_times=()
 for _ in $(seq "$runs"); do
-  given_times+=("$(seconds "$wasmwheel" test --no-index --pyodide 314.0.7 "$core" "$typing")")
-  resolved_times+=("$(seconds "$wasmwheel" test --pyodide 314.0.7 "$core")")
+  given_times+=("$(strict_seconds "$wasmwheel" test --no-index --pyodide 314.0.7 "$core" "$typing")")
+  resolved_times+=("$(strict_seconds "$wasmwheel" test --pyodide 314.0.7 "$core")")
 done
 given=$(printf "%s\n" "${given_times[@]}" | median)
 resolved=$(printf "%s\n" "${resolved_times[@]}" | median)

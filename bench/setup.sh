@@ -2,7 +2,7 @@
 # pinned downloads, a release build, and where they are. Sets `cache` (the test cache),
 # WASMWHEEL_CACHE_DIR (wasmwheel's own cache inside it, unless set) and `wasmwheel`: the
 # release build of the checkout, or WASMWHEEL_BIN when set (.ci/run: the binary of the release
-# wheel it has just built, which saves a build).
+# wheel it has just built, which saves a build); and the helpers `seconds` and `median`.
 # shellcheck shell=bash
 # A step that fails names itself (the bench and the line): most steps send their output to
 # /dev/null, and `set -e` alone would end the run without a word.
@@ -17,3 +17,14 @@ else
   cargo build --release --quiet
   wasmwheel=$root/target/release/wasmwheel
 fi
+# seconds COMMAND...: the wall time of one run, its output discarded (a run that fails is timed
+# too: each bench checks its commands once before it times them).
+seconds() {
+  local start end
+  start=$(date +%s.%N)
+  "$@" >/dev/null 2>&1 || true
+  end=$(date +%s.%N)
+  echo "$end $start" | awk '{printf "%.3f\n", $1 - $2}'
+}
+# median: the median of the numbers on stdin.
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
